@@ -1,0 +1,1 @@
+return Strata.Cli.StrataCommand.Run(args);
