@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+using Strata.Linearizability.Search;
+
+namespace Strata.Linearizability;
+
+/// <summary>
+/// Decides whether a concurrent history is linearizable with respect to a sequential model.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The algorithm is Wing and Gong's search as improved by Lowe (just-in-time linearization over a linked
+/// list of events, memoizing every (set of linearized operations, model state) pair visited), applied to
+/// each partition the model splits the history into, as the Porcupine checker does. The worst case is
+/// exponential; real histories are usually decided in milliseconds, and the time budget bounds the rest.
+/// </para>
+/// <para>
+/// Operations whose outcome is unknown (<see cref="Operation{TInput,TOutput}.OutcomeUnknown"/>) may take
+/// effect at any point after their call, or never.
+/// </para>
+/// <para>
+/// Thread-safety: <c>Check</c> is reentrant and keeps no shared state; it calls the model from the calling
+/// thread only. It reads no clock other than through the cancellation timer of the budget.
+/// </para>
+/// </remarks>
+public static class LinearizabilityChecker
+{
+    /// <summary>
+    /// Checks <paramref name="history"/> against <paramref name="model"/>.
+    /// </summary>
+    /// <param name="model">The sequential specification.</param>
+    /// <param name="history">All operations, in any order.</param>
+    /// <param name="budget">
+    /// Wall-clock time the search may take overall; when spent, undecided partitions are
+    /// <see cref="Verdict.Unknown"/>. <see cref="Timeout.InfiniteTimeSpan"/> means no limit; zero or less
+    /// means give up at once.
+    /// </param>
+    /// <param name="cancellationToken">Gives up like an exhausted budget (no exception is thrown).</param>
+    /// <exception cref="ArgumentException">An operation returns before it is called, or the partitions do not cover the history exactly once.</exception>
+    public static CheckResult Check<TState, TInput, TOutput>(
+        IModel<TState, TInput, TOutput> model,
+        IReadOnlyList<Operation<TInput, TOutput>> history,
+        TimeSpan budget,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(history);
+        for (var i = 0; i < history.Count; i++)
+        {
+            var op = history[i] ?? throw new ArgumentException($"Operation #{i} is null.", nameof(history));
+            if (op.Return < op.Call)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"Operation #{i} returns at {op.Return}, before its call at {op.Call}."),
+                    nameof(history));
+            }
+        }
+
+        var partitions = model.Partition(history).ToList();
+        ValidatePartitions(partitions, history.Count);
+
+        using var budgetSource = CreateBudgetSource(budget, cancellationToken);
+        var token = budgetSource.Token;
+
+        var results = new List<PartitionResult>(partitions.Count);
+        foreach (var partition in partitions)
+        {
+            results.Add(CheckPartition(model, history, partition, token));
+        }
+
+        return Summarize(results, budget);
+    }
+
+    private static PartitionResult CheckPartition<TState, TInput, TOutput>(
+        IModel<TState, TInput, TOutput> model,
+        IReadOnlyList<Operation<TInput, TOutput>> history,
+        HistoryPartition partition,
+        CancellationToken token)
+    {
+        var indices = partition.OperationIndices;
+        var ops = new Operation<TInput, TOutput>[indices.Count];
+        var historyIndex = new int[indices.Count];
+        for (var i = 0; i < ops.Length; i++)
+        {
+            historyIndex[i] = indices[i];
+            ops[i] = history[indices[i]];
+        }
+
+        var search = new PartitionSearch<TState, TInput, TOutput>(model, ops, historyIndex);
+        var verdict = search.Run(token);
+        var linearization = new int[search.Best.Count];
+        for (var i = 0; i < linearization.Length; i++)
+        {
+            linearization[i] = search.HistoryIndex(search.Best[i]);
+        }
+
+        switch (verdict)
+        {
+            case Verdict.Ok:
+                return new PartitionResult(partition.Name, Verdict.Ok, ops.Length, linearization, [], null);
+            case Verdict.Illegal:
+                var (text, unplaced) = search.ExplainIllegal(partition.Name);
+                return new PartitionResult(partition.Name, Verdict.Illegal, ops.Length, linearization, unplaced, text);
+            default:
+                var gaveUp = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{partition.Name}: undecided ({ops.Length} operations; gave up after visiting {search.VisitedCount} states, longest linearizable prefix {linearization.Length}).");
+                return new PartitionResult(partition.Name, Verdict.Unknown, ops.Length, linearization, [], gaveUp);
+        }
+    }
+
+    private static CheckResult Summarize(List<PartitionResult> results, TimeSpan budget)
+    {
+        var illegal = 0;
+        var unknown = 0;
+        foreach (var result in results)
+        {
+            illegal += result.Verdict == Verdict.Illegal ? 1 : 0;
+            unknown += result.Verdict == Verdict.Unknown ? 1 : 0;
+        }
+
+        if (illegal == 0 && unknown == 0)
+        {
+            return new CheckResult(Verdict.Ok, null, results);
+        }
+
+        var text = new StringBuilder();
+        if (illegal > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Not linearizable: {illegal} of {results.Count} partition(s) illegal.").AppendLine();
+            foreach (var result in results)
+            {
+                if (result.Verdict == Verdict.Illegal)
+                {
+                    text.Append(result.Explanation);
+                }
+            }
+        }
+
+        if (unknown > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Undecided: {unknown} of {results.Count} partition(s) not decided within the budget of {budget}.").AppendLine();
+            foreach (var result in results)
+            {
+                if (result.Verdict == Verdict.Unknown)
+                {
+                    text.Append("  ").AppendLine(result.Explanation);
+                }
+            }
+        }
+
+        return new CheckResult(illegal > 0 ? Verdict.Illegal : Verdict.Unknown, text.ToString().TrimEnd(), results);
+    }
+
+    private static void ValidatePartitions(List<HistoryPartition> partitions, int count)
+    {
+        var seen = new bool[count];
+        var covered = 0;
+        foreach (var partition in partitions)
+        {
+            foreach (var index in partition.OperationIndices)
+            {
+                if ((uint)index >= (uint)count || seen[index])
+                {
+                    throw new ArgumentException(
+                        string.Create(CultureInfo.InvariantCulture, $"Partition '{partition.Name}' holds operation #{index}, which is out of range or already in another partition."));
+                }
+
+                seen[index] = true;
+                covered++;
+            }
+        }
+
+        if (covered != count)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The model's partitions hold {covered} of the {count} operations; each must be in exactly one."));
+        }
+    }
+
+    private static CancellationTokenSource CreateBudgetSource(TimeSpan budget, CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (budget == Timeout.InfiniteTimeSpan)
+        {
+            return source;
+        }
+
+        if (budget <= TimeSpan.Zero)
+        {
+            source.Cancel();
+        }
+        else if (budget.TotalMilliseconds < int.MaxValue - 1)
+        {
+            source.CancelAfter(budget);
+        }
+
+        // Budgets beyond ~24.8 days (the timer's limit) are as good as unlimited.
+        return source;
+    }
+}
