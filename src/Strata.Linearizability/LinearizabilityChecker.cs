@@ -100,7 +100,7 @@ public static class LinearizabilityChecker
                 return new PartitionResult(partition.Name, Verdict.Ok, ops.Length, linearization, [], null);
             case Verdict.Illegal:
                 var (text, unplaced) = search.ExplainIllegal(partition.Name);
-                return new PartitionResult(partition.Name, Verdict.Illegal, ops.Length, linearization, unplaced, text);
+                return new PartitionResult(partition.Name, Verdict.Illegal, ops.Length, linearization, unplaced, text.TrimEnd());
             default:
                 var gaveUp = string.Create(
                     CultureInfo.InvariantCulture,
@@ -132,7 +132,7 @@ public static class LinearizabilityChecker
             {
                 if (result.Verdict == Verdict.Illegal)
                 {
-                    text.Append(result.Explanation);
+                    text.AppendLine(result.Explanation);
                 }
             }
         }
