@@ -72,7 +72,7 @@ public sealed partial class InMemoryKvEngine
 
     /// <summary>
     /// DeleteRange needs lower &lt;= upper. Unlike <see cref="IKvReader.Scan"/>, an empty upper bound is not
-    /// "unbounded" (RocksDB has no largest key to delete up to): use <c>OrderedKey.PrefixEnd</c>.
+    /// "unbounded" (RocksDB has no largest key to delete up to): use <see cref="OrderedKey.PrefixEnd"/>.
     /// </summary>
     internal static void ValidateRange(ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive)
     {
