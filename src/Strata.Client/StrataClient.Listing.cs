@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using Strata.Api.V1;
+
+namespace Strata.Client;
+
+public sealed partial class StrataClient
+{
+    /// <summary>One page of entries in path order (see <see cref="ListRequest"/>: delimiter "/" lists one level).</summary>
+    public Task<ListResponse> ListAsync(ListRequest request, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ListRequest sent = request.Clone();
+        return InvokeAsync(o => _grpc.ListAsync(sent, o), deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every entry of a listing, fetching pages of <see cref="ListRequest.Limit"/> as the caller enumerates.
+    /// Each page is one call (with its own retries and deadline); pages continue from the last path returned.
+    /// </summary>
+    public async IAsyncEnumerable<Entry> ListAllAsync(
+        ListRequest request,
+        TimeSpan? deadline = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ListRequest page = request.Clone();
+        while (true)
+        {
+            ListResponse response = await ListAsync(page, deadline, cancellationToken).ConfigureAwait(false);
+            foreach (Entry entry in response.Entries)
+            {
+                yield return entry;
+            }
+
+            if (response.NextContinuationToken.Length == 0)
+            {
+                yield break;
+            }
+
+            page.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    /// <summary>One page of a directory's entries by upload time, newest first unless <see cref="ListByTimeRequest.OldestFirst"/>.</summary>
+    public Task<ListResponse> ListByTimeAsync(ListByTimeRequest request, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ListByTimeRequest sent = request.Clone();
+        return InvokeAsync(o => _grpc.ListByTimeAsync(sent, o), deadline, cancellationToken);
+    }
+
+    /// <summary>Every entry of a by-time listing, page by page as the caller enumerates.</summary>
+    public async IAsyncEnumerable<Entry> ListAllByTimeAsync(
+        ListByTimeRequest request,
+        TimeSpan? deadline = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ListByTimeRequest page = request.Clone();
+        while (true)
+        {
+            ListResponse response = await ListByTimeAsync(page, deadline, cancellationToken).ConfigureAwait(false);
+            foreach (Entry entry in response.Entries)
+            {
+                yield return entry;
+            }
+
+            if (response.NextContinuationToken.Length == 0)
+            {
+                yield break;
+            }
+
+            page.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    /// <summary>The versions of the object at <paramref name="path"/>, the current one and noncurrent ones.</summary>
+    public Task<ListResponse> ListVersionsAsync(string bucket, string path, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ListVersionsRequest { Bucket = bucket, Path = path };
+        return InvokeAsync(o => _grpc.ListVersionsAsync(request, o), deadline, cancellationToken);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Strata.Api.V1;
+using GrpcStrata = Strata.Api.V1.Strata;
+
+namespace Strata.Client;
+
+/// <summary>
+/// The .NET client of a Strata node: one async method per RPC of <c>strata.v1.Strata</c>, with per-call
+/// deadlines, retries of transient failures, and exactly-once mutations.
+/// </summary>
+/// <remarks>
+/// <para><b>Errors.</b> A refused call throws <see cref="StrataException"/> with the gRPC status, the node's
+/// message and the parsed trailers; a refusal changed nothing. Cancellation through the caller's token throws
+/// <see cref="OperationCanceledException"/>.</para>
+/// <para><b>Deadlines.</b> Every attempt of a call gets <c>deadline</c> (or
+/// <see cref="StrataClientOptions.DefaultDeadline"/>); retries get a fresh one, and
+/// <see cref="RetryPolicy.MaxElapsed"/> bounds the whole call.</para>
+/// <para><b>Exactly once.</b> Each client has a random 16-byte <see cref="ClientId"/>; each mutation takes the
+/// next sequence number once, before its first attempt, and every retry resends the same
+/// <c>MutationId</c>. The node applies a (client id, sequence) pair at most once and answers retries with the
+/// first outcome, so a retry after a timeout cannot apply a mutation twice. A mutation that gives up with
+/// <see cref="StatusCode.Unavailable"/> or <see cref="StatusCode.DeadlineExceeded"/> may or may not have been
+/// applied; read the entry to find out.</para>
+/// <para><b>Concurrency.</b> Thread-safe: share one instance per process (it multiplexes calls over one
+/// HTTP/2 channel). Dispose it to close a channel it opened.</para>
+/// </remarks>
+public sealed partial class StrataClient : IDisposable
+{
+    private readonly GrpcStrata.StrataClient _grpc;
+    private readonly GrpcChannel? _ownedChannel;
+    private readonly StrataClientOptions _options;
+    private readonly ByteString _clientId;
+    private readonly Random _jitter;
+    private readonly Lock _jitterGate = new();
+    private long _sequence;
+
+    /// <summary>A client over an existing call invoker (a channel owned by the caller, or a test double).</summary>
+    public StrataClient(CallInvoker invoker, StrataClientOptions? options = null)
+        : this(invoker, options, ownedChannel: null)
+    {
+    }
+
+    private StrataClient(CallInvoker invoker, StrataClientOptions? options, GrpcChannel? ownedChannel)
+    {
+        ArgumentNullException.ThrowIfNull(invoker);
+        _options = options ?? new StrataClientOptions();
+        _options.Retry.Validate();
+        _grpc = new GrpcStrata.StrataClient(invoker);
+        _ownedChannel = ownedChannel;
+        _clientId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16));
+        _jitter = _options.JitterSeed is int seed ? new Random(seed) : new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
+    }
+
+    /// <summary>
+    /// Opens an HTTP/2 channel to the node at <paramref name="address"/> (<c>http://host:port</c> for cleartext,
+    /// <c>https://</c> for TLS) and returns a client that owns it. Connecting is lazy: an unreachable node is
+    /// reported by the first call.
+    /// </summary>
+    public static StrataClient Connect(Uri address, StrataClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+            },
+            ThrowOperationCanceledOnCancellation = true,
+        });
+        return new StrataClient(channel.CreateCallInvoker(), options, channel) { Address = address };
+    }
+
+    /// <summary>The node's address when the client was made by <see cref="Connect"/>.</summary>
+    public Uri? Address { get; private init; }
+
+    /// <summary>This client's identity for exactly-once mutations (16 random bytes).</summary>
+    public ReadOnlyMemory<byte> ClientId => _clientId.Memory;
+
+    /// <summary>The settings the client was made with.</summary>
+    public StrataClientOptions Options => _options;
+
+    /// <summary>Closes the channel if <see cref="Connect"/> opened it.</summary>
+    public void Dispose() => _ownedChannel?.Dispose();
+
+    /// <summary>A fresh identity for one mutation: this client's id and its next sequence number.</summary>
+    internal MutationId NextMutationId() => new()
+    {
+        ClientId = _clientId,
+        Sequence = (ulong)Interlocked.Increment(ref _sequence),
+    };
+}

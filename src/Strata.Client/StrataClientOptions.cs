@@ -1,0 +1,20 @@
+namespace Strata.Client;
+
+/// <summary>Settings of a <see cref="StrataClient"/>. Immutable once the client is created.</summary>
+public sealed record StrataClientOptions
+{
+    /// <summary>
+    /// Time allowed for each attempt of a call when the caller names none. Null: attempts have no deadline
+    /// (the caller's cancellation token and <see cref="RetryPolicy.MaxElapsed"/> still bound the call).
+    /// </summary>
+    public TimeSpan? DefaultDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How transient failures are retried.</summary>
+    public RetryPolicy Retry { get; init; } = new();
+
+    /// <summary>Clock for deadlines, the retry budget and backoff waits. Tests pass a manual clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Seed of the backoff jitter; null seeds from the system. Tests pass a seed so waits replay.</summary>
+    public int? JitterSeed { get; init; }
+}

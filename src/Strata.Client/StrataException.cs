@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Grpc.Core;
+
+namespace Strata.Client;
+
+/// <summary>
+/// A call to a Strata node failed: the node refused it (the status says why and nothing changed) or could
+/// not be reached within the retry budget.
+/// </summary>
+/// <remarks>
+/// For <see cref="StatusCode.FailedPrecondition"/> and <see cref="StatusCode.AlreadyExists"/> the node names
+/// the entry that failed and its current generation (trailers <see cref="StrataTrailers"/>); transactions also
+/// name the index of the failing operation.
+/// </remarks>
+public sealed class StrataException : Exception
+{
+    /// <summary>Creates the exception of a failed call from its last <see cref="RpcException"/>.</summary>
+    public StrataException(RpcException failure, int attempts)
+        : base(Describe(failure?.StatusCode ?? StatusCode.Unknown, failure?.Status.Detail ?? string.Empty), failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        StatusCode = failure.StatusCode;
+        Detail = failure.Status.Detail;
+        Trailers = failure.Trailers;
+        Attempts = attempts;
+        CurrentGeneration = ParseUInt64(failure.Trailers.GetValue(StrataTrailers.CurrentGeneration));
+        FailedPath = failure.Trailers.GetValue(StrataTrailers.FailedPath);
+        FailedOperation = ParseInt32(failure.Trailers.GetValue(StrataTrailers.FailedOperation));
+        IsConnectionFailure = StatusCode == StatusCode.Unavailable && IsNetworkFailure(failure.Status.DebugException);
+    }
+
+    /// <summary>The gRPC status of the last attempt.</summary>
+    public StatusCode StatusCode { get; }
+
+    /// <summary>The node's message (or the transport's, when the node was not reached).</summary>
+    public string Detail { get; }
+
+    /// <summary>All trailers of the last attempt.</summary>
+    public Metadata Trailers { get; }
+
+    /// <summary>Attempts made before giving up (1 when the first answer was final).</summary>
+    public int Attempts { get; }
+
+    /// <summary>The current generation of <see cref="FailedPath"/> when a precondition failed (0: it does not exist).</summary>
+    public ulong? CurrentGeneration { get; }
+
+    /// <summary>The path whose precondition or existence check failed.</summary>
+    public string? FailedPath { get; }
+
+    /// <summary>Transactions: the zero-based index of the operation that failed.</summary>
+    public int? FailedOperation { get; }
+
+    /// <summary>True when no connection to the node could be made (refused, unreachable, reset).</summary>
+    public bool IsConnectionFailure { get; }
+
+    private static string Describe(StatusCode status, string detail) =>
+        detail.Length == 0 ? status.ToString() : $"{detail} ({status})";
+
+    private static ulong? ParseUInt64(string? text) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value : null;
+
+    private static int? ParseInt32(string? text) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ? value : null;
+
+    private static bool IsNetworkFailure(Exception? exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException or SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Names of the trailers a Strata node attaches to refusals (see strata.proto).</summary>
+public static class StrataTrailers
+{
+    /// <summary>The current generation of the entry that failed a precondition or already exists.</summary>
+    public const string CurrentGeneration = "strata-current-generation";
+
+    /// <summary>The path of the entry that failed.</summary>
+    public const string FailedPath = "strata-failed-path";
+
+    /// <summary>Transactions: the zero-based index of the operation that failed.</summary>
+    public const string FailedOperation = "strata-failed-operation";
+}
