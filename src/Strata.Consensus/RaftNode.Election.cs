@@ -245,11 +245,15 @@ public sealed partial class RaftNode
             if (m.Type is MessageType.Vote or MessageType.PreVote)
             {
                 var force = m.Context.Span.SequenceEqual(TransferContext.Span);
-                var inLease = _config.CheckQuorum && _ticksSinceLeaderContact < _config.ElectionTick;
+                var inLease = _config.CheckQuorum
+                    && (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased
+                        ? _ticksSinceLeaderContact < _config.ElectionTick
+                        : Leader != 0 && _electionElapsed < _config.ElectionTick);
                 if (!force && inLease)
                 {
-                    // We heard from a leader recently (or just restarted): refusing to vote is what lets a leader
-                    // hold a lease and keeps a flapping node from deposing a healthy leader.
+                    // We heard from a leader recently: refusing to vote keeps a flapping node from deposing a healthy
+                    // leader. With leases, a freshly (re)started replica also refuses for an election timeout: it may
+                    // have acknowledged a lease-granting heartbeat just before it crashed.
                     return;
                 }
             }

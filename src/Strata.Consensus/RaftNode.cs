@@ -35,7 +35,7 @@ public sealed partial class RaftNode
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
-    private int _ticksSinceLeaderContact; // 0 at start: a restarted replica must not vote for ElectionTick ticks
+    private int _ticksSinceLeaderContact; // 0 at start: with leases a restarted replica must not vote for ElectionTick ticks
     private ulong _tick;
     private ulong _leaseFloorTick; // acknowledgments of heartbeats sent before this tick do not count for the lease
     private bool _leaseRevoked;    // a TimeoutNow was sent in this term: no lease until stepping down
