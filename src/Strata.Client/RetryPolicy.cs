@@ -49,9 +49,12 @@ public sealed record RetryPolicy
         return ceiling >= MaxBackoff.Ticks ? MaxBackoff : TimeSpan.FromTicks((long)ceiling);
     }
 
-    /// <summary>Full jitter: a wait uniform in [0, <see cref="BackoffCeiling"/>), drawn from <paramref name="uniform"/> in [0, 1).</summary>
+    /// <summary>
+    /// Full jitter: a wait uniform in [0, <see cref="BackoffCeiling"/>), drawn from <paramref name="uniform"/> in
+    /// [0, 1), in whole milliseconds (the resolution of timers).
+    /// </summary>
     public TimeSpan Backoff(int retry, double uniform) =>
-        TimeSpan.FromTicks((long)(BackoffCeiling(retry).Ticks * uniform));
+        TimeSpan.FromMilliseconds(Math.Floor(BackoffCeiling(retry).TotalMilliseconds * uniform));
 
     internal void Validate()
     {
