@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Net.Sockets;
 using Grpc.Core;
 
@@ -25,7 +26,8 @@ public sealed class StrataException : Exception
         Trailers = failure.Trailers;
         Attempts = attempts;
         CurrentGeneration = ParseUInt64(failure.Trailers.GetValue(StrataTrailers.CurrentGeneration));
-        FailedPath = failure.Trailers.GetValue(StrataTrailers.FailedPath);
+        CurrentMetageneration = ParseUInt64(failure.Trailers.GetValue(StrataTrailers.CurrentMetageneration));
+        FailedPath = failure.Trailers.GetValue(StrataTrailers.FailedPath) is { } path ? StrataTrailers.DecodeText(path) : null;
         FailedOperation = ParseInt32(failure.Trailers.GetValue(StrataTrailers.FailedOperation));
         IsConnectionFailure = StatusCode == StatusCode.Unavailable && IsNetworkFailure(failure.Status.DebugException);
     }
@@ -44,6 +46,9 @@ public sealed class StrataException : Exception
 
     /// <summary>The current generation of <see cref="FailedPath"/> when a precondition failed (0: it does not exist).</summary>
     public ulong? CurrentGeneration { get; }
+
+    /// <summary>The current metageneration of <see cref="FailedPath"/> when a precondition failed.</summary>
+    public ulong? CurrentMetageneration { get; }
 
     /// <summary>The path whose precondition or existence check failed.</summary>
     public string? FailedPath { get; }
@@ -83,9 +88,42 @@ public static class StrataTrailers
     /// <summary>The current generation of the entry that failed a precondition or already exists.</summary>
     public const string CurrentGeneration = "strata-current-generation";
 
-    /// <summary>The path of the entry that failed.</summary>
+    /// <summary>The current metageneration of that entry.</summary>
+    public const string CurrentMetageneration = "strata-current-metageneration";
+
+    /// <summary>The path of the entry that failed, percent-encoded like <c>grpc-message</c> (see <see cref="DecodeText"/>).</summary>
     public const string FailedPath = "strata-failed-path";
 
     /// <summary>Transactions: the zero-based index of the operation that failed.</summary>
     public const string FailedOperation = "strata-failed-operation";
+
+    /// <summary>
+    /// Decodes a trailer value in the <c>grpc-message</c> scheme: %XX is a byte of UTF-8, everything else is
+    /// itself. Malformed escapes are kept as they are.
+    /// </summary>
+    public static string DecodeText(string encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (!encoded.Contains('%', StringComparison.Ordinal))
+        {
+            return encoded;
+        }
+
+        var bytes = new List<byte>(encoded.Length);
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            if (encoded[i] == '%' && i + 2 < encoded.Length &&
+                byte.TryParse(encoded.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
+            {
+                bytes.Add(b);
+                i += 2;
+            }
+            else
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(encoded[i].ToString()));
+            }
+        }
+
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
 }

@@ -14,7 +14,8 @@ public sealed class ErrorAndTransactionTests
         var trailers = new Metadata
         {
             { StrataTrailers.CurrentGeneration, "17" },
-            { StrataTrailers.FailedPath, "media/a.ts" },
+            { StrataTrailers.CurrentMetageneration, "3" },
+            { StrataTrailers.FailedPath, "media/caf%C3%A9 100%25.ts" },
             { StrataTrailers.FailedOperation, "2" },
         };
         var invoker = new ScriptedInvoker().ThenFail(StatusCode.FailedPrecondition, "generation of media/a.ts is 17, not 3", trailers);
@@ -25,11 +26,20 @@ public sealed class ErrorAndTransactionTests
         Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
         Assert.Equal("generation of media/a.ts is 17, not 3", failure.Detail);
         Assert.Equal(17UL, failure.CurrentGeneration);
-        Assert.Equal("media/a.ts", failure.FailedPath);
+        Assert.Equal(3UL, failure.CurrentMetageneration);
+        Assert.Equal("media/café 100%.ts", failure.FailedPath);
         Assert.Equal(2, failure.FailedOperation);
         Assert.False(failure.IsConnectionFailure);
         Assert.Contains("FailedPrecondition", failure.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("plain/path", "plain/path")]
+    [InlineData("%E2%82%AC", "€")]
+    [InlineData("bad%G1escape%", "bad%G1escape%")]
+    [InlineData("tail%4", "tail%4")]
+    public void Trailer_text_decodes_percent_escapes_of_utf8(string encoded, string expected) =>
+        Assert.Equal(expected, StrataTrailers.DecodeText(encoded));
 
     [Fact]
     public async Task A_refusal_without_trailers_leaves_them_unset()
