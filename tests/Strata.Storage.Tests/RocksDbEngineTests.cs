@@ -1,0 +1,213 @@
+using System.Text;
+using RocksDbSharp;
+
+namespace Strata.Storage.Tests;
+
+/// <summary>What only the real engine can show: files on disk, reopening, native corruption detection.</summary>
+public sealed class RocksDbEngineTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    private string DbPath => _directory.Sub("db");
+
+    private RocksDbEngine Open(RocksDbEngineOptions? options = null) =>
+        RocksDbEngine.Open(DbPath, options ?? RocksDbEngineContractTests.SmallOptions);
+
+    public void Dispose() => _directory.Dispose();
+
+    private static void Write(IKvEngine engine, KvColumn column, string key, string value, bool sync)
+    {
+        using var batch = engine.CreateBatch();
+        batch.Put(column, Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+        engine.Write(batch, sync);
+    }
+
+    private static string? Read(IKvReader reader, KvColumn column, string key) =>
+        reader.Get(column, Encoding.UTF8.GetBytes(key)) is { } value ? Encoding.UTF8.GetString(value) : null;
+
+    [Fact]
+    public void Reopening_after_dispose_keeps_the_data_of_every_column()
+    {
+        using (var engine = Open())
+        {
+            Write(engine, KvColumn.Data, "a", "data-a", sync: true);
+            Write(engine, KvColumn.RaftLog, "a", "log-a", sync: true);
+            Write(engine, KvColumn.Local, "a", "local-a", sync: true);
+            // Unsynced writes are in the log file too; a clean close (not a crash) keeps them.
+            Write(engine, KvColumn.Data, "b", "data-b", sync: false);
+            using var batch = engine.CreateBatch();
+            batch.Delete(KvColumn.RaftLog, "a"u8);
+            engine.Write(batch, sync: true);
+        }
+
+        using (var engine = Open())
+        {
+            Assert.Equal("data-a", Read(engine, KvColumn.Data, "a"));
+            Assert.Null(Read(engine, KvColumn.RaftLog, "a"));
+            Assert.Equal("local-a", Read(engine, KvColumn.Local, "a"));
+            Assert.Equal("data-b", Read(engine, KvColumn.Data, "b"));
+        }
+    }
+
+    [Fact]
+    public void Open_creates_one_column_family_per_column()
+    {
+        using (Open())
+        {
+        }
+
+        var families = RocksDb.ListColumnFamilies(new DbOptions(), DbPath).ToList();
+        Assert.Contains("data", families);
+        Assert.Contains("raftlog", families);
+        Assert.Contains("local", families);
+    }
+
+    [Fact]
+    public void Column_families_are_independent_across_reopen_and_range_deletes()
+    {
+        using (var engine = Open())
+        {
+            foreach (var column in new[] { KvColumn.Data, KvColumn.RaftLog, KvColumn.Local })
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    Write(engine, column, $"k{i}", $"{column}-{i}", sync: false);
+                }
+            }
+
+            using var batch = engine.CreateBatch();
+            batch.DeleteRange(KvColumn.RaftLog, "k0"u8, "k5"u8);
+            engine.Write(batch, sync: true);
+        }
+
+        using (var engine = Open())
+        {
+            Assert.Equal("Data-3", Read(engine, KvColumn.Data, "k3"));
+            Assert.Null(Read(engine, KvColumn.RaftLog, "k3"));
+            Assert.Equal("RaftLog-7", Read(engine, KvColumn.RaftLog, "k7"));
+            Assert.Equal("Local-3", Read(engine, KvColumn.Local, "k3"));
+        }
+    }
+
+    [Fact]
+    public void Opening_a_database_already_open_fails_with_StorageFailureException()
+    {
+        using var engine = Open();
+        var error = Assert.Throws<StorageFailureException>(() => Open());
+        Assert.Contains(DbPath, error.Message);
+    }
+
+    [Fact]
+    public void A_damaged_sealed_value_is_reported_as_CorruptionException_naming_the_key()
+    {
+        using var engine = Open();
+        var key = "dir/7/object"u8.ToArray();
+        using (var batch = engine.CreateBatch())
+        {
+            batch.Put(KvColumn.Data, key, RecordCodec.Seal(key, "metadata"u8));
+            engine.Write(batch, sync: true);
+        }
+
+        var stored = engine.Get(KvColumn.Data, key)!;
+        Assert.Equal("metadata"u8.ToArray(), RecordCodec.Open(key, stored).ToArray());
+
+        stored[^3] ^= 0x10;
+        using (var batch = engine.CreateBatch())
+        {
+            batch.Put(KvColumn.Data, key, stored);
+            engine.Write(batch, sync: true);
+        }
+
+        var damaged = engine.Get(KvColumn.Data, key)!;
+        var error = Assert.Throws<CorruptionException>(() => RecordCodec.Open(key, damaged).ToArray());
+        Assert.Contains(Convert.ToHexString(key), error.Message);
+    }
+
+    [Fact]
+    public void A_flipped_byte_in_an_sst_file_is_detected_by_RocksDB_on_read()
+    {
+        // Uncompressed so that the value's bytes can be found in the file.
+        var options = RocksDbEngineContractTests.SmallOptions with { CompressWithLz4 = false };
+        var value = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("STRATA-SST-PAYLOAD-", 20)));
+        using (var engine = Open(options))
+        {
+            using var batch = engine.CreateBatch();
+            batch.Put(KvColumn.Data, "victim"u8, value);
+            engine.Write(batch, sync: true);
+        }
+
+        // Reopening replays the write-ahead log into an SST file (RocksDB flushes recovered data).
+        Open(options).Dispose();
+        var damagedFiles = 0;
+        foreach (var file in Directory.GetFiles(DbPath, "*.sst"))
+        {
+            var bytes = File.ReadAllBytes(file);
+            var at = bytes.AsSpan().IndexOf(value);
+            if (at >= 0)
+            {
+                bytes[at + (value.Length / 2)] ^= 0x01;
+                File.WriteAllBytes(file, bytes);
+                damagedFiles++;
+            }
+        }
+
+        Assert.Equal(1, damagedFiles);
+        using var reopened = Open(options);
+        var error = Assert.Throws<CorruptionException>(() => reopened.Get(KvColumn.Data, "victim"u8));
+        Assert.Contains(Convert.ToHexString("victim"u8), error.Message);
+        using var cursor = reopened.Scan(KvColumn.Data, [], []);
+        Assert.Throws<CorruptionException>(() => cursor.SeekToFirst());
+    }
+
+    [Fact]
+    public void A_failed_write_poisons_the_engine_and_reopening_recovers_the_durable_state()
+    {
+        using (var engine = Open())
+        {
+            Write(engine, KvColumn.Data, "before", "1", sync: true);
+            using var batch = engine.CreateBatch();
+            batch.Put(KvColumn.Data, "lost"u8, "2"u8);
+            engine.InjectedWriteErrorForTests = "IO error: fsync: Input/output error";
+
+            var error = Assert.Throws<StorageFailureException>(() => engine.Write(batch, sync: true));
+            Assert.Contains("Input/output error", error.Message);
+
+            // Every later call refuses, reads included: nothing is served after a durability failure.
+            Assert.Throws<StorageFailureException>(() => engine.Write(batch, sync: true));
+            Assert.Throws<StorageFailureException>(() => engine.Get(KvColumn.Data, "before"u8));
+            Assert.Throws<StorageFailureException>(() => engine.Scan(KvColumn.Data, [], []));
+            Assert.Throws<StorageFailureException>(() => engine.Snapshot());
+            Assert.Throws<StorageFailureException>(() => engine.CreateBatch());
+            Assert.Throws<StorageFailureException>(() => batch.Put(KvColumn.Data, "x"u8, "y"u8));
+        }
+
+        using var reopened = Open();
+        Assert.Equal("1", Read(reopened, KvColumn.Data, "before"));
+        Assert.Null(Read(reopened, KvColumn.Data, "lost"));
+    }
+
+    [Fact]
+    public void Dispose_releases_open_cursors_and_snapshots_so_the_directory_can_be_reopened()
+    {
+        var engine = Open();
+        Write(engine, KvColumn.Data, "a", "1", sync: true);
+        var snapshot = engine.Snapshot();
+        var cursor = snapshot.Scan(KvColumn.Data, [], []);
+        cursor.SeekToFirst();
+        engine.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => cursor.Next());
+
+        using var reopened = Open();
+        Assert.Equal("1", Read(reopened, KvColumn.Data, "a"));
+        cursor.Dispose();
+        snapshot.Dispose();
+    }
+
+    [Fact]
+    public void The_engine_reports_its_directory_and_options()
+    {
+        using var engine = Open();
+        Assert.Equal(Path.GetFullPath(DbPath), engine.Directory);
+        Assert.Same(RocksDbEngineContractTests.SmallOptions, engine.Options);
+    }
+}
