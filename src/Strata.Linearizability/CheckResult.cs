@@ -37,10 +37,12 @@ public sealed record CheckResult(Verdict Verdict, string? Explanation, IReadOnly
 /// (indices into the full history, by call time). Empty otherwise.
 /// </param>
 /// <param name="Explanation">Readable text for an illegal or undecided partition; null when Ok.</param>
+/// <param name="VisitedStates">How many distinct (linearized set, model state) pairs the search memoized: its cost.</param>
 public sealed record PartitionResult(
     string Name,
     Verdict Verdict,
     int OperationCount,
     IReadOnlyList<int> Linearization,
     IReadOnlyList<int> Unplaced,
-    string? Explanation);
+    string? Explanation,
+    int VisitedStates);

@@ -97,15 +97,15 @@ public static class LinearizabilityChecker
         switch (verdict)
         {
             case Verdict.Ok:
-                return new PartitionResult(partition.Name, Verdict.Ok, ops.Length, linearization, [], null);
+                return new PartitionResult(partition.Name, Verdict.Ok, ops.Length, linearization, [], null, search.VisitedCount);
             case Verdict.Illegal:
                 var (text, unplaced) = search.ExplainIllegal(partition.Name);
-                return new PartitionResult(partition.Name, Verdict.Illegal, ops.Length, linearization, unplaced, text.TrimEnd());
+                return new PartitionResult(partition.Name, Verdict.Illegal, ops.Length, linearization, unplaced, text.TrimEnd(), search.VisitedCount);
             default:
                 var gaveUp = string.Create(
                     CultureInfo.InvariantCulture,
                     $"{partition.Name}: undecided ({ops.Length} operations; gave up after visiting {search.VisitedCount} states, longest linearizable prefix {linearization.Length}).");
-                return new PartitionResult(partition.Name, Verdict.Unknown, ops.Length, linearization, [], gaveUp);
+                return new PartitionResult(partition.Name, Verdict.Unknown, ops.Length, linearization, [], gaveUp, search.VisitedCount);
         }
     }
 
