@@ -121,6 +121,9 @@ public sealed partial class RaftNode
     /// <summary>Hard state as it will be persisted.</summary>
     public HardState HardState => new(Term, Vote, _log.Committed);
 
+    /// <summary>Term of the entry at <paramref name="index"/> if the log still has it (diagnostics and tests).</summary>
+    public ulong? TermAt(ulong index) => _log.TryTerm(index, out var term) ? term : null;
+
     /// <summary>Leader only: the replication progress of <paramref name="id"/>, or null.</summary>
     public Progress? ProgressOf(ulong id) =>
         Role == StateRole.Leader && _tracker.Progress.TryGetValue(id, out var p) ? p : null;
