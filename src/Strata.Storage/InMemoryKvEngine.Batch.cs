@@ -24,22 +24,22 @@ public sealed partial class InMemoryKvEngine
         public void Put(KvColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             ThrowIfDisposed();
-            ValidateColumn(column);
+            KvArguments.ThrowIfUnknownColumn(column);
             _operations.Add(new BatchOperation(BatchOperationKind.Put, column, key.ToArray(), value.ToArray()));
         }
 
         public void Delete(KvColumn column, ReadOnlySpan<byte> key)
         {
             ThrowIfDisposed();
-            ValidateColumn(column);
+            KvArguments.ThrowIfUnknownColumn(column);
             _operations.Add(new BatchOperation(BatchOperationKind.Delete, column, key.ToArray(), []));
         }
 
         public void DeleteRange(KvColumn column, ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive)
         {
             ThrowIfDisposed();
-            ValidateColumn(column);
-            ValidateRange(lowerInclusive, upperExclusive);
+            KvArguments.ThrowIfUnknownColumn(column);
+            KvArguments.ThrowIfInvertedRange(lowerInclusive, upperExclusive);
             _operations.Add(new BatchOperation(BatchOperationKind.DeleteRange, column, lowerInclusive.ToArray(), upperExclusive.ToArray()));
         }
 
@@ -59,28 +59,6 @@ public sealed partial class InMemoryKvEngine
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Engine._gate.ThrowIfUnusable();
-        }
-    }
-
-    internal static void ValidateColumn(KvColumn column)
-    {
-        if ((uint)column > (uint)KvColumn.Local)
-        {
-            throw new ArgumentOutOfRangeException(nameof(column), column, "Unknown column.");
-        }
-    }
-
-    /// <summary>
-    /// DeleteRange needs lower &lt;= upper. Unlike <see cref="IKvReader.Scan"/>, an empty upper bound is not
-    /// "unbounded" (RocksDB has no largest key to delete up to): use <see cref="OrderedKey.PrefixEnd"/>.
-    /// </summary>
-    internal static void ValidateRange(ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive)
-    {
-        if (lowerInclusive.SequenceCompareTo(upperExclusive) > 0)
-        {
-            throw new ArgumentException(
-                $"DeleteRange needs lowerInclusive <= upperExclusive (an empty upper bound is not 'unbounded' here); got [{Convert.ToHexString(lowerInclusive)}, {Convert.ToHexString(upperExclusive)}).",
-                nameof(upperExclusive));
         }
     }
 }

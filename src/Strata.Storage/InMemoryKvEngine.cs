@@ -157,17 +157,8 @@ public sealed partial class InMemoryKvEngine : IKvEngine
 
         public ImmutableSortedSet<Pair> Column(KvColumn column) => _columns[ColumnIndex(column)];
 
-        public byte[]? Get(KvColumn column, ReadOnlySpan<byte> key)
-        {
-            var set = Column(column);
-            var index = LowerBound(set, key);
-            if (index < set.Count && set[index].Key.AsSpan().SequenceEqual(key))
-            {
-                return set[index].Value.ToArray();
-            }
-
-            return null;
-        }
+        public byte[]? Get(KvColumn column, ReadOnlySpan<byte> key) =>
+            Column(column).TryGetValue(Probe(key), out var pair) ? pair.Value.ToArray() : null;
 
         public State Apply(IReadOnlyList<BatchOperation> operations)
         {
@@ -212,52 +203,27 @@ public sealed partial class InMemoryKvEngine : IKvEngine
             return new State(columns);
         }
 
-        private static int ColumnIndex(KvColumn column) => column switch
+        private static int ColumnIndex(KvColumn column)
         {
-            KvColumn.Data => 0,
-            KvColumn.RaftLog => 1,
-            KvColumn.Local => 2,
-            _ => throw new ArgumentOutOfRangeException(nameof(column), column, "Unknown column."),
-        };
+            KvArguments.ThrowIfUnknownColumn(column);
+            return (int)column;
+        }
     }
 
-    /// <summary>Index of the first pair whose key is &gt;= <paramref name="key"/> (Count when none).</summary>
+    /// <summary>Index of the first pair whose key is &gt;= <paramref name="key"/> (Count when none). O(log n).</summary>
     internal static int LowerBound(ImmutableSortedSet<Pair> set, ReadOnlySpan<byte> key)
     {
-        int lo = 0, hi = set.Count;
-        while (lo < hi)
-        {
-            var mid = lo + ((hi - lo) >> 1);
-            if (set[mid].Key.AsSpan().SequenceCompareTo(key) < 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
+        var index = set.IndexOf(Probe(key));
+        return index >= 0 ? index : ~index;
     }
 
-    /// <summary>Index of the first pair whose key is &gt; <paramref name="key"/> (Count when none).</summary>
+    /// <summary>Index of the first pair whose key is &gt; <paramref name="key"/> (Count when none). O(log n).</summary>
     internal static int UpperBound(ImmutableSortedSet<Pair> set, ReadOnlySpan<byte> key)
     {
-        int lo = 0, hi = set.Count;
-        while (lo < hi)
-        {
-            var mid = lo + ((hi - lo) >> 1);
-            if (set[mid].Key.AsSpan().SequenceCompareTo(key) <= 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
+        var index = set.IndexOf(Probe(key));
+        return index >= 0 ? index + 1 : ~index;
     }
+
+    /// <summary>A key-only pair to search with (pairs compare by key).</summary>
+    private static Pair Probe(ReadOnlySpan<byte> key) => new(key.ToArray(), []);
 }

@@ -71,7 +71,7 @@ public sealed partial class RocksDbEngine
         public void DeleteRange(KvColumn column, ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive)
         {
             var handle = Handle;
-            InMemoryKvEngine.ValidateRange(lowerInclusive, upperExclusive);
+            KvArguments.ThrowIfInvertedRange(lowerInclusive, upperExclusive);
             Engine._gate.Enter();
             try
             {

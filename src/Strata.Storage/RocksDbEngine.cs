@@ -260,11 +260,7 @@ public sealed partial class RocksDbEngine : IKvEngine
 
     private nint ColumnHandle(KvColumn column)
     {
-        if ((uint)column >= (uint)_columnHandles.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(column), column, "Unknown column.");
-        }
-
+        KvArguments.ThrowIfUnknownColumn(column);
         return _columnHandles[(int)column];
     }
 
