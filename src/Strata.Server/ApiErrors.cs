@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+using Grpc.Core;
+using Strata.Namespace;
+using Strata.Namespace.Commands;
+using Strata.Storage;
+
+namespace Strata.Server;
+
+/// <summary>
+/// The error contract of <c>strata.v1</c> (see the header of strata.proto): how a refused command, a refused
+/// query or a storage failure becomes a gRPC status with its message and trailers.
+/// </summary>
+/// <remarks>
+/// Status messages are the namespace layer's messages, verbatim. Trailers carry what a client acts on without
+/// parsing text: <see cref="CurrentGenerationTrailer"/> and <see cref="CurrentMetagenerationTrailer"/> (decimal),
+/// <see cref="FailedPathTrailer"/> (the path, percent-encoded like <c>grpc-message</c>: bytes outside printable
+/// ASCII and '%' become %XX of their UTF-8) and <see cref="FailedOperationTrailer"/> (index of the refused
+/// transaction operation). Pure functions, thread-safe.
+/// </remarks>
+public static class ApiErrors
+{
+    public const string CurrentGenerationTrailer = "strata-current-generation";
+    public const string CurrentMetagenerationTrailer = "strata-current-metageneration";
+    public const string FailedPathTrailer = "strata-failed-path";
+    public const string FailedOperationTrailer = "strata-failed-operation";
+
+    /// <summary>The gRPC status code of a namespace result code.</summary>
+    public static StatusCode StatusCodeOf(ResultCode code) => code switch
+    {
+        ResultCode.ResultOk => StatusCode.OK,
+        ResultCode.ResultInvalidArgument => StatusCode.InvalidArgument,
+        ResultCode.ResultNotFound => StatusCode.NotFound,
+        ResultCode.ResultAlreadyExists => StatusCode.AlreadyExists,
+        ResultCode.ResultFailedPrecondition or ResultCode.ResultNotEmpty => StatusCode.FailedPrecondition,
+        ResultCode.ResultSessionExpired => StatusCode.Aborted,
+        _ => StatusCode.Internal,
+    };
+
+    /// <summary>The exception that reports a refused command (its <see cref="CommandResult.Code"/> is not OK).</summary>
+    public static RpcException FromResult(CommandResult result)
+    {
+        var trailers = new Metadata();
+        if (result.FailedPath.Length > 0)
+        {
+            trailers.Add(FailedPathTrailer, EncodeTrailerText(result.FailedPath));
+        }
+
+        // A generation of 0 is meaningful after a failed precondition ("the entry does not exist"); elsewhere
+        // (a bucket that already exists, a refusal that names no entry) there is no generation to report.
+        bool namesEntryState = result.CurrentGeneration != 0 ||
+            (result.Code == ResultCode.ResultFailedPrecondition && result.FailedPath.Length > 0);
+        if (namesEntryState)
+        {
+            trailers.Add(CurrentGenerationTrailer, result.CurrentGeneration.ToString(CultureInfo.InvariantCulture));
+            trailers.Add(CurrentMetagenerationTrailer, result.CurrentMetageneration.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (result.FailedOperation >= 0)
+        {
+            trailers.Add(FailedOperationTrailer, result.FailedOperation.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return new RpcException(new Status(StatusCodeOf(result.Code), result.Message), trailers, result.Message);
+    }
+
+    /// <summary>A refusal raised by a query or by request validation before proposal.</summary>
+    public static RpcException FromRejection(CommandRejectedException rejected) => FromResult(rejected.ToResult());
+
+    public static RpcException InvalidArgument(string message) =>
+        new(new Status(StatusCode.InvalidArgument, message), message);
+
+    /// <summary>
+    /// Translates the exceptions the node and its reader are documented to throw into the status the contract
+    /// promises; returns null for anything else (an <see cref="RpcException"/> passes through as it is; any
+    /// other exception is a bug, left to gRPC: UNKNOWN, logged).
+    /// </summary>
+    public static RpcException? TryTranslate(Exception exception) => exception switch
+    {
+        CommandRejectedException rejected => FromRejection(rejected),
+        CorruptionException corruption => new RpcException(
+            new Status(StatusCode.DataLoss, $"stored data failed verification: {corruption.Message}"), corruption.Message),
+        StorageFailureException failure => new RpcException(
+            new Status(StatusCode.Unavailable, $"the node stopped after a storage failure: {failure.Message}"), failure.Message),
+        ObjectDisposedException => new RpcException(
+            new Status(StatusCode.Unavailable, "the node is shutting down"), "the node is shutting down"),
+        _ => null,
+    };
+
+    /// <summary>Percent-encodes bytes outside printable ASCII and '%' (the <c>grpc-message</c> scheme).</summary>
+    public static string EncodeTrailerText(string text)
+    {
+        var encoded = new StringBuilder(text.Length);
+        foreach (byte b in Encoding.UTF8.GetBytes(text))
+        {
+            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
+            {
+                encoded.Append((char)b);
+            }
+            else
+            {
+                encoded.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return encoded.ToString();
+    }
+
+    /// <summary>The inverse of <see cref="EncodeTrailerText"/>.</summary>
+    public static string DecodeTrailerText(string encoded)
+    {
+        var bytes = new List<byte>(encoded.Length);
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            if (encoded[i] == '%' && i + 2 < encoded.Length &&
+                byte.TryParse(encoded.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
+            {
+                bytes.Add(b);
+                i += 2;
+            }
+            else
+            {
+                bytes.Add((byte)encoded[i]);
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+}

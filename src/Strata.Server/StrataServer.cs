@@ -1,0 +1,174 @@
+using System.Net;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Strata.Storage;
+
+namespace Strata.Server;
+
+/// <summary>
+/// A running Strata node: a <see cref="NamespaceNode"/> served over gRPC (<c>strata.v1.Strata</c> and the standard
+/// <c>grpc.health.v1.Health</c>) by Kestrel, HTTP/2 without TLS (h2c), on one address.
+/// </summary>
+/// <remarks>
+/// <para>Lifecycle: <see cref="StartAsync"/> opens the node, then starts listening; it returns once the port is
+/// bound (<see cref="Address"/> is the actual address, also when port 0 asked for a free one).
+/// <see cref="DisposeAsync"/> stops accepting, lets in-flight calls finish, then closes the node (every
+/// acknowledged mutation is already durable) and its engine. Host executables call
+/// <see cref="WaitForShutdownAsync"/> and dispose the server when it returns (Ctrl+C or SIGTERM).</para>
+/// <para>Health: SERVING while the node runs; NOT_SERVING once a storage failure stopped it (calls then fail
+/// with UNAVAILABLE and the operator is expected to restart the process).</para>
+/// <para>Thread-safe. Dispose exactly once; further disposals do nothing.</para>
+/// </remarks>
+public sealed class StrataServer : IAsyncDisposable
+{
+    /// <summary>The service name the health service also reports under (besides "", the whole server).</summary>
+    public const string HealthServiceName = "strata.v1.Strata";
+
+    private readonly WebApplication _application;
+    private readonly IKvEngine? _ownedEngine;
+    private int _disposed;
+
+    private StrataServer(WebApplication application, NamespaceNode node, IKvEngine? ownedEngine, string dataDirectory, Uri address)
+    {
+        _application = application;
+        Node = node;
+        _ownedEngine = ownedEngine;
+        DataDirectory = dataDirectory;
+        Address = address;
+    }
+
+    /// <summary>The bound address, e.g. http://127.0.0.1:7070.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The node the server serves (tests and embedding hosts may use it directly).</summary>
+    public NamespaceNode Node { get; }
+
+    /// <summary>The full path of the node's RocksDB directory; empty when the node's engine is not on disk.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Opens the node and starts serving. Throws if the data directory cannot be opened or the port bound.</summary>
+    public static async Task<StrataServer> StartAsync(StrataServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IPAddress address = ParseHost(options.Host);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
+
+        (NamespaceNode node, IKvEngine? ownedEngine, string dataDirectory) = OpenNode(options);
+        WebApplication? application = null;
+        try
+        {
+            application = BuildApplication(options, address, node);
+            await application.StartAsync(cancellationToken).ConfigureAwait(false);
+            var bound = new Uri(application.Urls.First());
+            return new StrataServer(application, node, ownedEngine, dataDirectory, bound);
+        }
+        catch
+        {
+            if (application is not null)
+            {
+                await application.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await node.DisposeAsync().ConfigureAwait(false);
+            ownedEngine?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes when the server is asked to stop: Ctrl+C or SIGTERM, or <see cref="DisposeAsync"/>. Throws
+    /// <see cref="OperationCanceledException"/> if <paramref name="cancellationToken"/> fires first.
+    /// </summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        IHostApplicationLifetime lifetime = _application.Lifetime;
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CancellationTokenRegistration registration = lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
+        _ = stopping.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return stopping.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Stops gracefully: no new calls, in-flight calls finish, then the node and its engine close.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _application.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _application.DisposeAsync().ConfigureAwait(false);
+            await Node.DisposeAsync().ConfigureAwait(false);
+            _ownedEngine?.Dispose();
+        }
+    }
+
+    private static (NamespaceNode Node, IKvEngine? OwnedEngine, string DataDirectory) OpenNode(StrataServerOptions options)
+    {
+        if (options.Engine is { } engine)
+        {
+            return (NamespaceNode.Create(engine, options.Node), null, engine is RocksDbEngine rocks ? rocks.Directory : "");
+        }
+
+        if (options.InMemory)
+        {
+            var memory = new InMemoryKvEngine();
+            return (NamespaceNode.Create(memory, options.Node), memory, "");
+        }
+
+        string directory = Path.GetFullPath(options.DataDirectory);
+        return (NamespaceNode.Open(directory, options.Node), null, directory);
+    }
+
+    private static WebApplication BuildApplication(StrataServerOptions options, IPAddress address, NamespaceNode node)
+    {
+        // The empty builder reads no configuration files or environment: the options are the whole configuration.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
+        });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(address, options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        if (options.MinimumLogLevel != LogLevel.None)
+        {
+            builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        }
+
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton<StrataService>();
+        builder.Services.AddSingleton<StrataEndpoint>();
+        builder.Services.AddSingleton<IServiceMethodProvider<StrataEndpoint>, StrictRequestMethodProvider>();
+        builder.Services.AddGrpc();
+        builder.Services.AddGrpcHealthChecks(health =>
+        {
+            health.Services.Map("", _ => true);
+            health.Services.Map(HealthServiceName, _ => true);
+        }).AddCheck<NodeHealthCheck>("node");
+
+        WebApplication application = builder.Build();
+        application.UseRouting();
+        application.MapGrpcService<StrataEndpoint>(); // strata.v1.Strata, see StrictRequestMethodProvider
+        application.MapGrpcHealthChecksService();
+        return application;
+    }
+
+    private static IPAddress ParseHost(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "*" => IPAddress.Any,
+        _ when IPAddress.TryParse(host, out IPAddress? parsed) => parsed,
+        _ => throw new ArgumentException($"host '{host}' is not an IP address (or 'localhost', or '*' for every address)", nameof(host)),
+    };
+}
