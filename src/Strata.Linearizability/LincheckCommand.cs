@@ -10,7 +10,7 @@ namespace Strata.Linearizability;
 /// </summary>
 /// <remarks>
 /// <para>Output: <c>FILE: linearizable</c>, <c>FILE: illegal</c> or <c>FILE: unknown</c>, the latter two followed by
-/// the explanation, each line indented by two spaces. Errors go to the error writer as <c>lincheck: ...</c>;
+/// the explanation, each line indented by two spaces (operation times in it are the file's line numbers). Errors go to the error writer as <c>lincheck: ...</c>;
 /// a parse error names <c>FILE:LINE</c>.</para>
 /// <para>Exit codes: 0 all linearizable; 1 at least one illegal; 2 usage error (unknown model or format, a model
 /// and format that do not go together, no files, a missing or unreadable file, a parse error; nothing is
@@ -122,6 +122,7 @@ public static class LincheckCommand
             });
             if (result.Explanation is { } explanation)
             {
+                output.WriteLine("  (call and return times below are line numbers in the file)");
                 foreach (var line in explanation.Split('\n'))
                 {
                     output.Write("  ");

@@ -18,6 +18,30 @@ namespace Strata.Linearizability;
 /// Operations whose outcome is unknown (<see cref="Operation{TInput,TOutput}.OutcomeUnknown"/>) may take
 /// effect at any point after their call, or never.
 /// </para>
+/// <para>Typical use, from a test or the simulator:</para>
+/// <code>
+/// var history = new List&lt;Operation&lt;CasRegisterInput, CasRegisterOutput&gt;&gt;
+/// {
+///     new(ClientId: 1, CasRegisterInput.Write(3), CasRegisterOutput.WriteDone, Call: 10, Return: 25),
+///     new(ClientId: 2, CasRegisterInput.Read(), CasRegisterOutput.ReadResult(3), Call: 12, Return: 30),
+///     Operation&lt;CasRegisterInput, CasRegisterOutput&gt;.Indeterminate(3, CasRegisterInput.Cas(3, 4), call: 14), // timed out
+/// };
+/// var result = LinearizabilityChecker.Check(CasRegisterModel.Instance, history, TimeSpan.FromSeconds(10));
+/// if (result.Verdict == Verdict.Illegal) { Console.WriteLine(result.Explanation); }
+/// </code>
+/// <para>
+/// The caller's duties: record every operation a client issued, including those that failed ambiguously (a
+/// timeout is <see cref="Operation{TInput,TOutput}.Indeterminate"/>, not dropped: dropping it would make a
+/// linearizable history look illegal once its effect is observed); drop only operations known not to have
+/// taken effect; take call and return times from one clock, the call before the request leaves and the return
+/// after the response arrives.
+/// </para>
+/// <para>
+/// Cost: each partition is searched separately, so keep partitions small (the key-value model splits by key).
+/// The search grows with the number of operations that are concurrent with each other and whose orders lead
+/// to different states (appends of distinct values between two reads are the worst case); registers and
+/// overwrites collapse states and stay cheap.
+/// </para>
 /// <para>
 /// Thread-safety: <c>Check</c> is reentrant and keeps no shared state; it calls the model from the calling
 /// thread only. It reads no clock other than through the cancellation timer of the budget.
