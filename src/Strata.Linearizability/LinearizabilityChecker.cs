@@ -65,10 +65,30 @@ public static class LinearizabilityChecker
         IModel<TState, TInput, TOutput> model,
         IReadOnlyList<Operation<TInput, TOutput>> history,
         TimeSpan budget,
+        CancellationToken cancellationToken = default) =>
+        Check(model, history, budget, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Checks <paramref name="history"/> against <paramref name="model"/>, giving up also after
+    /// <paramref name="maxVisitedStates"/> search states in total. Unlike a time budget, a state budget gives the
+    /// same verdict on every machine: use it (with <see cref="Timeout.InfiniteTimeSpan"/>) where runs must replay
+    /// exactly, as in seeded simulation.
+    /// </summary>
+    /// <param name="model">The sequential specification.</param>
+    /// <param name="history">All operations, in any order.</param>
+    /// <param name="budget">Wall-clock limit, as in the other overload.</param>
+    /// <param name="maxVisitedStates">The most (linearized set, state) pairs the search may memoize over all partitions.</param>
+    /// <param name="cancellationToken">Gives up like an exhausted budget (no exception is thrown).</param>
+    public static CheckResult Check<TState, TInput, TOutput>(
+        IModel<TState, TInput, TOutput> model,
+        IReadOnlyList<Operation<TInput, TOutput>> history,
+        TimeSpan budget,
+        long maxVisitedStates,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(history);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxVisitedStates);
         for (var i = 0; i < history.Count; i++)
         {
             var op = history[i] ?? throw new ArgumentException($"Operation #{i} is null.", nameof(history));
@@ -87,18 +107,22 @@ public static class LinearizabilityChecker
         var token = budgetSource.Token;
 
         var results = new List<PartitionResult>(partitions.Count);
+        var statesLeft = maxVisitedStates;
         foreach (var partition in partitions)
         {
-            results.Add(CheckPartition(model, history, partition, token));
+            var result = CheckPartition(model, history, partition, statesLeft, token);
+            statesLeft -= result.VisitedStates;
+            results.Add(result);
         }
 
-        return Summarize(results, budget);
+        return Summarize(results, DescribeLimits(budget, maxVisitedStates));
     }
 
     private static PartitionResult CheckPartition<TState, TInput, TOutput>(
         IModel<TState, TInput, TOutput> model,
         IReadOnlyList<Operation<TInput, TOutput>> history,
         HistoryPartition partition,
+        long maxVisitedStates,
         CancellationToken token)
     {
         var indices = partition.OperationIndices;
@@ -111,7 +135,7 @@ public static class LinearizabilityChecker
         }
 
         var search = new PartitionSearch<TState, TInput, TOutput>(model, ops, historyIndex);
-        var verdict = search.Run(token);
+        var verdict = search.Run(token, maxVisitedStates);
         var linearization = new int[search.Best.Count];
         for (var i = 0; i < linearization.Length; i++)
         {
@@ -133,7 +157,24 @@ public static class LinearizabilityChecker
         }
     }
 
-    private static CheckResult Summarize(List<PartitionResult> results, TimeSpan budget)
+    private static string DescribeLimits(TimeSpan budget, long maxVisitedStates)
+    {
+        var limits = new List<string>();
+        if (budget != Timeout.InfiniteTimeSpan)
+        {
+            limits.Add(string.Create(CultureInfo.InvariantCulture, $"the time budget of {budget}"));
+        }
+
+        if (maxVisitedStates != long.MaxValue)
+        {
+            limits.Add(string.Create(CultureInfo.InvariantCulture, $"the limit of {maxVisitedStates} states"));
+        }
+
+        limits.Add("cancellation");
+        return string.Join(" or ", limits);
+    }
+
+    private static CheckResult Summarize(List<PartitionResult> results, string limits)
     {
         var illegal = 0;
         var unknown = 0;
@@ -163,7 +204,7 @@ public static class LinearizabilityChecker
 
         if (unknown > 0)
         {
-            text.Append(CultureInfo.InvariantCulture, $"Undecided: {unknown} of {results.Count} partition(s) not decided within the budget of {budget}.").AppendLine();
+            text.Append(CultureInfo.InvariantCulture, $"Undecided: {unknown} of {results.Count} partition(s) not decided before {limits}.").AppendLine();
             foreach (var result in results)
             {
                 if (result.Verdict == Verdict.Unknown)

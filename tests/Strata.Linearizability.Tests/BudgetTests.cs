@@ -27,9 +27,49 @@ public sealed class BudgetTests
         var result = LinearizabilityChecker.Check(KvModel.Instance, HopelessHistory(), TimeSpan.FromMilliseconds(100));
 
         Assert.Equal(Verdict.Unknown, result.Verdict);
-        Assert.Contains("Undecided: 1 of 1 partition(s)", result.Explanation, StringComparison.Ordinal);
+        Assert.Contains("Undecided: 1 of 1 partition(s) not decided before the time budget of 00:00:00.1000000 or cancellation", result.Explanation, StringComparison.Ordinal);
         Assert.Contains("key \"k\": undecided (41 operations", result.Explanation, StringComparison.Ordinal);
         Assert.Equal(Verdict.Unknown, result.Partitions.Single().Verdict);
+    }
+
+    [Fact]
+    public void State_limit_gives_up_deterministically_at_exactly_that_many_states()
+    {
+        var first = LinearizabilityChecker.Check(KvModel.Instance, HopelessHistory(), Timeout.InfiniteTimeSpan, maxVisitedStates: 20_000);
+        var second = LinearizabilityChecker.Check(KvModel.Instance, HopelessHistory(), Timeout.InfiniteTimeSpan, maxVisitedStates: 20_000);
+
+        Assert.Equal(Verdict.Unknown, first.Verdict);
+        Assert.Equal(20_000, first.Partitions.Single().VisitedStates);
+        Assert.Equal(first.Explanation, second.Explanation);
+        Assert.Equal(first.Partitions.Single().Linearization, second.Partitions.Single().Linearization);
+        Assert.Contains("before the limit of 20000 states or cancellation", first.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void State_limit_is_shared_by_all_partitions()
+    {
+        // Key "a" needs a handful of states; the hopeless key "k" gets what is left.
+        var history = HopelessHistory().ToList();
+        history.Insert(0, new(50, KvInput.Append("a", "x"), null, 0, 1));
+        history.Insert(1, new(50, KvInput.Get("a"), "x", 2, 3));
+
+        var result = LinearizabilityChecker.Check(KvModel.Instance, history, Timeout.InfiniteTimeSpan, maxVisitedStates: 1_000);
+
+        Assert.Equal([Verdict.Ok, Verdict.Unknown], result.Partitions.Select(p => p.Verdict));
+        Assert.Equal(1_000, result.Partitions.Sum(p => p.VisitedStates));
+    }
+
+    [Fact]
+    public void State_limit_does_not_change_a_verdict_reached_within_it()
+    {
+        var history = new[]
+        {
+            new Operation<CasRegisterInput, CasRegisterOutput>(0, CasRegisterInput.Write(1), CasRegisterOutput.WriteDone, 0, 1),
+            new Operation<CasRegisterInput, CasRegisterOutput>(1, CasRegisterInput.Read(), CasRegisterOutput.ReadResult(1), 2, 3),
+        };
+
+        Assert.Equal(Verdict.Ok, LinearizabilityChecker.Check(CasRegisterModel.Instance, history, Timeout.InfiniteTimeSpan, maxVisitedStates: 2).Verdict);
+        Assert.Equal(Verdict.Unknown, LinearizabilityChecker.Check(CasRegisterModel.Instance, history, Timeout.InfiniteTimeSpan, maxVisitedStates: 1).Verdict);
     }
 
     [Fact]

@@ -96,8 +96,11 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
     /// </summary>
     public IReadOnlyList<int> Best => _best;
 
-    /// <summary>Runs the search to a verdict, or to <see cref="Verdict.Unknown"/> when <paramref name="cancellationToken"/> fires.</summary>
-    public Verdict Run(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the search to a verdict, or to <see cref="Verdict.Unknown"/> when <paramref name="cancellationToken"/>
+    /// fires or the search would memoize more than <paramref name="maxVisitedStates"/> pairs.
+    /// </summary>
+    public Verdict Run(CancellationToken cancellationToken, long maxVisitedStates)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -135,6 +138,12 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
                     var probe = new MemoEntry(_linearized, next, Combine(hash, next));
                     if (!_memo.Contains(probe))
                     {
+                        if (_memo.Count >= maxVisitedStates)
+                        {
+                            ClearBit(op);
+                            return Verdict.Unknown;
+                        }
+
                         _memo.Add(probe with { Linearized = (ulong[])_linearized.Clone() });
                         _linearizedHash = hash;
                         stackOps[depth] = op;
