@@ -300,7 +300,9 @@ public sealed partial class RaftNode
 
     private bool Restore(Snapshot snapshot)
     {
-        if (snapshot.Index <= _log.Committed || !snapshot.Metadata.ConfState.Contains(Id))
+        // A snapshot need not list us: a replica added after it was taken learns of its own addition from the entries
+        // that follow it. Until then it is not a voter and cannot campaign.
+        if (snapshot.Index <= _log.Committed)
         {
             return false;
         }

@@ -120,7 +120,10 @@ internal sealed class SimNode(ulong id, double rate, long tickInterval)
 
     public SortedDictionary<ulong, MemoryRaftLog> Disks { get; } = [];
 
-    public bool IsPaused(long now) => now < PausedUntil;
+    /// <summary>Set by a pause, cleared by the resume event once the missed ticks are delivered.</summary>
+    public bool Paused { get; set; }
+
+    public bool IsPaused(long now) => Paused || now < PausedUntil;
 }
 
 /// <summary>A node's replica of one group: the Raft core plus the host's state around it.</summary>

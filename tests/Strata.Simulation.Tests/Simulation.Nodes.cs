@@ -229,6 +229,7 @@ internal sealed partial class Simulation
         node.Incarnation++;
         node.Replicas.Clear();
         node.PausedUntil = -1;
+        node.Paused = false;
         node.MissedTicks = 0;
     }
 
@@ -250,6 +251,7 @@ internal sealed partial class Simulation
         }
 
         node.PausedUntil = Now + duration;
+        node.Paused = true;
         var incarnation = node.Incarnation;
         Schedule(node.PausedUntil, 61, node.Id, 0, () =>
         {
@@ -259,6 +261,7 @@ internal sealed partial class Simulation
             }
 
             // On resume the host first catches up on the ticks the clock counted during the pause.
+            node.Paused = false;
             var missed = node.MissedTicks;
             node.MissedTicks = 0;
             for (var i = 0; i < missed; i++)

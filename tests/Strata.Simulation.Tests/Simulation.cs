@@ -103,6 +103,16 @@ internal sealed partial class Simulation
             }
         }
 
+        // Operations still in flight when the run stops have unknown outcomes (writes among them may have applied).
+        foreach (var client in _clients)
+        {
+            if (client.Op is { Done: false } op)
+            {
+                op.Done = true;
+                Record(client, op, default, Strata.Linearizability.Operation<Strata.Linearizability.Models.CasRegisterInput, Strata.Linearizability.Models.CasRegisterOutput>.UnknownReturn);
+            }
+        }
+
         if (Violation is null)
         {
             CheckLogMatching();
@@ -159,7 +169,7 @@ internal sealed partial class Simulation
 
         if (node.IsPaused(Now))
         {
-            Schedule(node.PausedUntil, 60, node.Id, 0, () => OnNode(node, incarnation, action));
+            Schedule(Math.Max(node.PausedUntil, Now), 60, node.Id, 0, () => OnNode(node, incarnation, action));
             return;
         }
 

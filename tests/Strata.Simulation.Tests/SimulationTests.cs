@@ -14,7 +14,11 @@ namespace Strata.Simulation.Tests;
 public sealed class SimulationTests(ITestOutputHelper output)
 {
     /// <summary>Seeds that found bugs once; they run first, always.</summary>
-    private static readonly ulong[] RegressionSeeds = [];
+    private static readonly ulong[] RegressionSeeds =
+    [
+        147, // a replica added after the latest snapshot refused that snapshot (not in its membership) and never caught up
+        179, // simulator: events at the instant a pause ended ran before the missed ticks were delivered
+    ];
 
     [Fact]
     public void Seeds()
@@ -49,7 +53,10 @@ public sealed class SimulationTests(ITestOutputHelper output)
                 {
                     var (_, unknown, illegal) = sim.CheckLinearizability(TimeSpan.FromSeconds(10));
                     failure = illegal;
-                    stats.Add((sim.CompletedOps, unknown, sim.LeaseReads, sim.EventCount));
+                    if (illegal is null)
+                    {
+                        stats.Add((sim.CompletedOps, unknown, sim.LeaseReads, sim.EventCount));
+                    }
                 }
             }
             catch (Exception e)
