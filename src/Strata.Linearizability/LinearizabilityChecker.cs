@@ -136,10 +136,11 @@ public static class LinearizabilityChecker
 
         var search = new PartitionSearch<TState, TInput, TOutput>(model, ops, historyIndex);
         var verdict = search.Run(token, maxVisitedStates);
-        var linearization = new int[search.Best.Count];
+        var best = search.Best;
+        var linearization = new int[best.Length];
         for (var i = 0; i < linearization.Length; i++)
         {
-            linearization[i] = search.HistoryIndex(search.Best[i]);
+            linearization[i] = search.HistoryIndex(best[i]);
         }
 
         switch (verdict)

@@ -69,6 +69,11 @@ public sealed class CorpusTests(ITestOutputHelper output)
             {
                 Assert.False(string.IsNullOrWhiteSpace(result.Explanation));
                 Assert.NotEmpty(result.Partitions[0].Unplaced);
+                LinearizationAssert.IsValidPrefix(CasRegisterModel.Instance, history, result.Partitions[0]);
+            }
+            else if (result.Verdict == Verdict.Ok)
+            {
+                LinearizationAssert.IsValid(CasRegisterModel.Instance, history, result);
             }
         }
 

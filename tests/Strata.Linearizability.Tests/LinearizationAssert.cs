@@ -48,4 +48,38 @@ internal static class LinearizationAssert
             }
         }
     }
+
+    /// <summary>
+    /// Asserts the longest prefix reported for a single-partition history is a real linearizable prefix:
+    /// accepted step by step, and every definite operation that returned before a prefix member was called is
+    /// in the prefix ahead of it.
+    /// </summary>
+    public static void IsValidPrefix<TState, TInput, TOutput>(
+        IModel<TState, TInput, TOutput> model,
+        IReadOnlyList<Operation<TInput, TOutput>> history,
+        PartitionResult partition)
+    {
+        var order = partition.Linearization;
+        var position = new Dictionary<int, int>();
+        var state = model.Init();
+        for (var j = 0; j < order.Count; j++)
+        {
+            var op = history[order[j]];
+            var (ok, next) = model.Step(state, op.Input, op.OutcomeUnknown ? default : op.Output, op.OutcomeUnknown);
+            Assert.True(ok, $"prefix element {j} (#{order[j]}) is not legal in state {model.DescribeState(state)}");
+            Assert.True(position.TryAdd(order[j], j), $"#{order[j]} appears twice");
+            state = next;
+        }
+
+        for (var j = 0; j < order.Count; j++)
+        {
+            for (var a = 0; a < history.Count; a++)
+            {
+                if (!history[a].OutcomeUnknown && history[a].Return < history[order[j]].Call)
+                {
+                    Assert.True(position.TryGetValue(a, out var p) && p < j, $"#{a} returned before #{order[j]} was called but is not ahead of it in the prefix");
+                }
+            }
+        }
+    }
 }

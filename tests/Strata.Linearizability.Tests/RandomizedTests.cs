@@ -155,6 +155,7 @@ public sealed class RandomizedTests(ITestOutputHelper output)
 
             Assert.Equal(Verdict.Illegal, corrupted.Verdict);
             Assert.DoesNotContain(victim, corrupted.Partitions.Single().Linearization);
+            LinearizationAssert.IsValidPrefix(CasRegisterModel.Instance, history, corrupted.Partitions.Single());
             Assert.Contains("not linearizable", corrupted.Explanation, StringComparison.Ordinal);
         });
     }

@@ -20,7 +20,7 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
         var text = new StringBuilder();
         var linearized = new bool[_ops.Length];
         var state = _model.Init();
-        foreach (var op in _best)
+        foreach (var op in Best)
         {
             linearized[op] = true;
             var unknown = _unknown[op];
@@ -29,11 +29,11 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
 
         text.Append(CultureInfo.InvariantCulture, $"{partitionName}: not linearizable ({_ops.Length} operations, {_definiteCount} with a known outcome).");
         text.AppendLine();
-        text.Append(CultureInfo.InvariantCulture, $"  Longest linearizable prefix: {_best.Length} operations");
-        text.AppendLine(_best.Length > PrefixLinesShown ? $", the last {PrefixLinesShown} shown:" : ":");
-        for (var i = Math.Max(0, _best.Length - PrefixLinesShown); i < _best.Length; i++)
+        text.Append(CultureInfo.InvariantCulture, $"  Longest linearizable prefix: {_bestLength} operations");
+        text.AppendLine(_bestLength > PrefixLinesShown ? $", the last {PrefixLinesShown} shown:" : ":");
+        for (var i = Math.Max(0, _bestLength - PrefixLinesShown); i < _bestLength; i++)
         {
-            text.Append(CultureInfo.InvariantCulture, $"    {i + 1,4}. ").AppendLine(DescribeOperation(_best[i]));
+            text.Append(CultureInfo.InvariantCulture, $"    {i + 1,4}. ").AppendLine(DescribeOperation(_bestBuffer[i]));
         }
 
         text.Append("  State after the prefix: ").AppendLine(_model.DescribeState(state));

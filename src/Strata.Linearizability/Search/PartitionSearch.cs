@@ -49,7 +49,11 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
     private ulong _linearizedHash;
     private readonly HashSet<MemoEntry> _memo;
 
-    private int[] _best = [];
+    // The longest linearization seen: _bestBuffer[0.._bestLength). Only the part of the stack that changed since
+    // the last record is copied (from _bestDirtyFrom), so keeping it costs O(1) amortized per step.
+    private readonly int[] _bestBuffer;
+    private int _bestLength;
+    private int _bestDirtyFrom;
 
     /// <summary>Prepares the search over <paramref name="operations"/>, which are <paramref name="historyIndex"/>[i] in the full history.</summary>
     public PartitionSearch(
@@ -85,6 +89,7 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
         }
 
         _memo = new HashSet<MemoEntry>(new MemoComparer(_stateComparer));
+        _bestBuffer = new int[n];
     }
 
     /// <summary>How many (linearized set, state) pairs the search visited.</summary>
@@ -94,7 +99,7 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
     /// The longest sequence of operations (local indices, in order) the search linearized: the full
     /// linearization when <see cref="Run"/> returned Ok.
     /// </summary>
-    public IReadOnlyList<int> Best => _best;
+    public ReadOnlySpan<int> Best => _bestBuffer.AsSpan(0, _bestLength);
 
     /// <summary>
     /// Runs the search to a verdict, or to <see cref="Verdict.Unknown"/> when <paramref name="cancellationToken"/>
@@ -111,7 +116,6 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
         var stackOps = new int[n];
         var stackStates = new TState[n];
         var depth = 0;
-        var bestDepth = 0;
         var remaining = _definiteCount;
         var state = _model.Init();
         var entry = _next[Head];
@@ -156,10 +160,9 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
                             remaining--;
                         }
 
-                        if (depth > bestDepth)
+                        if (depth > _bestLength)
                         {
-                            bestDepth = depth;
-                            _best = stackOps.AsSpan(0, depth).ToArray();
+                            RecordBest(stackOps, depth);
                         }
 
                         entry = _next[Head];
@@ -180,6 +183,7 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
                 }
 
                 depth--;
+                _bestDirtyFrom = Math.Min(_bestDirtyFrom, depth);
                 var undone = stackOps[depth];
                 state = stackStates[depth];
                 stackStates[depth] = default!;
@@ -195,8 +199,17 @@ internal sealed partial class PartitionSearch<TState, TInput, TOutput>
             }
         }
 
-        _best = stackOps.AsSpan(0, depth).ToArray();
+        // The final linearization may be shorter than an earlier dead end that placed more indeterminate operations.
+        _bestDirtyFrom = 0;
+        RecordBest(stackOps, depth);
         return Verdict.Ok;
+    }
+
+    private void RecordBest(int[] stackOps, int depth)
+    {
+        stackOps.AsSpan(_bestDirtyFrom, depth - _bestDirtyFrom).CopyTo(_bestBuffer.AsSpan(_bestDirtyFrom));
+        _bestLength = depth;
+        _bestDirtyFrom = depth;
     }
 
     /// <summary>Maps a local operation index to the full history's index.</summary>
