@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing Strata needs on a fresh Debian machine of the project's kind.
+# Idempotent: installs only what is missing. The .NET SDK comes with the machine (global.json pins 10.0).
+set -euo pipefail
+
+need=()
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-prerequisites: missing ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "install-prerequisites: the .NET 10 SDK is required (dotnet not on PATH)" >&2
+  exit 1
+fi
