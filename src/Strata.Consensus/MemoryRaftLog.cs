@@ -12,12 +12,18 @@ public sealed class MemoryRaftLog : IRaftLogStorage
     private HardState _hardState;
     private Snapshot _snapshot = new(new SnapshotMetadata(0, 0, new ConfState()), default);
 
-    /// <summary>A log with the given initial members (a bootstrapped group at index 0).</summary>
+    /// <summary>
+    /// An empty log (a replica created to join an existing group), or with <paramref name="initialMembers"/> the log of a
+    /// founding member: bootstrapped as an empty snapshot at index 1, term 1 (hard state term 1, commit 1). Because the
+    /// founding membership lives in a snapshot, a replica added later receives it with that snapshot.
+    /// </summary>
     public MemoryRaftLog(ConfState? initialMembers = null)
     {
         if (initialMembers is not null)
         {
-            _snapshot = new(new SnapshotMetadata(0, 0, initialMembers), default);
+            _snapshot = new(new SnapshotMetadata(1, 1, initialMembers), default);
+            _entries[0] = new Entry(1, 1, EntryType.Normal, default);
+            _hardState = new HardState(1, 0, 1);
         }
     }
 

@@ -15,7 +15,7 @@ public sealed class ElectionTests
         }
 
         Assert.Equal(StateRole.Leader, c[1].Role);
-        Assert.Equal(1UL, c[1].Term); // pre-vote did not bump the term; the real election did, once
+        Assert.Equal(2UL, c[1].Term); // bootstrapped at term 1; pre-vote did not bump the term, the real election did once
         Assert.All([c[2], c[3]], n => Assert.Equal(1UL, n.Leader));
         Assert.All([c[2], c[3]], n => Assert.Equal(1UL, n.Vote));
     }

@@ -36,12 +36,9 @@ internal sealed partial class Simulation
             var members = new ConfState { Voters = voters };
             foreach (var v in voters)
             {
-                // Bootstrap with a snapshot at index 1 so that replicas added later learn the initial membership
-                // from a snapshot rather than from an empty log.
-                var disk = new MemoryRaftLog();
-                disk.ApplySnapshot(new Snapshot(new SnapshotMetadata(1, 1, members), new RegisterMachine().Serialize()));
-                disk.SetHardState(new HardState(1, 0, 1));
-                _nodes[v].Disks[g] = disk;
+                // Founding members start from a bootstrap snapshot at index 1 (see MemoryRaftLog), so replicas
+                // added later learn the founding membership from a snapshot.
+                _nodes[v].Disks[g] = new MemoryRaftLog(members);
             }
 
             for (var c = 0; c < Options.ClientsPerGroup; c++)
