@@ -1,1 +1,1 @@
-return Strata.Cli.StrataCommand.Run(args);
+return await Strata.Cli.StrataCli.RunAsync(args, Strata.Cli.CliEnvironment.ForTerminal(), CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,61 @@
+using Spectre.Console;
+using Strata.Server;
+
+namespace Strata.Cli;
+
+/// <summary>Starts a node for <c>strata start</c> and <c>strata demo</c>, and prints how to reach it.</summary>
+internal static class NodeLauncher
+{
+    /// <summary>Starts the node; a bad host is a usage error, anything else that stops it (port taken, data locked) exits 1.</summary>
+    public static async Task<StrataServer> StartAsync(StrataServerOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Port is < 0 or > 65535)
+        {
+            throw new UsageException($"--port {options.Port} is outside 0..65535");
+        }
+
+        try
+        {
+            return await StrataServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            string where = options.InMemory ? "" : $" (data directory {Path.GetFullPath(options.DataDirectory)})";
+            throw new CommandFailedException($"cannot start the node on {options.Host}:{options.Port}{where}: {e.GetBaseException().Message}");
+        }
+    }
+
+    /// <summary>The address, health service and data directory of a running node, and the first command to try.</summary>
+    public static void WriteBanner(CliEnvironment env, StrataServer server, string? dataNote = null)
+    {
+        string data = server.DataDirectory.Length == 0 ? "in memory (everything is lost when the node stops)" : server.DataDirectory;
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
+        grid.AddRow("gRPC address", $"[bold]{Markup.Escape(server.Address.ToString())}[/]  (service strata.v1.Strata, HTTP/2 cleartext)");
+        grid.AddRow("health", $"grpc.health.v1.Health at the same address (services \"\" and \"{StrataServer.HealthServiceName}\")");
+        grid.AddRow("data directory", Markup.Escape(data + (dataNote is null ? "" : $" ({dataNote})")));
+        grid.AddRow("try", Markup.Escape($"strata bucket ls --address {server.Address.ToString().TrimEnd('/')}"));
+        env.Console.Write(new Panel(grid).Header("Strata node running").Border(BoxBorder.Rounded));
+        env.Console.MarkupLine("Press [bold]Ctrl+C[/] to stop.");
+    }
+
+    /// <summary>Serves until Ctrl+C (or SIGTERM), then stops the node gracefully.</summary>
+    public static async Task ServeUntilStoppedAsync(CliEnvironment env, StrataServer server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C reached the command line first; stopping is the same either way.
+        }
+
+        env.Out.WriteLine("stopping...");
+        await server.DisposeAsync().ConfigureAwait(false);
+        env.Out.WriteLine("stopped");
+    }
+}
