@@ -99,6 +99,7 @@ public sealed partial class NamespaceStateMachine
                 $"snapshot checksum mismatch: stored {BinaryPrimitives.ReadUInt32BigEndian(stored):X8}, computed {expected:X8}");
         }
 
+        _rows.Clear();
         _engine.Write(batch, sync: true);
         ReloadMeta();
 

@@ -25,6 +25,7 @@ public sealed partial class NamespaceStateMachine
 {
     private readonly IKvEngine _engine;
     private readonly byte[] _metaKey;
+    private readonly AppliedRowCache _rows = new(capacity: 65_536);
 
     public NamespaceStateMachine(IKvEngine engine, ulong shardId)
     {
@@ -50,7 +51,7 @@ public sealed partial class NamespaceStateMachine
     public IReadOnlyList<CommandResult?> Apply(IReadOnlyList<LoggedCommand> commands, bool sync)
     {
         var results = new CommandResult?[commands.Count];
-        var batchWrites = new WriteSet(_engine);
+        var batchWrites = new WriteSet(_engine, _rows);
         ulong applied = AppliedIndex;
         ulong lastTimestamp = LastTimestamp;
         for (int i = 0; i < commands.Count; i++)
@@ -88,8 +89,18 @@ public sealed partial class NamespaceStateMachine
         using (IKvWriteBatch batch = _engine.CreateBatch())
         {
             batchWrites.WriteTo(batch);
-            _engine.Write(batch, sync);
+            try
+            {
+                _engine.Write(batch, sync);
+            }
+            catch
+            {
+                _rows.Clear(); // what the engine holds is unknown now; the caller must stop or reopen
+                throw;
+            }
         }
+
+        batchWrites.WriteTo(_rows);
 
         AppliedIndex = applied;
         LastTimestamp = lastTimestamp;

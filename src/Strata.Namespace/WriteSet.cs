@@ -12,11 +12,19 @@ namespace Strata.Namespace;
 public sealed class WriteSet
 {
     private readonly IKvReader? _engine;
+    private readonly AppliedRowCache? _cache;
     private readonly WriteSet? _parent;
     private readonly SortedDictionary<byte[], byte[]?> _writes = new(ByteOrder.Instance);
 
     /// <summary>A set directly over the engine.</summary>
     public WriteSet(IKvReader engine) => _engine = engine;
+
+    /// <summary>A set directly over the engine, reading committed rows through the apply loop's cache.</summary>
+    internal WriteSet(IKvReader engine, AppliedRowCache cache)
+    {
+        _engine = engine;
+        _cache = cache;
+    }
 
     /// <summary>A set over another set (nested: a command inside a batch).</summary>
     public WriteSet(WriteSet parent) => _parent = parent;
@@ -31,7 +39,33 @@ public sealed class WriteSet
             return value;
         }
 
-        return _parent is not null ? _parent.Get(key) : _engine!.Get(KvColumn.Data, key);
+        if (_parent is not null)
+        {
+            return _parent.Get(key);
+        }
+
+        if (_cache is null)
+        {
+            return _engine!.Get(KvColumn.Data, key);
+        }
+
+        if (_cache.TryGet(key, out byte[]? cached))
+        {
+            return cached;
+        }
+
+        byte[]? stored = _engine!.Get(KvColumn.Data, key);
+        _cache.Set(key, stored);
+        return stored;
+    }
+
+    /// <summary>Records this set's writes in the cache (after they were written to the engine).</summary>
+    internal void WriteTo(AppliedRowCache cache)
+    {
+        foreach (KeyValuePair<byte[], byte[]?> pair in _writes)
+        {
+            cache.Set(pair.Key, pair.Value);
+        }
     }
 
     public void Put(byte[] key, byte[] value) => _writes[key] = value;
