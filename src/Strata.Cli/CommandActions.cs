@@ -51,7 +51,7 @@ internal static class CommandActions
             string reason = e.IsConnectionFailure && e.InnerException is RpcException { Status.DebugException: { } debug }
                 ? debug.GetBaseException().Message
                 : e.Detail;
-            string node = address is null ? "the node" : $"the node at {address.ToString().TrimEnd('/')}";
+            string node = address is null ? "the node" : $"the node at {NodeLauncher.Display(address)}";
             return $"cannot reach {node} (Unavailable): {reason}";
         }
 
@@ -68,7 +68,9 @@ internal static class CommandActions
             _ => "request failed",
         };
         string detail = e.Detail.StartsWith(phrase + ": ", StringComparison.OrdinalIgnoreCase) ? e.Detail[(phrase.Length + 2)..] : e.Detail;
-        string operation = e.FailedOperation is int index ? $" (transaction operation {index})" : "";
+        string operation = e.FailedOperation is int index && !detail.Contains($"operation {index}", StringComparison.Ordinal)
+            ? $" (transaction operation {index})"
+            : "";
         return $"{phrase} ({e.StatusCode}): {detail}{operation}";
     }
 }

@@ -29,15 +29,18 @@ internal static class NodeLauncher
         }
     }
 
+    /// <summary>A node's address as users type it (no trailing slash).</summary>
+    public static string Display(Uri address) => address.ToString().TrimEnd('/');
+
     /// <summary>The address, health service and data directory of a running node, and the first command to try.</summary>
     public static void WriteBanner(CliEnvironment env, StrataServer server, string? dataNote = null)
     {
         string data = server.DataDirectory.Length == 0 ? "in memory (everything is lost when the node stops)" : server.DataDirectory;
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
-        grid.AddRow("gRPC address", $"[bold]{Markup.Escape(server.Address.ToString())}[/]  (service strata.v1.Strata, HTTP/2 cleartext)");
+        grid.AddRow("gRPC address", $"[bold]{Markup.Escape(Display(server.Address))}[/]  (service strata.v1.Strata, HTTP/2 cleartext)");
         grid.AddRow("health", $"grpc.health.v1.Health at the same address (services \"\" and \"{StrataServer.HealthServiceName}\")");
         grid.AddRow("data directory", Markup.Escape(data + (dataNote is null ? "" : $" ({dataNote})")));
-        grid.AddRow("try", Markup.Escape($"strata bucket ls --address {server.Address.ToString().TrimEnd('/')}"));
+        grid.AddRow("try", Markup.Escape($"strata bucket ls --address {Display(server.Address)}"));
         env.Console.Write(new Panel(grid).Header("Strata node running").Border(BoxBorder.Rounded));
         env.Console.MarkupLine("Press [bold]Ctrl+C[/] to stop.");
     }

@@ -110,7 +110,7 @@ public sealed partial class StartAndDemoTests
         Assert.Contains("page 2: 10 entries", result.Out, StringComparison.Ordinal);
         Assert.Contains("seg-00025.ts", result.Out, StringComparison.Ordinal);
         Assert.Contains("precondition failed (FailedPrecondition)", result.Out, StringComparison.Ordinal);
-        Assert.Contains("(transaction operation 0)", result.Out, StringComparison.Ordinal);
+        Assert.Contains("operation 0", result.Out, StringComparison.Ordinal);
     }
 
     [Fact]

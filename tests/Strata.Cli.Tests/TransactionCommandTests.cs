@@ -91,7 +91,7 @@ public sealed class TransactionCommandTests(NodeFixture node) : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("strata: precondition failed (FailedPrecondition): ", result.Error, StringComparison.Ordinal);
-        Assert.Contains("(transaction operation 1)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("operation 1", result.Error, StringComparison.Ordinal);
         Assert.Equal(1, created.ExitCode);
         Assert.Equal(0, kept.ExitCode);
     }

@@ -36,7 +36,7 @@ internal static class DemoCommand
             {
                 await using StrataServer server = await NodeLauncher.StartAsync(
                     new StrataServerOptions { DataDirectory = directory, Port = parse.GetValue(port) }, cancellationToken).ConfigureAwait(false);
-                env.Console.MarkupLine($"Strata node at [bold]{Markup.Escape(server.Address.ToString())}[/], data in {Markup.Escape(server.DataDirectory)}");
+                env.Console.MarkupLine($"Strata node at [bold]{Markup.Escape(NodeLauncher.Display(server.Address))}[/], data in {Markup.Escape(server.DataDirectory)}");
                 await RunDemoAsync(env, server.Address, cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(keepRunning))
                 {
