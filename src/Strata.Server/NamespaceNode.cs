@@ -88,15 +88,18 @@ public sealed class NamespaceNode : IAsyncDisposable
     /// <summary>The node's hybrid logical clock.</summary>
     public HybridClock Clock => _clock;
 
+    /// <summary>The storage failure that stopped the node, or null while it is healthy (health checks read this).</summary>
+    public Exception? Failure => Volatile.Read(ref _fatal);
+
     /// <summary>
     /// Assigns the command its timestamp and ID seed, applies it after the commands before it, and returns
     /// its result once it is durable. The caller sets the body and, for client mutations, (client id, sequence).
     /// </summary>
     public Task<CommandResult> ProposeAsync(Command command, CancellationToken cancellationToken = default)
     {
-        if (_fatal is not null)
+        if (Failure is { } fatal)
         {
-            return Task.FromException<CommandResult>(new StorageFailureException("the node stopped after a storage failure", _fatal));
+            return Task.FromException<CommandResult>(new StorageFailureException("the node stopped after a storage failure", fatal));
         }
 
         var proposal = new Proposal(command, new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -157,7 +160,7 @@ public sealed class NamespaceNode : IAsyncDisposable
                 }
                 catch (Exception e)
                 {
-                    _fatal = e;
+                    Volatile.Write(ref _fatal, e);
                     foreach (Proposal failed in batch)
                     {
                         failed.Completion.TrySetException(new StorageFailureException("applying the batch failed; the node stops", e));

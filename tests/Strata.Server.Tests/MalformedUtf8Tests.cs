@@ -52,7 +52,7 @@ public sealed class MalformedUtf8Tests(ServerHarness harness) : IClassFixture<Se
     {
         AsyncUnaryCall<TResponse> call = harness.Channel.CreateCallInvoker()
             .AsyncUnaryCall(RawMethod(method, parser), null, new CallOptions(), request);
-        return await Api.Refused(call, StatusCode.InvalidArgument);
+        return await Calls.Refused(call, StatusCode.InvalidArgument);
     }
 
     [Fact]

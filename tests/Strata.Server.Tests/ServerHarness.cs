@@ -57,25 +57,31 @@ public sealed class ServerHarness : IAsyncLifetime
         $"{stem}-{Interlocked.Increment(ref _buckets).ToString(CultureInfo.InvariantCulture)}";
 }
 
-/// <summary>One client identity: a random 16-byte client id and its next sequence number.</summary>
+/// <summary>
+/// One client identity: a 16-byte client id and its next sequence number. Every session of the process gets
+/// its own id (xunit makes a test class instance per test, so sessions must never share ids by accident).
+/// </summary>
 public sealed class ClientSession
 {
+    private static int s_sessions;
     private readonly ByteString _clientId;
     private ulong _sequence;
 
-    public ClientSession(int seed)
+    public ClientSession()
     {
         var bytes = new byte[16];
-        new Random(seed).NextBytes(bytes);
+        new Random(Interlocked.Increment(ref s_sessions)).NextBytes(bytes);
         _clientId = ByteString.CopyFrom(bytes);
     }
+
+    public ByteString ClientId => _clientId;
 
     /// <summary>The id of a new mutation.</summary>
     public MutationId Next() => new() { ClientId = _clientId, Sequence = Interlocked.Increment(ref _sequence) };
 }
 
 /// <summary>Assertions and shortcuts over the generated client.</summary>
-public static class Api
+public static class Calls
 {
     public static async Task<RpcException> Refused<T>(AsyncUnaryCall<T> call, StatusCode expected)
     {
