@@ -62,8 +62,8 @@ internal sealed record SimulationOptions
         MaxLatency = rng.Pick(500L, 1500L, 4000L),
         LeaseReads = rng.Chance(0.6),
         ProposalForwarding = rng.Chance(0.5),
-        MaxInflight = rng.Pick(1, 4, 64),
-        MaxSizePerMessage = rng.Pick(64UL, 4096UL, 1UL << 20),
+        MaxInflight = rng.Pick(2, 8, 64),
+        MaxSizePerMessage = rng.Pick(256UL, 4096UL, 1UL << 20),
         CompactEvery = rng.Pick(10, 40, 1000),
     };
 }
@@ -144,7 +144,8 @@ internal sealed class Replica(SimNode node, ulong group, RaftNode raft, MemoryRa
     /// <summary>The Ready being written (fsync in progress); lost or torn by a crash.</summary>
     public Ready? Writing { get; set; }
 
-    public Dictionary<(int Client, long Sequence), ClientRequest> PendingWrites { get; } = [];
+    /// <summary>Writes proposed through this replica, awaiting apply, with the term they were proposed in.</summary>
+    public Dictionary<(int Client, long Sequence), (ClientRequest Request, ulong Term)> PendingWrites { get; } = [];
 
     public SortedDictionary<long, (ClientRequest Request, ulong? Index)> PendingReads { get; } = [];
 

@@ -91,6 +91,7 @@ internal sealed partial class Simulation
 
     private void HandleRequest(SimNode node, ClientRequest request)
     {
+        Log($"n{node.Id} got {request}" + (node.Replicas.TryGetValue(request.Group, out var dr) ? $" role={dr.Raft.Role} leader={dr.Raft.Leader} lease={dr.Raft.HasValidLease} commit={dr.Raft.Committed} applied={dr.Raft.Applied}" : " (no replica)"));
         if (!node.Replicas.TryGetValue(request.Group, out var r))
         {
             Reply(node, request, ReplyKind.NotLeader, 0, false, null);
@@ -109,6 +110,7 @@ internal sealed partial class Simulation
 
             var id = ((long)node.Incarnation << 40) | ++r.NextReadId;
             var outcome = r.Raft.ReadIndex(BitConverter.GetBytes(id));
+            Log($"n{node.Id} readindex {id}: {outcome}");
             if (outcome is Consensus.ProposalOutcome.Appended or Consensus.ProposalOutcome.Forwarded)
             {
                 r.PendingReads[id] = (request, null);
@@ -128,10 +130,18 @@ internal sealed partial class Simulation
             return;
         }
 
+        if (r.PendingWrites.TryGetValue((cmd.Client, cmd.Sequence), out var earlier) && earlier.Term == r.Raft.Term)
+        {
+            // Already proposed through us in this term: do not append a duplicate, just answer this attempt later.
+            r.PendingWrites[(cmd.Client, cmd.Sequence)] = (request, earlier.Term);
+            return;
+        }
+
         var result = r.Raft.Propose(cmd.Encode());
+        Log($"n{node.Id} propose {cmd.Client}/{cmd.Sequence}: {result}");
         if (result is Consensus.ProposalOutcome.Appended or Consensus.ProposalOutcome.Forwarded)
         {
-            r.PendingWrites[(cmd.Client, cmd.Sequence)] = request;
+            r.PendingWrites[(cmd.Client, cmd.Sequence)] = (request, r.Raft.Term);
             Activity(r);
         }
         else
@@ -172,6 +182,7 @@ internal sealed partial class Simulation
 
     private void HandleReply(SimClient client, ClientRequest request, ClientReply reply)
     {
+        Log($"client {client.Id} reply {reply}");
         var op = client.Op;
         if (op is null || op.Done || op.Command != request.Command)
         {

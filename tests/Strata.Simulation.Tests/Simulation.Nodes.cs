@@ -180,9 +180,9 @@ internal sealed partial class Simulation
 
         var cmd = RegisterCommand.Decode(e.Data.Span);
         var ok = r.State.Apply(cmd);
-        if (r.PendingWrites.Remove((cmd.Client, cmd.Sequence), out var request))
+        if (r.PendingWrites.Remove((cmd.Client, cmd.Sequence), out var pending))
         {
-            Reply(r.Node, request, ReplyKind.Ok, 0, ok, null);
+            Reply(r.Node, pending.Request, ReplyKind.Ok, 0, ok, null);
         }
     }
 
@@ -275,6 +275,7 @@ internal sealed partial class Simulation
     {
         if (Rng.Chance(Options.DropRate))
         {
+            ReportSnapshot(m, SnapshotStatus.Failed);
             return;
         }
 
@@ -291,10 +292,30 @@ internal sealed partial class Simulation
         }
     }
 
+    /// <summary>The transport tells the sending leader how a snapshot transfer ended (a host duty).</summary>
+    private void ReportSnapshot(Message m, SnapshotStatus status)
+    {
+        if (m.Type != MessageType.Snapshot || !_nodes.TryGetValue(m.From, out var sender))
+        {
+            return;
+        }
+
+        var incarnation = sender.Incarnation;
+        Schedule(Now + Options.MaxLatency, 21, m.From, m.To, () => OnNode(sender, incarnation, () =>
+        {
+            if (sender.Replicas.TryGetValue(m.GroupId, out var r))
+            {
+                r.Raft.ReportSnapshot(m.To, status);
+                Activity(r);
+            }
+        }));
+    }
+
     private void Deliver(Message m)
     {
-        if (!_nodes.TryGetValue(m.To, out var node) || _blocked.Contains((m.From, m.To)))
+        if (!_nodes.TryGetValue(m.To, out var node) || _blocked.Contains((m.From, m.To)) || !node.Up)
         {
+            ReportSnapshot(m, SnapshotStatus.Failed);
             return;
         }
 
@@ -302,8 +323,11 @@ internal sealed partial class Simulation
         {
             if (_blocked.Contains((m.From, m.To)))
             {
+                ReportSnapshot(m, SnapshotStatus.Failed);
                 return;
             }
+
+            ReportSnapshot(m, SnapshotStatus.Finished);
 
             if (!node.Replicas.TryGetValue(m.GroupId, out var replica))
             {
@@ -318,6 +342,7 @@ internal sealed partial class Simulation
                 replica = CreateReplica(node, m.GroupId, disk);
             }
 
+            Log($"deliver {m}");
             replica.Raft.Step(m);
             Activity(replica);
         });

@@ -60,6 +60,11 @@ internal sealed partial class Simulation
 
     public ulong Seed { get; }
 
+    /// <summary>When set (single-seed replays), a readable log of client traffic.</summary>
+    public List<string>? Debug { get; set; }
+
+    private void Log(string what) => Debug?.Add($"t={Now}: {what}");
+
     public SimulationOptions Options { get; }
 
     public SimRandom Rng { get; }
@@ -127,8 +132,23 @@ internal sealed partial class Simulation
         {
             foreach (var r in node.Replicas.Values)
             {
-                lines.Add($"  n{node.Id} g{r.Group} {r.Raft.Role} term={r.Raft.Term} leader={r.Raft.Leader} commit={r.Raft.Committed} applied={r.Raft.Applied} first={r.Disk.FirstIndex} conf={r.Raft.ConfState} rate={node.Rate:F3}");
+                lines.Add($"  n{node.Id} g{r.Group} {r.Raft.Role} term={r.Raft.Term} leader={r.Raft.Leader} commit={r.Raft.Committed} applied={r.Raft.Applied} last={r.Raft.LastIndex} first={r.Disk.FirstIndex} conf={r.Raft.ConfState} rate={node.Rate:F3}");
+                if (r.Raft.Role == StateRole.Leader)
+                {
+                    foreach (var id in _nodes.Keys)
+                    {
+                        if (r.Raft.ProgressOf(id) is { } pr)
+                        {
+                            lines.Add($"      progress {id}: {pr}");
+                        }
+                    }
+                }
             }
+        }
+
+        foreach (var c in _clients)
+        {
+            lines.Add($"  client {c.Id} g{c.Group} target={c.Target} op={c.Op?.Command} attempt={c.Op?.Attempt} done={c.Op?.Done} call={c.Op?.Call}");
         }
 
         lines.AddRange(FaultLog);

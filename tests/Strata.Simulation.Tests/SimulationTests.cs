@@ -18,6 +18,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
     [
         147, // a replica added after the latest snapshot refused that snapshot (not in its membership) and never caught up
         179, // simulator: events at the instant a pause ended ran before the missed ticks were delivered
+        1449, // liveness: retries appended duplicate entries faster than a lossy, one-entry-per-message link drained them
+        1611, // liveness: same family (found with 1449; fixed with proposal de-duplication and snapshot status reports)
     ];
 
     [Fact]
@@ -41,7 +43,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
         Parallel.ForEach(seeds, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, seed =>
         {
-            var sim = new Simulation(seed);
+            var sim = new Simulation(seed) { Debug = Environment.GetEnvironmentVariable("STRATA_SIM_DEBUG") is null ? null : [] };
             string? failure = null;
             try
             {
@@ -67,6 +69,10 @@ public sealed class SimulationTests(ITestOutputHelper output)
             if (single is not null)
             {
                 output.WriteLine(sim.Summary());
+                if (sim.Debug is not null)
+                {
+                    File.WriteAllLines(Environment.GetEnvironmentVariable("STRATA_SIM_DEBUG")!, sim.Debug);
+                }
             }
 
             if (failure is not null)
