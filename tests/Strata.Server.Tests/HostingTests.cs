@@ -86,6 +86,37 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_corrupted_record_is_data_loss_and_never_served()
+    {
+        using var engine = new InMemoryKvEngine();
+        (StrataServer server, GrpcChannel channel) = await StartAsync(Engines.Over(engine));
+        await using (server)
+        using (channel)
+        {
+            var client = new StrataClient(channel);
+            await client.CreateBucketAsync("fragile");
+            await client.PutAsync("fragile", "o");
+
+            byte[] key = Namespace.NamespaceKeys.Bucket("fragile");
+            byte[] stored = engine.Get(KvColumn.Data, key)!;
+            stored[^1] ^= 0x01; // one flipped bit in the record's payload
+            using (IKvWriteBatch batch = engine.CreateBatch())
+            {
+                batch.Put(KvColumn.Data, key, stored);
+                engine.Write(batch, sync: false);
+            }
+
+            RpcException bucket = await Calls.Refused(client.GetBucketAsync(new GetBucketRequest { Name = "fragile" }), StatusCode.DataLoss);
+            Assert.StartsWith("stored data failed verification: ", bucket.Status.Detail, StringComparison.Ordinal);
+            await Calls.Refused(client.StatAsync(new StatRequest { Bucket = "fragile", Path = "o" }), StatusCode.DataLoss);
+
+            // Corruption found by a read does not stop the node: other buckets are still served.
+            await client.CreateBucketAsync("healthy");
+            Assert.Null(server.Node.Failure);
+        }
+    }
+
+    [Fact]
     public async Task Data_written_through_the_server_survives_a_restart_on_the_same_directory()
     {
         string directory = Path.Combine(Path.GetTempPath(), "strata-server-tests-" + Path.GetRandomFileName());
