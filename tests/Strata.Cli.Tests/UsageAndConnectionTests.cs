@@ -50,7 +50,8 @@ public sealed class UsageAndConnectionTests
     [Fact]
     public async Task A_refused_connection_exits_3()
     {
-        int port = UnusedPort();
+        using var closed = new ClosedPort();
+        int port = closed.Port;
 
         CliResult result = await Cli.RunAsync("bucket", "ls", "--address", $"127.0.0.1:{port}");
 
@@ -62,7 +63,8 @@ public sealed class UsageAndConnectionTests
     [Fact]
     public async Task The_address_defaults_to_STRATA_ADDRESS()
     {
-        int port = UnusedPort();
+        using var closed = new ClosedPort();
+        int port = closed.Port;
 
         CliResult result = await Cli.RunAsync(["stat", "b", "p"], "", name => name == "STRATA_ADDRESS" ? $"http://127.0.0.1:{port}" : null);
 
@@ -92,13 +94,18 @@ public sealed class UsageAndConnectionTests
         Assert.StartsWith($"strata: cannot start the node on 127.0.0.1:{port}", result.Error, StringComparison.Ordinal);
     }
 
-    /// <summary>A port nothing listens on: bound, then released.</summary>
-    private static int UnusedPort()
+    /// <summary>
+    /// A port that refuses connections for as long as the test holds it: bound (so nothing else can take it) but
+    /// never listening, so a connection attempt is refused at once.
+    /// </summary>
+    private sealed class ClosedPort : IDisposable
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        public ClosedPort() => _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        public int Port => ((IPEndPoint)_socket.LocalEndPoint!).Port;
+
+        public void Dispose() => _socket.Dispose();
     }
 }

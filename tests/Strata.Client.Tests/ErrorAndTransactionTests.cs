@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Grpc.Core;
 using Strata.Api.V1;
 
@@ -57,8 +59,10 @@ public sealed class ErrorAndTransactionTests
     [Fact]
     public async Task A_refused_connection_is_reported_as_a_connection_failure()
     {
-        // Nothing listens on port 1; the client gives up after its attempts.
-        using StrataClient client = StrataClient.Connect(new Uri("http://127.0.0.1:1"), new StrataClientOptions
+        // A bound port that never listens refuses connections; the client gives up after its attempts.
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using StrataClient client = StrataClient.Connect(new Uri($"http://{closed.LocalEndPoint}"), new StrataClientOptions
         {
             Retry = new RetryPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.Zero, MaxBackoff = TimeSpan.Zero },
         });
