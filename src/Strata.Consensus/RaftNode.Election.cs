@@ -310,17 +310,10 @@ public sealed partial class RaftNode
     {
         switch (m.Type)
         {
-            case MessageType.Append:
+            case MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot:
+                // A leader of our term exists: follow it (and count it as contact, which the lease relies on).
                 BecomeFollower(m.Term, m.From);
-                HandleAppend(m);
-                break;
-            case MessageType.Heartbeat:
-                BecomeFollower(m.Term, m.From);
-                HandleHeartbeat(m);
-                break;
-            case MessageType.Snapshot:
-                BecomeFollower(m.Term, m.From);
-                HandleSnapshot(m);
+                StepFollower(m);
                 break;
             case MessageType.VoteResponse when Role == StateRole.Candidate:
             case MessageType.PreVoteResponse when Role == StateRole.PreCandidate:

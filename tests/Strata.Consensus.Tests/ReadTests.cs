@@ -104,6 +104,37 @@ public sealed class ReadTests
     }
 
     [Fact]
+    public void A_pre_candidate_that_rejoins_and_acknowledges_the_leader_then_refuses_votes_for_the_lease()
+    {
+        var c = LeaseCluster();
+        c.TickAll(10);
+        c.Elect(1);
+        c.Isolate(3);
+        c.Tick(3, 25); // node 3 times out and becomes a pre-candidate
+        Assert.Equal(StateRole.PreCandidate, c[3].Role);
+
+        c.Heal();
+        c.Tick(1); // one heartbeat: node 3 receives it as a pre-candidate and acknowledges it
+        Assert.True(c[1].HasValidLease);
+        Assert.Equal(StateRole.Follower, c[3].Role);
+
+        // A vote request from another candidate must be ignored: granting it could elect a second leader while
+        // node 1 still serves lease reads.
+        var term = c[3].Term;
+        c[3].Step(new Message
+        {
+            Type = MessageType.Vote,
+            From = 2,
+            To = 3,
+            Term = term + 1,
+            Index = ulong.MaxValue,
+            LogTerm = ulong.MaxValue,
+        });
+        Assert.Equal(term, c[3].Term);
+        Assert.Equal(1UL, c[3].Leader);
+    }
+
+    [Fact]
     public void With_a_valid_lease_ReadIndex_is_answered_without_a_heartbeat_round()
     {
         var c = LeaseCluster();
