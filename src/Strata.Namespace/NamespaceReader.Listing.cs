@@ -25,7 +25,7 @@ public sealed partial class NamespaceReader
         if (request.ContinuationToken is not null)
         {
             byte[] resumeAfter = ContinuationTokens.Open(request.ContinuationToken, ListingFingerprint(request));
-            if (ByteOrder.Instance.Compare(resumeAfter, startAfter) > 0)
+            if (KeyOrder.Compare(resumeAfter, startAfter) > 0)
             {
                 startAfter = resumeAfter;
             }
@@ -60,12 +60,12 @@ public sealed partial class NamespaceReader
     private IEnumerable<Listed> Walk(ulong directoryId, byte[] sortPrefix, string pathPrefix, byte[] namePrefix,
         byte[] startAfter, bool recursive, ulong at)
     {
-        var pending = new SortedList<byte[], (byte[] Name, EntryRecord Record)>(ByteOrder.Instance);
+        var pending = new SortedList<byte[], (byte[] Name, EntryRecord Record)>(KeyOrder.Comparer);
         foreach ((byte[] name, EntryRecord record) in Children(directoryId, namePrefix, SeekName(sortPrefix, startAfter), at))
         {
             bool isDirectory = record.Kind == EntryKind.Directory;
             byte[] sortKey = isDirectory ? [.. name, Slash] : name;
-            while (pending.Count > 0 && ByteOrder.Instance.Compare(pending.Keys[0], sortKey) < 0)
+            while (pending.Count > 0 && KeyOrder.Compare(pending.Keys[0], sortKey) < 0)
             {
                 (byte[] waitingName, EntryRecord waiting) = pending.Values[0];
                 pending.RemoveAt(0);
@@ -82,7 +82,7 @@ public sealed partial class NamespaceReader
             }
 
             byte[] sortPath = [.. sortPrefix, .. name];
-            if (ByteOrder.Instance.Compare(sortPath, startAfter) > 0)
+            if (KeyOrder.Compare(sortPath, startAfter) > 0)
             {
                 yield return new Listed(sortPath, NamespacePath.Join(pathPrefix, name), record);
             }
@@ -104,7 +104,7 @@ public sealed partial class NamespaceReader
     {
         byte[] sortPath = [.. sortPrefix, .. name, Slash];
         string path = NamespacePath.Join(pathPrefix, name);
-        bool after = ByteOrder.Instance.Compare(sortPath, startAfter) > 0;
+        bool after = KeyOrder.Compare(sortPath, startAfter) > 0;
         if (after)
         {
             yield return new Listed(sortPath, path, record);
@@ -139,7 +139,7 @@ public sealed partial class NamespaceReader
     private IEnumerable<(byte[] Name, EntryRecord Record)> Children(ulong directoryId, byte[] namePrefix, byte[] seekName, ulong at)
     {
         (byte[] lower, byte[] upper) = NamespaceKeys.DirectoryEntries(directoryId);
-        byte[] from = ByteOrder.Instance.Compare(seekName, namePrefix) > 0 ? seekName : namePrefix;
+        byte[] from = KeyOrder.Compare(seekName, namePrefix) > 0 ? seekName : namePrefix;
         using IKvCursor cursor = reader.Scan(KvColumn.Data, lower, upper);
         cursor.Seek([.. lower, .. from]);
         byte[]? resolvedName = null;

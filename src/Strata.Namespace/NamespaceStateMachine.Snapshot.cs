@@ -76,7 +76,7 @@ public sealed partial class NamespaceStateMachine
         while (ReadFramed() is { } key)
         {
             byte[] value = ReadFramed() ?? throw new CorruptionException("snapshot ends inside a pair");
-            if (ByteOrder.Instance.Compare(key, lower) < 0 || ByteOrder.Instance.Compare(key, upper) >= 0)
+            if (KeyOrder.Compare(key, lower) < 0 || KeyOrder.Compare(key, upper) >= 0)
             {
                 throw new CorruptionException($"snapshot key {Convert.ToHexString(key)} is outside its range");
             }

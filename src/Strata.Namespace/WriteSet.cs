@@ -14,7 +14,7 @@ public sealed class WriteSet
     private readonly IKvReader? _engine;
     private readonly AppliedRowCache? _cache;
     private readonly WriteSet? _parent;
-    private readonly SortedDictionary<byte[], byte[]?> _writes = new(ByteOrder.Instance);
+    private readonly SortedDictionary<byte[], byte[]?> _writes = new(KeyOrder.Comparer);
 
     /// <summary>A set directly over the engine.</summary>
     public WriteSet(IKvReader engine) => _engine = engine;
@@ -136,12 +136,12 @@ public sealed class WriteSet
     {
         foreach (KeyValuePair<byte[], byte[]?> pair in _writes)
         {
-            if (ByteOrder.Instance.Compare(pair.Key, lower) < 0)
+            if (KeyOrder.Compare(pair.Key, lower) < 0)
             {
                 continue;
             }
 
-            if (upper.Length > 0 && ByteOrder.Instance.Compare(pair.Key, upper) >= 0)
+            if (upper.Length > 0 && KeyOrder.Compare(pair.Key, upper) >= 0)
             {
                 yield break;
             }
@@ -169,7 +169,7 @@ public sealed class WriteSet
         bool hasO = o.MoveNext();
         while (hasB || hasO)
         {
-            int order = !hasB ? 1 : !hasO ? -1 : ByteOrder.Instance.Compare(b.Current.Key, o.Current.Key);
+            int order = !hasB ? 1 : !hasO ? -1 : KeyOrder.Compare(b.Current.Key, o.Current.Key);
             if (order < 0)
             {
                 yield return b.Current;
@@ -187,12 +187,4 @@ public sealed class WriteSet
             }
         }
     }
-}
-
-/// <summary>Unsigned lexicographic byte order, the order of every engine.</summary>
-public sealed class ByteOrder : IComparer<byte[]>
-{
-    public static readonly ByteOrder Instance = new();
-
-    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
 }
