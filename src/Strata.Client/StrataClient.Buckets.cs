@@ -7,8 +7,8 @@ public sealed partial class StrataClient
     /// <summary>Creates a bucket. ALREADY_EXISTS when the name is taken.</summary>
     public async Task<Bucket> CreateBucketAsync(string name, bool versioning = false, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
-        var request = new CreateBucketRequest { Id = NextMutationId(), Name = name, Versioning = versioning };
-        BucketResponse response = await InvokeAsync(o => _grpc.CreateBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        var request = new CreateBucketRequest { Name = name, Versioning = versioning };
+        BucketResponse response = await MutateAsync(id => request.Id = id, o => _grpc.CreateBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Bucket;
     }
 
@@ -30,8 +30,8 @@ public sealed partial class StrataClient
     /// <summary>Deletes an empty bucket and returns it. FAILED_PRECONDITION when it is not empty.</summary>
     public async Task<Bucket> DeleteBucketAsync(string name, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
-        var request = new DeleteBucketRequest { Id = NextMutationId(), Name = name };
-        BucketResponse response = await InvokeAsync(o => _grpc.DeleteBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        var request = new DeleteBucketRequest { Name = name };
+        BucketResponse response = await MutateAsync(id => request.Id = id, o => _grpc.DeleteBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Bucket;
     }
 }

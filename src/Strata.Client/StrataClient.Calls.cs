@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Api.V1;
 
 namespace Strata.Client;
 
@@ -45,6 +46,29 @@ public sealed partial class StrataClient
 
                 await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs one mutation under the retry policy: takes the next sequence number (waiting for the window),
+    /// <paramref name="stamp"/>s the request with this client's id and that sequence once, and resends the same
+    /// request on every retry.
+    /// </summary>
+    private async Task<TResponse> MutateAsync<TResponse>(
+        Action<MutationId> stamp,
+        Func<CallOptions, AsyncUnaryCall<TResponse>> start,
+        TimeSpan? deadline,
+        CancellationToken cancellationToken)
+    {
+        ulong sequence = await _sequences.EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            stamp(new MutationId { ClientId = _clientId, Sequence = sequence });
+            return await InvokeAsync(start, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sequences.Exit(sequence);
         }
     }
 

@@ -15,13 +15,12 @@ public sealed partial class StrataClient
     {
         var request = new PutObjectRequest
         {
-            Id = NextMutationId(),
             Bucket = bucket,
             Path = path,
             Attributes = attributes,
             Preconditions = preconditions,
         };
-        EntryResponse response = await InvokeAsync(o => _grpc.PutObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.PutObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -64,13 +63,13 @@ public sealed partial class StrataClient
         TimeSpan? deadline = null,
         CancellationToken cancellationToken = default)
     {
-        var request = new DeleteObjectRequest { Id = NextMutationId(), Bucket = bucket, Path = path, Preconditions = preconditions };
+        var request = new DeleteObjectRequest { Bucket = bucket, Path = path, Preconditions = preconditions };
         if (version is ulong generation)
         {
             request.Version = generation;
         }
 
-        EntryResponse response = await InvokeAsync(o => _grpc.DeleteObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.DeleteObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -79,8 +78,7 @@ public sealed partial class StrataClient
     {
         ArgumentNullException.ThrowIfNull(request);
         PatchObjectRequest sent = request.Clone();
-        sent.Id = NextMutationId();
-        EntryResponse response = await InvokeAsync(o => _grpc.PatchObjectAsync(sent, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(id => sent.Id = id, o => _grpc.PatchObjectAsync(sent, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -92,8 +90,8 @@ public sealed partial class StrataClient
         TimeSpan? deadline = null,
         CancellationToken cancellationToken = default)
     {
-        var request = new MakeDirectoryRequest { Id = NextMutationId(), Bucket = bucket, Path = path, Preconditions = preconditions };
-        EntryResponse response = await InvokeAsync(o => _grpc.MakeDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        var request = new MakeDirectoryRequest { Bucket = bucket, Path = path, Preconditions = preconditions };
+        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.MakeDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -105,8 +103,8 @@ public sealed partial class StrataClient
         TimeSpan? deadline = null,
         CancellationToken cancellationToken = default)
     {
-        var request = new RemoveDirectoryRequest { Id = NextMutationId(), Bucket = bucket, Path = path, Preconditions = preconditions };
-        EntryResponse response = await InvokeAsync(o => _grpc.RemoveDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        var request = new RemoveDirectoryRequest { Bucket = bucket, Path = path, Preconditions = preconditions };
+        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.RemoveDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -127,14 +125,13 @@ public sealed partial class StrataClient
     {
         var request = new RenameRequest
         {
-            Id = NextMutationId(),
             Bucket = bucket,
             Source = source,
             Destination = destination,
             Preconditions = preconditions,
             ReplaceDestination = replaceDestination,
         };
-        EntryResponse response = await InvokeAsync(o => _grpc.RenameAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.RenameAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 }

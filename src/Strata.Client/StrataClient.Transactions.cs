@@ -19,8 +19,8 @@ public sealed partial class StrataClient
     public Task<CommitResponse> CommitAsync(IEnumerable<TransactionOperation> operations, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        var request = new CommitRequest { Id = NextMutationId() };
+        var request = new CommitRequest();
         request.Operations.AddRange(operations.Select(op => op.Clone()));
-        return InvokeAsync(o => _grpc.CommitAsync(request, o), deadline, cancellationToken);
+        return MutateAsync(id => request.Id = id, o => _grpc.CommitAsync(request, o), deadline, cancellationToken);
     }
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Strata.Api.V1;
 using GrpcStrata = Strata.Api.V1.Strata;
 
 namespace Strata.Client;
@@ -23,7 +22,9 @@ namespace Strata.Client;
 /// <c>MutationId</c>. The node applies a (client id, sequence) pair at most once and answers retries with the
 /// first outcome, so a retry after a timeout cannot apply a mutation twice. A mutation that gives up with
 /// <see cref="StatusCode.Unavailable"/> or <see cref="StatusCode.DeadlineExceeded"/> may or may not have been
-/// applied; read the entry to find out.</para>
+/// applied; read the entry to find out. Sequences are handed out through a window
+/// (<see cref="StrataClientOptions.MutationWindow"/>) so that a mutation waiting to retry is never overtaken by so
+/// many newer ones that the node has forgotten it; a mutation may wait for a slot when that many are in flight.</para>
 /// <para><b>Concurrency.</b> Thread-safe: share one instance per process (it multiplexes calls over one
 /// HTTP/2 channel). Dispose it to close a channel it opened.</para>
 /// </remarks>
@@ -35,7 +36,7 @@ public sealed partial class StrataClient : IDisposable
     private readonly ByteString _clientId;
     private readonly Random _jitter;
     private readonly Lock _jitterGate = new();
-    private long _sequence;
+    private readonly SequenceWindow _sequences;
 
     /// <summary>A client over an existing call invoker (a channel owned by the caller, or a test double).</summary>
     public StrataClient(CallInvoker invoker, StrataClientOptions? options = null)
@@ -51,6 +52,7 @@ public sealed partial class StrataClient : IDisposable
         _grpc = new GrpcStrata.StrataClient(invoker);
         _ownedChannel = ownedChannel;
         _clientId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16));
+        _sequences = new SequenceWindow(_options.MutationWindow);
         _jitter = _options.JitterSeed is int seed ? new Random(seed) : new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
     }
 
@@ -89,10 +91,4 @@ public sealed partial class StrataClient : IDisposable
     /// <summary>Closes the channel if <see cref="Connect"/> opened it.</summary>
     public void Dispose() => _ownedChannel?.Dispose();
 
-    /// <summary>A fresh identity for one mutation: this client's id and its next sequence number.</summary>
-    internal MutationId NextMutationId() => new()
-    {
-        ClientId = _clientId,
-        Sequence = (ulong)Interlocked.Increment(ref _sequence),
-    };
 }

@@ -15,6 +15,12 @@ public sealed record StrataClientOptions
     /// <summary>Clock for deadlines, the retry budget and backoff waits. Tests pass a manual clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// How far ahead of this client's oldest unfinished mutation a new one may start (in sequence numbers). Must
+    /// stay below the node's retry window (1024 sequences per client) so a retry is always answered.
+    /// </summary>
+    public ulong MutationWindow { get; init; } = 1000;
+
     /// <summary>Seed of the backoff jitter; null seeds from the system. Tests pass a seed so waits replay.</summary>
     public int? JitterSeed { get; init; }
 }
