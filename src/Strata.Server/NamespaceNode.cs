@@ -79,8 +79,24 @@ public sealed class NamespaceNode : IAsyncDisposable
     public static NamespaceNode Create(IKvEngine engine, NamespaceNodeOptions? options = null, TimeProvider? time = null) =>
         new(engine, ownsEngine: false, time ?? TimeProvider.System, options ?? new NamespaceNodeOptions());
 
-    /// <summary>Queries over the latest applied state.</summary>
+    /// <summary>
+    /// Queries over the live engine. Each key it reads is current, but a query that reads several keys (path
+    /// resolution, listings) can straddle a batch applied meanwhile and mix two states; use <see cref="Read"/>
+    /// for anything served to clients.
+    /// </summary>
     public NamespaceReader Reader { get; }
+
+    /// <summary>
+    /// Runs <paramref name="query"/> over one point-in-time view of the latest applied state (an engine snapshot
+    /// taken now): every acknowledged command is visible, and commands applied while the query runs are not, so
+    /// multi-key queries are linearizable. Thread-safe; the reader must not escape <paramref name="query"/>.
+    /// </summary>
+    public T Read<T>(Func<NamespaceReader, T> query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using IKvSnapshot snapshot = _engine.Snapshot();
+        return query(new NamespaceReader(snapshot));
+    }
 
     /// <summary>Index of the last applied command.</summary>
     public ulong AppliedIndex => _stateMachine.AppliedIndex;

@@ -42,12 +42,15 @@ public sealed partial class StrataService(NamespaceNode node) : Api.V1.Strata.St
         }
     }
 
-    /// <summary>Runs a query against the node's latest applied state, translating refusals and failures.</summary>
+    /// <summary>
+    /// Runs a query over one snapshot of the node's latest applied state (so a query that reads several keys
+    /// sees one state), translating refusals and failures.
+    /// </summary>
     private Task<TResponse> Query<TResponse>(Func<NamespaceReader, TResponse> query)
     {
         try
         {
-            return Task.FromResult(query(node.Reader));
+            return Task.FromResult(node.Read(query));
         }
         catch (Exception e) when (ApiErrors.TryTranslate(e) is { } translated)
         {
