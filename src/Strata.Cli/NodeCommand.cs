@@ -13,9 +13,6 @@ internal sealed record NodeRequest(StrataClient Client, ParseResult Parse, CliEn
 
     public T Value<T>(Option<T> option) => Parse.GetValue(option)!;
 
-    /// <summary>True when the option was given on the command line (not just defaulted).</summary>
-    public bool Has(Option option) => Parse.GetResult(option) is { Implicit: false };
-
     /// <summary>The outcome of a mutation: <paramref name="result"/> as JSON with <c>--json</c>, else the one-line summary.</summary>
     public int Report(IMessage result, string summary)
     {

@@ -114,6 +114,27 @@ public sealed partial class StartAndDemoTests
     }
 
     [Fact]
+    public async Task Demo_with_a_data_directory_keeps_it_and_refuses_to_run_twice_into_it()
+    {
+        DirectoryInfo data = Directory.CreateTempSubdirectory("strata-cli-demo-");
+        try
+        {
+            CliResult first = await Cli.RunAsync("demo", "--data", data.FullName);
+            CliResult second = await Cli.RunAsync("demo", "--data", data.FullName);
+
+            Assert.True(first.ExitCode == 0, first.ToString());
+            Assert.Contains($"data in {data.FullName}", first.Out, StringComparison.Ordinal);
+            Assert.NotEmpty(data.EnumerateFiles());
+            Assert.Equal(1, second.ExitCode);
+            Assert.Equal("strata: the data directory already holds bucket 'media' from an earlier demo; omit --data or pass an empty directory", second.Error.Trim());
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Demo_keep_running_serves_the_sample_namespace_until_stopped()
     {
         using var stop = new CancellationTokenSource();
