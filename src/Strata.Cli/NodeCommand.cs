@@ -83,7 +83,7 @@ internal sealed class NodeCommand(CliEnvironment env)
 
         var address = new Option<string>("--address")
         {
-            Description = $"The node's gRPC address [default: ${AddressVariable} or {DefaultAddress}]",
+            Description = $"The node's gRPC address (${AddressVariable}, when set, replaces the default)",
             HelpName = "URL",
             DefaultValueFactory = _ => env.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } fromEnvironment
                 ? fromEnvironment
