@@ -48,6 +48,7 @@ public sealed class NamespaceNode : IAsyncDisposable
     private readonly Task _applyLoop;
     private readonly ITimer? _gcTimer;
     private Exception? _fatal;
+    private ulong _appliedTimestamp;
 
     private NamespaceNode(IKvEngine engine, bool ownsEngine, TimeProvider time, NamespaceNodeOptions options)
     {
@@ -58,6 +59,7 @@ public sealed class NamespaceNode : IAsyncDisposable
         _stateMachine = new NamespaceStateMachine(engine, shardId: 1);
         _clock = new HybridClock(time);
         _clock.Observe(_stateMachine.LastTimestamp);
+        _appliedTimestamp = _stateMachine.LastTimestamp;
         Reader = new NamespaceReader(engine);
         _applyLoop = ApplyLoopAsync();
         if (options.GarbageCollectionInterval > TimeSpan.Zero)
@@ -100,6 +102,15 @@ public sealed class NamespaceNode : IAsyncDisposable
 
     /// <summary>Index of the last applied command.</summary>
     public ulong AppliedIndex => _stateMachine.AppliedIndex;
+
+    /// <summary>
+    /// MVCC version of the last applied command. Published after the batch is in the engine, so a snapshot taken
+    /// after reading it contains every version at or below it: reads "at" such a timestamp are repeatable.
+    /// </summary>
+    public ulong AppliedTimestamp => Volatile.Read(ref _appliedTimestamp);
+
+    /// <summary>The settings the node runs with.</summary>
+    public NamespaceNodeOptions Options => _options;
 
     /// <summary>The node's hybrid logical clock.</summary>
     public HybridClock Clock => _clock;
@@ -173,6 +184,7 @@ public sealed class NamespaceNode : IAsyncDisposable
                 try
                 {
                     results = _stateMachine.Apply(logged, _options.Sync);
+                    Volatile.Write(ref _appliedTimestamp, _stateMachine.LastTimestamp);
                 }
                 catch (Exception e)
                 {

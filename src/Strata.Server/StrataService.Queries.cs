@@ -23,31 +23,35 @@ public sealed partial class StrataService
         });
 
     /// <summary>The current entry, the entry as of <c>at</c>, or one version by <c>generation</c> (not both).</summary>
-    public override Task<EntryResponse> Stat(StatRequest request, ServerCallContext context) =>
-        Query(reader =>
+    public override Task<EntryResponse> Stat(StatRequest request, ServerCallContext context)
+    {
+        if (request.HasGeneration && request.HasAt)
         {
-            if (request.HasGeneration && request.HasAt)
-            {
-                throw CommandRejectedException.Invalid("stat takes either a read timestamp (at) or a generation, not both");
-            }
+            throw ApiErrors.InvalidArgument("stat takes either a read timestamp (at) or a generation, not both");
+        }
 
-            Namespace.Commands.EntryInfo entry = request.HasGeneration
+        ulong at = ReadTimestamp(request.HasAt, request.At);
+        return Query(reader => new EntryResponse
+        {
+            Entry = ApiMapping.ToApi(request.HasGeneration
                 ? reader.StatVersion(request.Bucket, request.Path, request.Generation)
-                : reader.Stat(request.Bucket, request.Path, ReadTimestamp(request.HasAt, request.At));
-            return new EntryResponse { Entry = ApiMapping.ToApi(entry) };
+                : reader.Stat(request.Bucket, request.Path, at)),
         });
+    }
 
     /// <summary>Delimiter "/" lists one level (directories as entries); "" lists the whole subtree.</summary>
-    public override Task<ListResponse> List(Api.V1.ListRequest request, ServerCallContext context) =>
-        Query(reader =>
+    public override Task<ListResponse> List(Api.V1.ListRequest request, ServerCallContext context)
+    {
+        bool recursive = request.Delimiter switch
         {
-            bool recursive = request.Delimiter switch
-            {
-                "/" => false,
-                "" => true,
-                _ => throw CommandRejectedException.Invalid(
-                    $"delimiter must be \"/\" (one level) or \"\" (the whole subtree), not \"{NamespacePath.Printable(request.Delimiter)}\""),
-            };
+            "/" => false,
+            "" => true,
+            _ => throw ApiErrors.InvalidArgument(
+                $"delimiter must be \"/\" (one level) or \"\" (the whole subtree), not \"{NamespacePath.Printable(request.Delimiter)}\""),
+        };
+        ulong at = ReadTimestamp(request.HasAt, request.At);
+        return Query(reader =>
+        {
             ListPage page = reader.List(new NamespaceListRequest(
                 request.Bucket,
                 request.Prefix,
@@ -55,9 +59,10 @@ public sealed partial class StrataService
                 request.StartAfter,
                 ListLimit(request.Limit),
                 ContinuationToken(request.ContinuationToken),
-                ReadTimestamp(request.HasAt, request.At)));
+                at));
             return ApiMapping.ToApi(page.Entries, page.NextToken);
         });
+    }
 
     public override Task<ListResponse> ListByTime(ListByTimeRequest request, ServerCallContext context) =>
         Query(reader =>

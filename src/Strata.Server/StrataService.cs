@@ -63,8 +63,9 @@ public sealed partial class StrataService(NamespaceNode node) : Api.V1.Strata.St
     private static string? ContinuationToken(string token) => token.Length == 0 ? null : token;
 
     /// <summary>
-    /// A read timestamp, refused when it is ahead of the node's clock: later commands could still be applied at
-    /// or below it, so two reads at the same timestamp could disagree.
+    /// The timestamp of a read "at" a point in time, checked before the query takes its snapshot. Refused when it
+    /// is newer than the last applied command (commands in flight may still get versions at or below it, so two
+    /// reads at it could disagree) or older than the MVCC retention window (versions it needs may be collected).
     /// </summary>
     private ulong ReadTimestamp(bool hasAt, ulong at)
     {
@@ -73,10 +74,18 @@ public sealed partial class StrataService(NamespaceNode node) : Api.V1.Strata.St
             return NamespaceReader.Latest;
         }
 
-        ulong now = node.Clock.Now();
-        return at <= now
+        ulong applied = node.AppliedTimestamp;
+        if (at > applied)
+        {
+            throw ApiErrors.InvalidArgument(
+                $"read timestamp {at} is newer than the last applied change ({applied}); read the latest state, or at a timestamp the service returned");
+        }
+
+        DateTimeOffset now = HybridClock.ToDateTime(node.Clock.Now());
+        ulong oldest = HybridClock.FromMilliseconds((now - node.Options.MvccRetention).ToUnixTimeMilliseconds());
+        return at >= oldest
             ? at
-            : throw CommandRejectedException.Invalid(
-                $"read timestamp {at} is ahead of the node's clock ({now}); read at a timestamp the service returned");
+            : throw ApiErrors.InvalidArgument(
+                $"read timestamp {at} is older than the MVCC retention window ({node.Options.MvccRetention}); the oldest readable timestamp is {oldest}");
     }
 }

@@ -270,7 +270,7 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
     }
 
     [Fact]
-    public async Task Stat_with_both_a_timestamp_and_a_generation_or_a_future_timestamp()
+    public async Task Stat_with_both_a_timestamp_and_a_generation_or_a_timestamp_outside_the_readable_window()
     {
         string bucket = await NewBucketAsync("bad-stat");
         Entry o = await _client.StatAsync(bucket, "existing/o");
@@ -279,11 +279,18 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
             StatusCode.InvalidArgument);
         Assert.Equal("stat takes either a read timestamp (at) or a generation, not both", both.Status.Detail);
 
-        ulong future = o.Modified + (1UL << 40); // about 0.5 year ahead
+        ulong future = harness.Server.Node.AppliedTimestamp + 1; // commands not applied yet could still get it
         RpcException ahead = await Calls.Refused(
             _client.StatAsync(new StatRequest { Bucket = bucket, Path = "existing/o", At = future }), StatusCode.InvalidArgument);
-        Assert.StartsWith($"read timestamp {future} is ahead of the node's clock", ahead.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith($"read timestamp {future} is newer than the last applied change (", ahead.Status.Detail, StringComparison.Ordinal);
         await Calls.Refused(_client.ListAsync(new ListRequest { Bucket = bucket, At = future }), StatusCode.InvalidArgument);
+
+        ulong ancient = Namespace.HybridClock.FromMilliseconds(
+            Namespace.HybridClock.ToDateTime(o.Modified).AddHours(-2).ToUnixTimeMilliseconds()); // retention is 1 hour
+        RpcException old = await Calls.Refused(
+            _client.StatAsync(new StatRequest { Bucket = bucket, Path = "existing/o", At = ancient }), StatusCode.InvalidArgument);
+        Assert.StartsWith($"read timestamp {ancient} is older than the MVCC retention window (01:00:00)", old.Status.Detail, StringComparison.Ordinal);
+        await Calls.Refused(_client.ListAsync(new ListRequest { Bucket = bucket, At = ancient }), StatusCode.InvalidArgument);
     }
 
     [Fact]
