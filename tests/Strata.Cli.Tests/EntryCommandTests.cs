@@ -136,6 +136,21 @@ public sealed class EntryCommandTests(NodeFixture node)
         Assert.Equal(200UL, UInt64(latest.GetProperty("attributes"), "size"));
     }
 
+    [Theory]
+    [InlineData("2000-01-01T00:00:00Z", "older than the MVCC retention window")]
+    [InlineData("2999-01-01T00:00:00Z", "newer than the last applied change")]
+    public async Task Stat_at_a_wall_clock_time_outside_the_readable_range_is_refused(string time, string reason)
+    {
+        string bucket = await BucketAsync("at-range");
+        await RunAsync("put", bucket, "a.ts");
+
+        CliResult result = await RunAsync("stat", bucket, "a.ts", "--at", time);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("strata: invalid argument (InvalidArgument): ", result.Error, StringComparison.Ordinal);
+        Assert.Contains(reason, result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Stat_at_rejects_an_unparseable_timestamp()
     {

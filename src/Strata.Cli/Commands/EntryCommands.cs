@@ -63,7 +63,8 @@ internal static class EntryCommands
         Argument<string> bucket = BucketArgument(), path = PathArgument();
         var at = new Option<string>("--at")
         {
-            Description = "Read as of this time: an HLC timestamp (as printed by --json) or an ISO 8601 UTC time",
+            Description = "Read as of this time: an HLC timestamp (as printed by --json) or an ISO 8601 UTC time, " +
+                "within the node's MVCC retention window and not after its last change",
             HelpName = "TS",
         };
         var generation = new Option<ulong?>("--generation") { Description = "Show this version (also a noncurrent one)", HelpName = "G" };
