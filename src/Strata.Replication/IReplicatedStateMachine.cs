@@ -1,0 +1,33 @@
+using Strata.Consensus;
+
+namespace Strata.Replication;
+
+/// <summary>
+/// What the store drives with the committed log of every group on the node (the namespace state machine, or a test
+/// model). One instance serves all groups; every call names the group.
+/// </summary>
+/// <remarks>
+/// <para><b>Concurrency:</b> called only from the store's drive loop, never concurrently.</para>
+/// <para><b>Order:</b> for each group, <see cref="Restore"/> and <see cref="Apply"/> come in log order, each entry
+/// exactly once per process lifetime, and only after the entries (and the hard state that commits them) are durable
+/// in the node's log. After a restart the store resumes at <see cref="AppliedIndex"/>: entries after it are applied
+/// again, so a state machine that persists its applied index must persist it atomically with the changes.</para>
+/// </remarks>
+public interface IReplicatedStateMachine
+{
+    /// <summary>The index this state machine has applied for <paramref name="groupId"/> (0 when it knows nothing of it),
+    /// asked once per group when the store opens. Must not exceed the group's durable commit index.</summary>
+    ulong AppliedIndex(ulong groupId);
+
+    /// <summary>Applies committed entries of <paramref name="groupId"/>, in order. Includes the leader's empty entries
+    /// and membership changes (<see cref="EntryType.ConfChange"/>), which a state machine usually skips.</summary>
+    void Apply(ulong groupId, IReadOnlyList<Entry> entries);
+
+    /// <summary>The state of <paramref name="groupId"/> as of its applied index, for log compaction and for followers
+    /// that need a snapshot.</summary>
+    ReadOnlyMemory<byte> TakeSnapshot(ulong groupId);
+
+    /// <summary>Replaces the state of <paramref name="groupId"/> with <paramref name="snapshot"/> (one received from
+    /// the leader, or the latest local one on restart when the state machine is behind it).</summary>
+    void Restore(ulong groupId, Snapshot snapshot);
+}

@@ -1,0 +1,26 @@
+namespace Strata.Replication;
+
+/// <summary>
+/// Moves frames (encoded <see cref="NodeMessageBatch"/>es) between the stores of different nodes: one logical channel
+/// per node pair. The real TCP transport is a later piece; <see cref="InMemoryNetwork"/> is the in-process one.
+/// </summary>
+/// <remarks>
+/// <para>Frames may be lost, duplicated or delayed (Raft tolerates all three); a transport never delivers a damaged
+/// frame as intact — the frame's CRC catches that at the receiver anyway.</para>
+/// <para>A frame handed to <see cref="Send"/> is immutable: the store never modifies it afterwards, so the transport
+/// may keep the reference (and the store may send the same array again, e.g. its cached liveness beat).</para>
+/// <para><b>Concurrency:</b> the store calls both methods from its drive loop only.</para>
+/// </remarks>
+public interface ITransport
+{
+    /// <summary>The node this endpoint belongs to.</summary>
+    ulong LocalNode { get; }
+
+    /// <summary>Queues <paramref name="frame"/> for <paramref name="destinationNode"/>. Returns false when the
+    /// destination is known to be unreachable (the frame is dropped): the store then reports the groups' followers
+    /// there as unreachable so their leaders stop pipelining to them.</summary>
+    bool Send(ulong destinationNode, byte[] frame);
+
+    /// <summary>Takes the next frame received from any node, if one is waiting.</summary>
+    bool TryReceive(out ReadOnlyMemory<byte> frame);
+}

@@ -1,0 +1,292 @@
+using System.Buffers.Binary;
+using Strata.Consensus;
+using Strata.Storage;
+
+namespace Strata.Replication;
+
+/// <summary>
+/// The compact, deterministic binary frame of a <see cref="NodeMessageBatch"/>, checksummed with CRC-32C.
+/// </summary>
+/// <remarks>
+/// <para>Frame layout (integers are unsigned LEB128 varints unless marked):</para>
+/// <code>
+/// u32 LE   length     number of bytes after this field, CRC included
+/// u8       version    1
+/// varint   source node, destination node
+/// varint   H, then H coalesced heartbeats:           group, from, to, term, commit, lease tick, context (varint length + bytes)
+/// varint   R, then R coalesced heartbeat responses:  group, from, to, term, commit, lease tick, context
+/// varint   M, then M full messages:
+///            group, u8 type, from, to, term, log term, index, commit,
+///            u8 flags (bit 0 reject, bit 1 snapshot follows), reject hint, lease tick, context (length + bytes),
+///            entry count, entries (index, term, u8 type, data length + bytes),
+///            [snapshot: index, term, conf state (4 id lists: count + ids; u8 auto-leave), data length + bytes]
+/// u32 LE   CRC-32C of every byte before it, length field included
+/// </code>
+/// <para>A heartbeat (response) goes into its coalesced section when it has no field beyond those listed there; the
+/// receiver expands each record into a full <see cref="Message"/>. Order is preserved within each section, not across
+/// sections (Raft does not depend on message order). Decoding verifies the length, the checksum and every field and
+/// throws <see cref="CorruptFrameException"/> instead of returning anything from a damaged frame. Entry and snapshot
+/// data of decoded messages are slices of the frame's memory (no copy): the frame must not be modified afterwards.</para>
+/// <para>All members are thread-safe (no shared state).</para>
+/// </remarks>
+public static class NodeMessageBatchCodec
+{
+    /// <summary>The current frame version.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Bytes of framing around the body: length prefix and CRC.</summary>
+    public const int FramingOverhead = 8;
+
+    private const byte RejectFlag = 1;
+    private const byte SnapshotFlag = 2;
+
+    /// <summary>Encodes <paramref name="batch"/> into a new array.</summary>
+    public static byte[] Encode(NodeMessageBatch batch)
+    {
+        var buffer = new WireBuffer(256);
+        Encode(batch, buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Encodes <paramref name="batch"/> into <paramref name="output"/> (cleared first).</summary>
+    internal static void Encode(NodeMessageBatch batch, WireBuffer output)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        output.Clear();
+        output.Reserve(4);
+        output.WriteByte(Version);
+        output.WriteVarint(batch.SourceNode);
+        output.WriteVarint(batch.DestinationNode);
+        var messages = batch.Messages;
+        WriteCoalesced(output, messages, MessageType.Heartbeat);
+        WriteCoalesced(output, messages, MessageType.HeartbeatResponse);
+        var full = 0;
+        foreach (var m in messages)
+        {
+            if (!IsCoalescable(m))
+            {
+                full++;
+            }
+        }
+
+        output.WriteVarint((ulong)full);
+        foreach (var m in messages)
+        {
+            if (!IsCoalescable(m))
+            {
+                WriteMessage(output, m);
+            }
+        }
+
+        // The length counts what follows the field: the body (Length - 4 bytes so far) and the 4-byte CRC.
+        var frame = output.WrittenMutable;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)frame.Length);
+        var crc = Crc32C.Compute(output.Written);
+        output.WriteUInt32(crc);
+    }
+
+    /// <summary>Decodes and verifies a frame.</summary>
+    /// <exception cref="CorruptFrameException">Wrong length, checksum mismatch, unknown version or malformed content.</exception>
+    public static NodeMessageBatch Decode(ReadOnlyMemory<byte> frame)
+    {
+        var span = frame.Span;
+        if (span.Length < FramingOverhead + 1)
+        {
+            throw new CorruptFrameException($"frame of {span.Length} bytes is too short");
+        }
+
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(span);
+        if (length != (uint)(span.Length - 4))
+        {
+            throw new CorruptFrameException($"frame length field says {length} bytes follow, {span.Length - 4} do");
+        }
+
+        var stored = BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]);
+        var computed = Crc32C.Compute(span[..^4]);
+        if (stored != computed)
+        {
+            throw new CorruptFrameException($"frame checksum mismatch: stored 0x{stored:X8}, computed 0x{computed:X8}");
+        }
+
+        try
+        {
+            return DecodeBody(frame[4..^4]);
+        }
+        catch (FormatException e)
+        {
+            throw new CorruptFrameException($"frame does not decode: {e.Message}");
+        }
+    }
+
+    private static bool IsCoalescable(Message m) =>
+        m.Type is MessageType.Heartbeat or MessageType.HeartbeatResponse
+        && m.LogTerm == 0 && m.Index == 0 && !m.Reject && m.RejectHint == 0 && m.Entries.Count == 0 && m.Snapshot is null;
+
+    private static void WriteCoalesced(WireBuffer w, List<Message> messages, MessageType type)
+    {
+        var count = 0;
+        foreach (var m in messages)
+        {
+            if (m.Type == type && IsCoalescable(m))
+            {
+                count++;
+            }
+        }
+
+        w.WriteVarint((ulong)count);
+        foreach (var m in messages)
+        {
+            if (m.Type == type && IsCoalescable(m))
+            {
+                w.WriteVarint(m.GroupId);
+                w.WriteVarint(m.From);
+                w.WriteVarint(m.To);
+                w.WriteVarint(m.Term);
+                w.WriteVarint(m.Commit);
+                w.WriteVarint(m.LeaseTick);
+                w.WriteLengthPrefixed(m.Context.Span);
+            }
+        }
+    }
+
+    private static void WriteMessage(WireBuffer w, Message m)
+    {
+        w.WriteVarint(m.GroupId);
+        w.WriteByte((byte)m.Type);
+        w.WriteVarint(m.From);
+        w.WriteVarint(m.To);
+        w.WriteVarint(m.Term);
+        w.WriteVarint(m.LogTerm);
+        w.WriteVarint(m.Index);
+        w.WriteVarint(m.Commit);
+        w.WriteByte((byte)((m.Reject ? RejectFlag : 0) | (m.Snapshot is null ? 0 : SnapshotFlag)));
+        w.WriteVarint(m.RejectHint);
+        w.WriteVarint(m.LeaseTick);
+        w.WriteLengthPrefixed(m.Context.Span);
+        w.WriteVarint((ulong)m.Entries.Count);
+        for (var i = 0; i < m.Entries.Count; i++)
+        {
+            var e = m.Entries[i];
+            w.WriteVarint(e.Index);
+            w.WriteVarint(e.Term);
+            w.WriteByte((byte)e.Type);
+            w.WriteLengthPrefixed(e.Data.Span);
+        }
+
+        if (m.Snapshot is { } snapshot)
+        {
+            ConsensusEncoding.WriteSnapshotMetadata(w, snapshot.Metadata);
+            w.WriteLengthPrefixed(snapshot.Data.Span);
+        }
+    }
+
+    private static NodeMessageBatch DecodeBody(ReadOnlyMemory<byte> body)
+    {
+        var r = new WireReader(body.Span);
+        var version = r.ReadByte();
+        if (version != Version)
+        {
+            throw new FormatException($"unknown frame version {version}");
+        }
+
+        var batch = new NodeMessageBatch(r.ReadVarint(), r.ReadVarint());
+        ReadCoalesced(ref r, body, batch.Messages, MessageType.Heartbeat);
+        ReadCoalesced(ref r, body, batch.Messages, MessageType.HeartbeatResponse);
+        var count = r.ReadCount(16);
+        for (var i = 0; i < count; i++)
+        {
+            batch.Messages.Add(ReadMessage(ref r, body));
+        }
+
+        r.ExpectEnd();
+        return batch;
+    }
+
+    private static void ReadCoalesced(ref WireReader r, ReadOnlyMemory<byte> body, List<Message> into, MessageType type)
+    {
+        var count = r.ReadCount(7);
+        for (var i = 0; i < count; i++)
+        {
+            into.Add(new Message
+            {
+                Type = type,
+                GroupId = r.ReadVarint(),
+                From = r.ReadVarint(),
+                To = r.ReadVarint(),
+                Term = r.ReadVarint(),
+                Commit = r.ReadVarint(),
+                LeaseTick = r.ReadVarint(),
+                Context = ReadBytes(ref r, body),
+            });
+        }
+    }
+
+    private static Message ReadMessage(ref WireReader r, ReadOnlyMemory<byte> body)
+    {
+        var group = r.ReadVarint();
+        var type = r.ReadByte();
+        if (type < (byte)MessageType.Propose || type > (byte)MessageType.ReadIndexResponse)
+        {
+            throw new FormatException($"unknown message type {type}");
+        }
+
+        var from = r.ReadVarint();
+        var to = r.ReadVarint();
+        var term = r.ReadVarint();
+        var logTerm = r.ReadVarint();
+        var index = r.ReadVarint();
+        var commit = r.ReadVarint();
+        var flags = r.ReadByte();
+        if ((flags & ~(RejectFlag | SnapshotFlag)) != 0)
+        {
+            throw new FormatException($"unknown message flags 0x{flags:X2}");
+        }
+
+        var rejectHint = r.ReadVarint();
+        var leaseTick = r.ReadVarint();
+        var context = ReadBytes(ref r, body);
+        var entryCount = r.ReadCount(4);
+        var entries = entryCount == 0 ? [] : new Entry[entryCount];
+        for (var i = 0; i < entryCount; i++)
+        {
+            var eIndex = r.ReadVarint();
+            var eTerm = r.ReadVarint();
+            var eType = ConsensusEncoding.ReadEntryType(r.ReadByte());
+            entries[i] = new Entry(eIndex, eTerm, eType, ReadBytes(ref r, body));
+        }
+
+        Snapshot? snapshot = null;
+        if ((flags & SnapshotFlag) != 0)
+        {
+            var meta = ConsensusEncoding.ReadSnapshotMetadata(ref r);
+            snapshot = new Snapshot(meta, ReadBytes(ref r, body));
+        }
+
+        return new Message
+        {
+            GroupId = group,
+            Type = (MessageType)type,
+            From = from,
+            To = to,
+            Term = term,
+            LogTerm = logTerm,
+            Index = index,
+            Commit = commit,
+            Reject = (flags & RejectFlag) != 0,
+            RejectHint = rejectHint,
+            LeaseTick = leaseTick,
+            Context = context,
+            Entries = entries,
+            Snapshot = snapshot,
+        };
+    }
+
+    /// <summary>A length-prefixed byte string as a slice of the frame (no copy).</summary>
+    private static ReadOnlyMemory<byte> ReadBytes(ref WireReader r, ReadOnlyMemory<byte> body)
+    {
+        var length = r.ReadCount(1);
+        var start = r.Position;
+        r.ReadBytes(length);
+        return length == 0 ? ReadOnlyMemory<byte>.Empty : body.Slice(start, length);
+    }
+}

@@ -1,0 +1,186 @@
+using Strata.Consensus;
+using Strata.Storage;
+
+namespace Strata.Replication;
+
+/// <summary>
+/// Group commit for the Raft logs of every group on a node: collects each group's persistence duties from its
+/// <see cref="Ready"/> (snapshot, entries with the conflicting suffix truncated, hard state) into ONE engine batch and
+/// writes it with ONE fsync (<see cref="Flush"/>). Only after the write returns are the groups' in-memory views updated
+/// — and only then may the caller send the Ready's messages.
+/// </summary>
+/// <remarks>
+/// <para><b>Caller's duties, per cycle:</b> stage every group (<see cref="StageReady"/>, <see cref="StageCompaction"/>),
+/// <see cref="Flush"/>, then send messages, apply, and call <see cref="RaftNode.Advance"/>.</para>
+/// <para><b>Failure:</b> when the engine cannot make the batch durable it throws <see cref="StorageFailureException"/>.
+/// The writer then refuses every further call (<see cref="IsFailed"/>): an fsync is never retried, because after a failed
+/// fsync the kernel may have dropped the dirty pages and a "successful" retry would lie. The node must stop; on restart
+/// <see cref="DurableRaftLog.Open"/> recovers what was durable.</para>
+/// <para><b>Concurrency:</b> not thread-safe; one drive loop owns it.</para>
+/// </remarks>
+public sealed class RaftLogWriter : IDisposable
+{
+    private readonly IKvWriteBatch _batch;
+    private readonly List<DurableRaftLog> _stagedLogs = [];
+    private readonly WireBuffer _scratch = new(512);
+
+    /// <summary>A writer over the node's engine.</summary>
+    public RaftLogWriter(IKvEngine engine)
+    {
+        Engine = engine ?? throw new ArgumentNullException(nameof(engine));
+        _batch = engine.CreateBatch();
+    }
+
+    /// <summary>The node's engine.</summary>
+    public IKvEngine Engine { get; }
+
+    /// <summary>True once a write failed: the node must stop.</summary>
+    public bool IsFailed { get; private set; }
+
+    /// <summary>Number of groups with changes staged for the next <see cref="Flush"/>.</summary>
+    public int StagedGroups => _stagedLogs.Count;
+
+    /// <summary>Number of batches written (each with one fsync).</summary>
+    public long Flushes { get; private set; }
+
+    /// <summary>Stages the persistence part of <paramref name="ready"/>: snapshot, then entries, then hard state.</summary>
+    public void StageReady(DurableRaftLog log, Ready ready)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(ready);
+        EnsureUsable();
+        if (ready.Snapshot is null && ready.Entries.Count == 0 && ready.HardState is null)
+        {
+            return;
+        }
+
+        Track(log);
+        if (ready.Snapshot is { } snapshot)
+        {
+            log.StageSnapshot(_batch, snapshot);
+        }
+
+        log.StageEntries(_batch, ready.Entries, _scratch);
+        if (ready.HardState is { } hardState)
+        {
+            log.StageHardState(hardState);
+        }
+    }
+
+    /// <summary>Stages entries alone (truncating a conflicting suffix).</summary>
+    public void StageEntries(DurableRaftLog log, IReadOnlyList<Entry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        EnsureUsable();
+        Track(log);
+        log.StageEntries(_batch, entries, _scratch);
+    }
+
+    /// <summary>Stages a hard state alone.</summary>
+    public void StageHardState(DurableRaftLog log, HardState hardState)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        EnsureUsable();
+        Track(log);
+        log.StageHardState(hardState);
+    }
+
+    /// <summary>Stages the installation of a snapshot that replaces the whole log.</summary>
+    public void StageSnapshot(DurableRaftLog log, Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        EnsureUsable();
+        Track(log);
+        log.StageSnapshot(_batch, snapshot);
+    }
+
+    /// <summary>
+    /// Stages log compaction of <paramref name="log"/>: stores a snapshot at <paramref name="index"/> (an applied
+    /// index) with its membership and state machine data, and drops every entry up to it; the term of
+    /// <paramref name="index"/> stays answerable. Stage it before the group's Ready in the same batch.
+    /// </summary>
+    public void StageCompaction(DurableRaftLog log, ulong index, ConfState confState, ReadOnlySpan<byte> data)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(confState);
+        EnsureUsable();
+        log.StageCompaction(_batch, index, confState, data);
+        Track(log);
+    }
+
+    internal void StageCreate(DurableRaftLog log, ConfState? initialMembers)
+    {
+        EnsureUsable();
+        Track(log);
+        log.StageCreate(_batch, initialMembers);
+    }
+
+    /// <summary>
+    /// Writes everything staged in one batch with one fsync, then publishes each group's changes to its view.
+    /// Returns the number of groups written (0: nothing staged, nothing written).
+    /// </summary>
+    /// <exception cref="StorageFailureException">The write could not be made durable; the writer is now failed.</exception>
+    public int Flush()
+    {
+        EnsureUsable();
+        if (_stagedLogs.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var log in _stagedLogs)
+        {
+            log.StageStateRecord(_batch, _scratch);
+        }
+
+        try
+        {
+            Engine.Write(_batch, sync: true);
+        }
+        catch (Exception)
+        {
+            IsFailed = true;
+            foreach (var log in _stagedLogs)
+            {
+                log.DiscardStaged();
+                log.InWriterBatch = false;
+            }
+
+            _stagedLogs.Clear();
+            throw;
+        }
+
+        _batch.Clear();
+        var groups = _stagedLogs.Count;
+        foreach (var log in _stagedLogs)
+        {
+            log.Publish();
+            log.InWriterBatch = false;
+        }
+
+        _stagedLogs.Clear();
+        Flushes++;
+        return groups;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _batch.Dispose();
+
+    private void Track(DurableRaftLog log)
+    {
+        if (!log.InWriterBatch)
+        {
+            log.InWriterBatch = true;
+            _stagedLogs.Add(log);
+        }
+    }
+
+    private void EnsureUsable()
+    {
+        if (IsFailed)
+        {
+            throw new InvalidOperationException("the raft log writer stopped after a failed write; the node must restart");
+        }
+    }
+}

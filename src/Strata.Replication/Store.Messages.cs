@@ -1,0 +1,182 @@
+using Strata.Consensus;
+
+namespace Strata.Replication;
+
+// Messages: routing per destination node, one frame per node per step, receiving, liveness beats.
+public sealed partial class Store
+{
+    private readonly Dictionary<ulong, Peer> _peers = [];
+    private readonly List<Peer> _peerList = [];
+    private readonly WireBuffer _frame = new(4096);
+
+    /// <summary>Heartbeat messages sent (coalesced into frames); stays flat while every group is quiesced.</summary>
+    public long HeartbeatsSent { get; private set; }
+
+    /// <summary>Frames sent, liveness beats included.</summary>
+    public long FramesSent { get; private set; }
+
+    /// <summary>Empty frames sent only to show this node is alive.</summary>
+    public long LivenessBeatsSent { get; private set; }
+
+    /// <summary>Frames dropped because they failed their checksum or did not decode.</summary>
+    public long CorruptFramesDropped { get; private set; }
+
+    /// <summary>Messages dropped because this node hosts no such group (or they were misaddressed).</summary>
+    public long UnroutableMessages { get; private set; }
+
+    /// <summary>Whether <paramref name="nodeId"/> is currently suspected down (not heard from recently).</summary>
+    public bool IsSuspected(ulong nodeId) => _peers.TryGetValue(nodeId, out var peer) && peer.Suspected;
+
+    private Peer PeerOf(ulong nodeId)
+    {
+        if (!_peers.TryGetValue(nodeId, out var peer))
+        {
+            peer = new Peer(nodeId, new NodeMessageBatch(NodeId, nodeId)) { LastHeard = _tick };
+            peer.Beat = NodeMessageBatchCodec.Encode(peer.Outbound);
+            _peers.Add(nodeId, peer);
+            _peerList.Add(peer);
+        }
+
+        return peer;
+    }
+
+    private void Route(Message m)
+    {
+        if (m.To == NodeId || m.To == 0)
+        {
+            throw new InvalidOperationException($"group {m.GroupId} addressed a message to node {m.To}: {m}");
+        }
+
+        if (m.Type == MessageType.Heartbeat)
+        {
+            HeartbeatsSent++;
+        }
+
+        PeerOf(m.To).Outbound.Messages.Add(m);
+    }
+
+    /// <summary>Sends each peer's batch as one frame, or a liveness beat when one is due; returns the frames sent.</summary>
+    private int SendFrames(bool tick)
+    {
+        var frames = 0;
+        foreach (var peer in _peerList)
+        {
+            var batch = peer.Outbound;
+            if (batch.Messages.Count > 0)
+            {
+                NodeMessageBatchCodec.Encode(batch, _frame);
+                var delivered = _transport.Send(peer.Id, _frame.ToArray());
+                ReportDelivery(batch, delivered);
+                batch.Messages.Clear();
+            }
+            else if (tick && _tick - peer.LastSent >= (ulong)Options.LivenessIntervalTicks)
+            {
+                _transport.Send(peer.Id, peer.Beat);
+                LivenessBeatsSent++;
+            }
+            else
+            {
+                continue;
+            }
+
+            peer.LastSent = _tick;
+            FramesSent++;
+            frames++;
+        }
+
+        return frames;
+    }
+
+    /// <summary>Tells the leaders what became of their messages (unreachable followers, snapshot outcomes).</summary>
+    private void ReportDelivery(NodeMessageBatch batch, bool delivered)
+    {
+        foreach (var m in batch.Messages)
+        {
+            if (!_replicas.TryGetValue(m.GroupId, out var replica))
+            {
+                continue;
+            }
+
+            if (!delivered)
+            {
+                replica.Raft.ReportUnreachable(m.To);
+            }
+
+            if (m.Type == MessageType.Snapshot)
+            {
+                replica.Raft.ReportSnapshot(m.To, delivered ? SnapshotStatus.Finished : SnapshotStatus.Failed);
+            }
+        }
+    }
+
+    /// <summary>Delivers every waiting frame; returns the number of messages stepped into groups.</summary>
+    private int Receive()
+    {
+        var delivered = 0;
+        while (_transport.TryReceive(out var frame))
+        {
+            NodeMessageBatch batch;
+            try
+            {
+                batch = NodeMessageBatchCodec.Decode(frame);
+            }
+            catch (CorruptFrameException)
+            {
+                CorruptFramesDropped++; // Raft tolerates the loss; the sender retries on its own
+                continue;
+            }
+
+            if (batch.DestinationNode != NodeId || batch.SourceNode == NodeId)
+            {
+                UnroutableMessages += batch.Messages.Count;
+                continue;
+            }
+
+            var peer = PeerOf(batch.SourceNode);
+            peer.LastHeard = _tick;
+            if (peer.Suspected)
+            {
+                peer.Suspected = false;
+                WakeGroupsWith(peer.Id, leadersOnly: false);
+            }
+
+            foreach (var m in batch.Messages)
+            {
+                if (m.To != NodeId || m.From != batch.SourceNode || !_replicas.TryGetValue(m.GroupId, out var replica))
+                {
+                    UnroutableMessages++;
+                    continue;
+                }
+
+                if (replica.AwakeSlot < 0 && CarriesNoNews(replica, m))
+                {
+                    SuppressedMessages++;
+                    continue;
+                }
+
+                replica.Raft.Step(m);
+                Wake(replica);
+                delivered++;
+            }
+        }
+
+        return delivered;
+    }
+
+    private sealed class Peer(ulong id, NodeMessageBatch outbound)
+    {
+        public ulong Id { get; } = id;
+
+        /// <summary>Messages for this node collected in the current step.</summary>
+        public NodeMessageBatch Outbound { get; } = outbound;
+
+        /// <summary>The encoded empty batch, reused for every liveness beat (frames are immutable once sent).</summary>
+        public byte[] Beat { get; set; } = [];
+
+        public ulong LastHeard { get; set; }
+
+        public ulong LastSent { get; set; }
+
+        public bool Suspected { get; set; }
+    }
+}

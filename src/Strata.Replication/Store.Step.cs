@@ -1,0 +1,118 @@
+namespace Strata.Replication;
+
+// The drive loop: receive, tick, persist (one fsync), send, apply, advance, quiesce.
+public sealed partial class Store
+{
+    /// <summary>
+    /// Runs one step of the drive loop (see the type's remarks). With <paramref name="tick"/> false, time does not
+    /// advance: received messages and proposals are processed, nothing is ticked and no liveness beat is due.
+    /// </summary>
+    /// <exception cref="Storage.StorageFailureException">The step's write failed; the store is stopped.</exception>
+    public StepResult Step(bool tick = true)
+    {
+        EnsureRunning();
+        if (tick)
+        {
+            _tick++;
+        }
+
+        var delivered = Receive();
+        if (tick)
+        {
+            DetectSuspectedPeers();
+            for (var i = 0; i < _awake.Count; i++)
+            {
+                var replica = _awake[i];
+                replica.Raft.Tick();
+                replica.TicksDelivered++;
+            }
+        }
+
+        // Collect every group's Ready and persist all of them with one fsync.
+        _cycle.Clear();
+        for (var i = 0; i < _awake.Count; i++)
+        {
+            var replica = _awake[i];
+            if (replica.Raft.HasReady)
+            {
+                var ready = replica.Raft.Ready();
+                replica.Pending = ready;
+                _writer.StageReady(replica.Log, ready);
+                _cycle.Add(replica);
+            }
+        }
+
+        var persisted = _writer.StagedGroups;
+        if (persisted > 0)
+        {
+            FlushOrStop();
+        }
+
+        // Durable: now the messages may promise it.
+        var messages = 0;
+        foreach (var replica in _cycle)
+        {
+            foreach (var m in replica.Pending!.Messages)
+            {
+                Route(m);
+                messages++;
+            }
+        }
+
+        var frames = SendFrames(tick);
+
+        var applied = 0;
+        foreach (var replica in _cycle)
+        {
+            var ready = replica.Pending!;
+            if (ready.Snapshot is { } snapshot)
+            {
+                _stateMachine.Restore(replica.GroupId, snapshot);
+            }
+
+            if (ready.CommittedEntries.Count > 0)
+            {
+                _stateMachine.Apply(replica.GroupId, ready.CommittedEntries);
+                applied += ready.CommittedEntries.Count;
+            }
+
+            replica.Raft.Advance();
+            replica.Pending = null;
+            MaybeStageCompaction(replica);
+        }
+
+        QuiesceIdle();
+        return new StepResult(delivered, _cycle.Count, persisted, messages, frames, applied, _awake.Count);
+    }
+
+    /// <summary>Stages compaction (for the next batch) once enough applied entries follow the snapshot.</summary>
+    private void MaybeStageCompaction(Replica replica)
+    {
+        var threshold = Options.CompactionThreshold;
+        var applied = replica.Raft.Applied;
+        var log = replica.Log;
+        if (threshold == 0 || applied <= log.SnapshotMetadata.Index || applied - log.SnapshotMetadata.Index < threshold
+            || applied > log.LastIndex || applied > log.HardState.Commit || log.InWriterBatch)
+        {
+            return;
+        }
+
+        var data = _stateMachine.TakeSnapshot(replica.GroupId);
+        _writer.StageCompaction(log, applied, replica.Raft.ConfState, data.Span);
+        Compactions++;
+    }
+
+    /// <summary>Log compactions staged so far.</summary>
+    public long Compactions { get; private set; }
+}
+
+/// <summary>What one <see cref="Store.Step"/> did.</summary>
+/// <param name="MessagesDelivered">Messages received and stepped into groups.</param>
+/// <param name="ReadyGroups">Groups whose Ready was handled.</param>
+/// <param name="GroupsPersisted">Groups written in the step's batch (0: no write, no fsync).</param>
+/// <param name="MessagesSent">Raft messages routed to other nodes.</param>
+/// <param name="FramesSent">Transport frames sent (at most one per destination node, liveness beats included).</param>
+/// <param name="EntriesApplied">Committed entries applied.</param>
+/// <param name="AwakeGroups">Groups still awake after the step.</param>
+public readonly record struct StepResult(int MessagesDelivered, int ReadyGroups, int GroupsPersisted, int MessagesSent,
+    int FramesSent, int EntriesApplied, int AwakeGroups);
