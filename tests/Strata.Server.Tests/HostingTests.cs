@@ -51,7 +51,7 @@ public sealed class HostingTests
     public async Task A_storage_failure_makes_calls_unavailable_and_health_not_serving()
     {
         using var engine = new InMemoryKvEngine();
-        StrataServerOptions options = Engines.Over(engine) with { Node = new NamespaceNodeOptions { Sync = true, GarbageCollectionInterval = TimeSpan.Zero } };
+        StrataServerOptions options = ServerHarness.OptionsOver(engine) with { Node = new NamespaceNodeOptions { Sync = true, GarbageCollectionInterval = TimeSpan.Zero } };
         (StrataServer server, GrpcChannel channel) = await StartAsync(options);
         await using (server)
         using (channel)
@@ -75,7 +75,7 @@ public sealed class HostingTests
 
         // After the "process restart", the failed write is not there and the acknowledged one is.
         engine.SimulateCrash();
-        (StrataServer restarted, GrpcChannel again) = await StartAsync(Engines.Over(engine));
+        (StrataServer restarted, GrpcChannel again) = await StartAsync(ServerHarness.OptionsOver(engine));
         await using (restarted)
         using (again)
         {
@@ -89,7 +89,7 @@ public sealed class HostingTests
     public async Task A_corrupted_record_is_data_loss_and_never_served()
     {
         using var engine = new InMemoryKvEngine();
-        (StrataServer server, GrpcChannel channel) = await StartAsync(Engines.Over(engine));
+        (StrataServer server, GrpcChannel channel) = await StartAsync(ServerHarness.OptionsOver(engine));
         await using (server)
         using (channel)
         {
@@ -190,6 +190,28 @@ public sealed class HostingTests
 
         using var channel = GrpcChannel.ForAddress(server.Address);
         await Calls.Refused(new StrataClient(channel).GetBucketAsync(new GetBucketRequest { Name = "any" }), StatusCode.Unavailable);
+    }
+
+    [Fact]
+    public async Task Disposal_lets_a_call_in_flight_finish()
+    {
+        using var engine = new InterleavingEngine(new InMemoryKvEngine());
+        StrataServer server = await StrataServer.StartAsync(ServerHarness.OptionsOver(engine));
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var client = new StrataClient(channel);
+        await client.CreateBucketAsync("inflight");
+        await client.PutAsync("inflight", "o", etag: "kept");
+
+        // Hold a stat inside its read, start stopping the server, then let the stat go.
+        InterleavingEngine.Pause pause = engine.PauseNextGet(Namespace.NamespaceKeys.Bucket("inflight"));
+        Task<Entry> stat = client.StatAsync("inflight", "o");
+        await pause.Reached;
+        Task disposing = server.DisposeAsync().AsTask();
+        pause.Resume();
+
+        Assert.Equal("kept", (await stat).Attributes.Etag);
+        await disposing;
+        await Calls.Refused(client.GetBucketAsync(new GetBucketRequest { Name = "inflight" }), StatusCode.Unavailable);
     }
 
     [Fact]

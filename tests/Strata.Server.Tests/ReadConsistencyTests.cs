@@ -18,7 +18,7 @@ public sealed class ReadConsistencyTests
     public async Task A_stat_racing_a_rename_sees_the_state_before_or_after_never_a_mix()
     {
         using var engine = new InterleavingEngine(new InMemoryKvEngine());
-        await using StrataServer server = await StrataServer.StartAsync(Engines.Over(engine));
+        await using StrataServer server = await StrataServer.StartAsync(ServerHarness.OptionsOver(engine));
         using var channel = GrpcChannel.ForAddress(server.Address);
         var client = new StrataClient(channel);
         await client.CreateBucketAsync("race");
@@ -50,7 +50,7 @@ public sealed class ReadConsistencyTests
     public async Task A_recursive_listing_racing_a_move_between_directories_sees_one_state()
     {
         using var engine = new InterleavingEngine(new InMemoryKvEngine());
-        await using StrataServer server = await StrataServer.StartAsync(Engines.Over(engine));
+        await using StrataServer server = await StrataServer.StartAsync(ServerHarness.OptionsOver(engine));
         using var channel = GrpcChannel.ForAddress(server.Address);
         var client = new StrataClient(channel);
         await client.CreateBucketAsync("race");

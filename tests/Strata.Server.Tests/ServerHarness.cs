@@ -25,9 +25,7 @@ public sealed class ServerHarness : IAsyncLifetime
 
     public StrataClient Client { get; private set; } = null!;
 
-    /// <summary>Options of the server the harness starts; override before <see cref="InitializeAsync"/>.</summary>
-    public StrataServerOptions Options { get; init; } = InMemoryOptions();
-
+    /// <summary>An in-memory node on a free loopback port, silent, without fsync or background GC.</summary>
     public static StrataServerOptions InMemoryOptions() => new()
     {
         InMemory = true,
@@ -36,9 +34,12 @@ public sealed class ServerHarness : IAsyncLifetime
         Node = new NamespaceNodeOptions { Sync = false, GarbageCollectionInterval = TimeSpan.Zero },
     };
 
+    /// <summary>Like <see cref="InMemoryOptions"/> over an engine the test owns (fault injection, interleaving).</summary>
+    public static StrataServerOptions OptionsOver(IKvEngine engine) => InMemoryOptions() with { InMemory = false, Engine = engine };
+
     public async Task InitializeAsync()
     {
-        _server = await StrataServer.StartAsync(Options);
+        _server = await StrataServer.StartAsync(InMemoryOptions());
         _channel = GrpcChannel.ForAddress(_server.Address);
         Client = new StrataClient(_channel);
     }
@@ -166,10 +167,4 @@ public static class When
     public static Preconditions Absent() => new() { IfNoneMatch = true };
 
     public static Preconditions Etag(string etag) => new() { IfMatch = etag };
-}
-
-/// <summary>A harness with its own engine, for tests that inject storage faults.</summary>
-public static class Engines
-{
-    public static StrataServerOptions Over(IKvEngine engine) => ServerHarness.InMemoryOptions() with { InMemory = false, Engine = engine };
 }
