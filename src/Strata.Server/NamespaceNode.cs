@@ -194,7 +194,7 @@ public sealed class NamespaceNode : IAsyncDisposable
                         failed.Completion.TrySetException(new StorageFailureException("applying the batch failed; the node stops", e));
                     }
 
-                    FailPending(e);
+                    FailPending(new StorageFailureException("an earlier batch failed to apply; the node stops", e));
                     return;
                 }
 

@@ -86,6 +86,50 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_storage_failure_fails_the_batch_and_every_mutation_after_it()
+    {
+        var memory = new InMemoryKvEngine();
+        using var engine = new InterleavingEngine(memory);
+        StrataServerOptions options = ServerHarness.OptionsOver(engine) with
+        {
+            Node = new NamespaceNodeOptions { Sync = true, GarbageCollectionInterval = TimeSpan.Zero },
+        };
+        (StrataServer server, GrpcChannel channel) = await StartAsync(options);
+        await using (server)
+        using (channel)
+        {
+            var client = new StrataClient(channel);
+            await client.CreateBucketAsync("queue");
+
+            // Hold the batch of the first put in its write, send three more puts, then fail the fsync.
+            InterleavingEngine.Pause pause = engine.PauseNextWrite();
+            Task<Entry> first = client.PutAsync("queue", "first");
+            await pause.Reached;
+            // Whether they reach the node's queue before the failure (failed with it) or after (refused), the
+            // outcome is the same; either way none of them may apply.
+            Task<Entry>[] queued = [.. Enumerable.Range(0, 3).Select(i => client.PutAsync("queue", $"queued-{i}"))];
+            memory.FailNextSync();
+            pause.Resume();
+
+            foreach (Task<Entry> put in queued.Prepend(first))
+            {
+                RpcException e = await Assert.ThrowsAsync<RpcException>(() => put);
+                Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+                Assert.StartsWith("the node stopped after a storage failure:", e.Status.Detail, StringComparison.Ordinal);
+            }
+        }
+
+        memory.SimulateCrash();
+        (StrataServer restarted, GrpcChannel again) = await StartAsync(ServerHarness.OptionsOver(memory));
+        await using (restarted)
+        using (again)
+        {
+            ListResponse listing = await new StrataClient(again).ListAsync(new ListRequest { Bucket = "queue", Delimiter = "" });
+            Assert.Empty(listing.Entries);
+        }
+    }
+
+    [Fact]
     public async Task A_corrupted_record_is_data_loss_and_never_served()
     {
         using var engine = new InMemoryKvEngine();

@@ -83,6 +83,11 @@ public sealed class InterleavingEngine(IKvEngine inner) : IKvEngine
 
     public Pause PauseNextScan(byte[] lowerBound) => Arm(new Pause(lowerBound, scan: true));
 
+    /// <summary>Stops the next batch write (the apply loop) before it reaches the inner engine.</summary>
+    public Pause PauseNextWrite() => Arm(new Pause(WriteMarker, scan: false));
+
+    private static readonly byte[] WriteMarker = [];
+
     private Pause Arm(Pause pause)
     {
         Volatile.Write(ref _armed, pause);
@@ -92,7 +97,7 @@ public sealed class InterleavingEngine(IKvEngine inner) : IKvEngine
     private void MaybePause(ReadOnlySpan<byte> key, bool scan)
     {
         Pause? armed = Volatile.Read(ref _armed);
-        if (armed is not null && armed.Scan == scan && key.SequenceEqual(armed.Key) &&
+        if (armed is not null && !ReferenceEquals(armed.Key, WriteMarker) && armed.Scan == scan && key.SequenceEqual(armed.Key) &&
             Interlocked.CompareExchange(ref _armed, null, armed) == armed)
         {
             armed.Hold();
@@ -113,7 +118,17 @@ public sealed class InterleavingEngine(IKvEngine inner) : IKvEngine
 
     public IKvWriteBatch CreateBatch() => inner.CreateBatch();
 
-    public void Write(IKvWriteBatch batch, bool sync) => inner.Write(batch, sync);
+    public void Write(IKvWriteBatch batch, bool sync)
+    {
+        Pause? armed = Volatile.Read(ref _armed);
+        if (armed is not null && ReferenceEquals(armed.Key, WriteMarker) &&
+            Interlocked.CompareExchange(ref _armed, null, armed) == armed)
+        {
+            armed.Hold();
+        }
+
+        inner.Write(batch, sync);
+    }
 
     public IKvSnapshot Snapshot() => new SnapshotView(this, inner.Snapshot());
 
