@@ -48,6 +48,12 @@ internal sealed record SimulationOptions
 
     public ulong MaxSizePerMessage { get; init; } = 1 << 20;
 
+    /// <summary>Fault injection in the host, to prove the checks catch it: serve reads from local state, unchecked.</summary>
+    public bool UnsafeLocalReads { get; init; }
+
+    /// <summary>Fault injection in the host: after a pause, forget the ticks that elapsed (a stopped clock).</summary>
+    public bool PauseStopsClock { get; init; }
+
     /// <summary>Compact a replica's log once this many applied entries follow its snapshot.</summary>
     public int CompactEvery { get; init; } = 40;
 

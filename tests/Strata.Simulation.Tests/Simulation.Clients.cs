@@ -101,6 +101,12 @@ internal sealed partial class Simulation
         var cmd = request.Command;
         if (cmd.Op == RegisterOp.Read)
         {
+            if (Options.UnsafeLocalReads)
+            {
+                Reply(node, request, ReplyKind.Ok, 0, true, r.State.Get(cmd.Key)); // deliberately wrong
+                return;
+            }
+
             if (Options.LeaseReads && r.Raft.HasValidLease && r.Raft.Applied >= r.Raft.Committed && r.Writing is null)
             {
                 LeaseReads++;

@@ -262,7 +262,7 @@ internal sealed partial class Simulation
 
             // On resume the host first catches up on the ticks the clock counted during the pause.
             node.Paused = false;
-            var missed = node.MissedTicks;
+            var missed = Options.PauseStopsClock ? 0 : node.MissedTicks; // the injected bug forgets them
             node.MissedTicks = 0;
             for (var i = 0; i < missed; i++)
             {
