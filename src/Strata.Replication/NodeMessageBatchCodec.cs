@@ -40,6 +40,10 @@ public static class NodeMessageBatchCodec
     private const byte RejectFlag = 1;
     private const byte SnapshotFlag = 2;
 
+    // Smallest encodings, to bound counts by the bytes left: 11 varints and 2 bytes; 7 varints.
+    private const int MinMessageBytes = 13;
+    private const int MinCoalescedBytes = 7;
+
     /// <summary>Encodes <paramref name="batch"/> into a new array.</summary>
     public static byte[] Encode(NodeMessageBatch batch)
     {
@@ -192,7 +196,7 @@ public static class NodeMessageBatchCodec
         var batch = new NodeMessageBatch(r.ReadVarint(), r.ReadVarint());
         ReadCoalesced(ref r, body, batch.Messages, MessageType.Heartbeat);
         ReadCoalesced(ref r, body, batch.Messages, MessageType.HeartbeatResponse);
-        var count = r.ReadCount(16);
+        var count = r.ReadCount(MinMessageBytes);
         for (var i = 0; i < count; i++)
         {
             batch.Messages.Add(ReadMessage(ref r, body));
@@ -204,7 +208,7 @@ public static class NodeMessageBatchCodec
 
     private static void ReadCoalesced(ref WireReader r, ReadOnlyMemory<byte> body, List<Message> into, MessageType type)
     {
-        var count = r.ReadCount(7);
+        var count = r.ReadCount(MinCoalescedBytes);
         for (var i = 0; i < count; i++)
         {
             into.Add(new Message

@@ -110,6 +110,14 @@ public sealed class NodeMessageBatchCodecTests
     }
 
     [Fact]
+    public void Minimal_messages_of_every_type_round_trip()
+    {
+        var messages = Enumerable.Range(1, 14).Select(t => new Message { Type = (MessageType)t, GroupId = 1, From = 1, To = 2 }).ToList();
+        var decoded = NodeMessageBatchCodec.Decode(NodeMessageBatchCodec.Encode(new NodeMessageBatch(1, 2, messages)));
+        Assert.Equal(messages.Select(m => m.Type).Order(), decoded.Messages.Select(m => m.Type).Order());
+    }
+
+    [Fact]
     public void An_empty_batch_is_a_small_liveness_beat()
     {
         var frame = NodeMessageBatchCodec.Encode(new NodeMessageBatch(3, 1));

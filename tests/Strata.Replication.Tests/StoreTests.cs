@@ -1,0 +1,299 @@
+using System.Text;
+using Strata.Consensus;
+using Strata.Storage;
+
+namespace Strata.Replication.Tests;
+
+/// <summary>Three stores over the in-memory network, many groups each, driven step by step.</summary>
+public sealed class StoreTests
+{
+    private static ReadOnlyMemory<byte> Command(string text) => Encoding.UTF8.GetBytes(text);
+
+    /// <summary>Proposes <paramref name="perGroup"/> commands to every group at its leader; returns them.</summary>
+    private static List<(ulong Group, string Command)> ProposeEverywhere(StoreCluster c, int perGroup, string tag)
+    {
+        var proposed = new List<(ulong, string)>();
+        foreach (var g in c.GroupIds)
+        {
+            var leader = c.LeaderOf(g) ?? throw new InvalidOperationException($"group {g} has no leader");
+            for (var i = 0; i < perGroup; i++)
+            {
+                var command = $"{tag}-g{g}-{i}";
+                Assert.Equal(ProposalOutcome.Appended, c[leader].Propose(g, Command(command)));
+                proposed.Add((g, command));
+            }
+        }
+
+        return proposed;
+    }
+
+    private static bool AppliedEverywhere(StoreCluster c, IEnumerable<(ulong Group, string Command)> commands) =>
+        c.NodeIds.Where(n => !c.Down.Contains(n)).All(n => commands.All(p => c.Machines[n].Commands(p.Group).Contains(p.Command)));
+
+    private static void AssertSameHistoryEverywhere(StoreCluster c)
+    {
+        foreach (var g in c.GroupIds)
+        {
+            var reference = c.Machines[c.NodeIds[0]].Commands(g);
+            Assert.Equal(reference.Count, reference.Distinct().Count()); // each command applied once
+            foreach (var n in c.NodeIds.Skip(1))
+            {
+                Assert.Equal(reference, c.Machines[n].Commands(g));
+            }
+        }
+    }
+
+    [Fact]
+    public void Elects_leaders_and_replicates_proposals_to_every_node()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 60);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        var proposed = ProposeEverywhere(c, 3, "a");
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 100, "every proposal applied on every node");
+        AssertSameHistoryEverywhere(c);
+        Assert.All(c.GroupIds, g => Assert.Equal(3, c.Machines[1].Commands(g).Count));
+        Assert.True(c.NodeIds.All(n => c[n].Writer.Flushes > 0));
+    }
+
+    [Fact]
+    public void Idle_groups_quiesce_stop_ticking_and_heartbeating_and_wake_on_a_proposal()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 60);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        var proposed = ProposeEverywhere(c, 2, "q");
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 100, "applied");
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "every group quiesces");
+        Assert.All(c.NodeIds, n => Assert.All(c[n].Replicas, r => Assert.True(r.IsQuiesced)));
+
+        var ticks = c.NodeIds.SelectMany(n => c[n].Replicas.Select(r => (n, r.GroupId, r.TicksDelivered))).ToList();
+        var heartbeats = c.NodeIds.Select(n => c[n].HeartbeatsSent).ToList();
+        var flushes = c.NodeIds.Select(n => c[n].Writer.Flushes).ToList();
+        var beats = c.NodeIds.Select(n => c[n].LivenessBeatsSent).ToList();
+        c.Run(60);
+        Assert.Equal(ticks, c.NodeIds.SelectMany(n => c[n].Replicas.Select(r => (n, r.GroupId, r.TicksDelivered))).ToList());
+        Assert.Equal(heartbeats, c.NodeIds.Select(n => c[n].HeartbeatsSent).ToList());
+        Assert.Equal(flushes, c.NodeIds.Select(n => c[n].Writer.Flushes).ToList()); // idle: no writes, no fsyncs
+        Assert.All(c.NodeIds, n => Assert.InRange(c[n].LivenessBeatsSent - beats[(int)n - 1], 2 * 20, 2 * 31)); // one beat per peer per 2 ticks
+        Assert.All(c.NodeIds, n => Assert.All(c.NodeIds.Where(p => p != n), p => Assert.False(c[n].IsSuspected(p))));
+
+        // A proposal wakes its group only.
+        var group = c.GroupIds[17];
+        var leader = c.LeaderOf(group)!.Value;
+        Assert.Equal(ProposalOutcome.Appended, c[leader].Propose(group, Command("wake")));
+        c.RunUntil(() => AppliedEverywhere(c, [(group, "wake")]), 30, "the woken group applies the proposal");
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 50, "it quiesces again");
+        foreach (var (n, g, before) in ticks)
+        {
+            var after = c[n].Find(g)!.TicksDelivered;
+            if (g == group)
+            {
+                Assert.True(after > before);
+            }
+            else
+            {
+                Assert.Equal(before, after);
+            }
+        }
+
+        AssertSameHistoryEverywhere(c);
+    }
+
+    [Fact]
+    public void A_crashed_node_recovers_its_log_and_catches_up_and_no_acknowledged_proposal_is_lost()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 50);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        var acknowledged = ProposeEverywhere(c, 4, "before");
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 100, "acknowledged before the crash");
+        c.Run(3); // some groups quiesce, some not: the crash hits both
+        var before = c[3].Replicas.ToDictionary(r => r.GroupId, r => (r.Log.LastIndex, r.Log.HardState));
+
+        c.Crash(3);
+        foreach (var (group, (lastIndex, hardState)) in before)
+        {
+            // Everything node 3 acknowledged was fsynced: the recovered log has all of it.
+            var log = DurableRaftLog.Open(c.Engine(3), group);
+            Assert.Equal(lastIndex, log.LastIndex);
+            Assert.Equal(hardState, log.HardState);
+        }
+
+        // Groups that node 3 led elect a new leader once nodes 1 and 2 suspect it.
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group has a leader without node 3");
+        Assert.True(c[1].IsSuspected(3));
+        var during = ProposeEverywhere(c, 3, "during");
+        acknowledged.AddRange(during);
+        c.RunUntil(() => AppliedEverywhere(c, during), 100, "acknowledged while node 3 is down");
+
+        c.StartNode(3);
+        Assert.All(c[3].Replicas, r =>
+        {
+            Assert.Equal(before[r.GroupId].LastIndex, r.Log.LastIndex);
+            Assert.Equal(before[r.GroupId].HardState.Term, r.Term);
+        });
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 300, "node 3 catches up");
+        var after = ProposeEverywhere(c, 1, "after");
+        acknowledged.AddRange(after);
+        c.RunUntil(() => AppliedEverywhere(c, after), 100, "the cluster keeps going with node 3");
+        AssertSameHistoryEverywhere(c);
+        Assert.All(c.GroupIds, g => Assert.Equal(8, c.Machines[3].Commands(g).Count));
+    }
+
+    [Fact]
+    public void Quiesced_followers_elect_a_new_leader_when_the_leaders_node_fails()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 30);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "every group quiesces");
+        var ledByOne = c.GroupIds.Where(g => c.LeaderOf(g) == 1).ToList();
+        Assert.NotEmpty(ledByOne);
+
+        c.Crash(1);
+        c.RunUntil(c.AllGroupsHaveLeaders, 300, "groups led by node 1 elect a leader on nodes 2 and 3");
+        Assert.All(ledByOne, g => Assert.NotEqual(1UL, c.LeaderOf(g)));
+        var proposed = ProposeEverywhere(c, 1, "x");
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 100, "the survivors commit");
+    }
+
+    [Fact]
+    public void Compacted_logs_catch_a_restarted_node_up_with_a_snapshot()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 6, (_, o) => o with { CompactionThreshold = 8, MaxCachedEntriesPerGroup = 4 });
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        c.Crash(3);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "leaders without node 3");
+        var acknowledged = new List<(ulong, string)>();
+        for (var round = 0; round < 10; round++)
+        {
+            var batch = ProposeEverywhere(c, 3, $"r{round}");
+            acknowledged.AddRange(batch);
+            c.RunUntil(() => AppliedEverywhere(c, batch), 100, "applied");
+        }
+
+        c.Run(2); // the compactions staged after the last apply are written
+        Assert.All(c.GroupIds, g => Assert.True(c[c.LeaderOf(g)!.Value].Find(g)!.Log.FirstIndex > 10));
+        Assert.True(c[1].Compactions > 0);
+
+        c.StartNode(3);
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 300, "node 3 catches up from snapshots");
+        Assert.True(c.Machines[3].Restores > c.GroupIds.Length); // beyond the bootstrap snapshots
+        Assert.All(c[3].Replicas, r => Assert.True(r.Log.SnapshotMetadata.Index > 1));
+        AssertSameHistoryEverywhere(c);
+
+        // And node 3 restarts from its own compacted log.
+        c.Crash(3);
+        c.StartNode(3);
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 100, "node 3 rebuilt from its own snapshot and log");
+        AssertSameHistoryEverywhere(c);
+    }
+
+    [Fact]
+    public void A_failed_fsync_stops_the_store_before_anything_is_sent()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 10);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        var group = c.GroupIds.First(g => c.LeaderOf(g) == 1);
+        Assert.Equal(ProposalOutcome.Appended, c[1].Propose(group, Command("doomed")));
+        var frames = c.NodeIds.Select(n => c.Network.FramesSent(1, n)).ToList();
+        ((InMemoryKvEngine)c.Engine(1)).FailNextSync();
+
+        Assert.Throws<StorageFailureException>(() => c[1].Step());
+        Assert.True(c[1].IsStopped);
+        Assert.True(c[1].Writer.IsFailed);
+        Assert.Equal(frames, c.NodeIds.Select(n => c.Network.FramesSent(1, n)).ToList());
+        Assert.Throws<InvalidOperationException>(() => c[1].Step());
+        Assert.Throws<InvalidOperationException>(() => c[1].Propose(group, Command("more")));
+        Assert.DoesNotContain("doomed", c.Machines[1].Commands(group));
+
+        // The process restarts; the group carries on (the unacknowledged proposal may or may not survive).
+        c.Crash(1);
+        c.StartNode(1);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "leaders after the restart");
+        var proposed = ProposeEverywhere(c, 1, "later");
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 100, "applied after the restart");
+        AssertSameHistoryEverywhere(c);
+    }
+
+    [Fact]
+    public void A_corrupted_frame_is_dropped_and_the_groups_recover_from_the_loss()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 20);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        c.Network.CorruptNextFrame(1, 2);
+        c.Network.CorruptNextFrame(2, 3);
+        var proposed = ProposeEverywhere(c, 2, "c");
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 200, "applied despite the lost frames");
+        Assert.Equal(1, c[2].CorruptFramesDropped);
+        Assert.Equal(1, c[3].CorruptFramesDropped);
+        AssertSameHistoryEverywhere(c);
+    }
+
+    [Fact]
+    public void A_cluster_on_RocksDB_survives_a_restart_of_every_node()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "strata-repl-cluster-" + Path.GetRandomFileName());
+        try
+        {
+            using (var c = new StoreCluster(3, 8, engineFor: n => RocksDbEngine.Open(Path.Combine(root, $"n{n}"))))
+            {
+                c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+                var acknowledged = ProposeEverywhere(c, 3, "rocks");
+                c.RunUntil(() => AppliedEverywhere(c, acknowledged), 100, "applied");
+                foreach (var n in c.NodeIds)
+                {
+                    c.Crash(n);
+                }
+
+                foreach (var n in c.NodeIds)
+                {
+                    c.StartNode(n);
+                }
+
+                c.RunUntil(() => AppliedEverywhere(c, acknowledged), 100, "re-applied from the recovered logs");
+                c.RunUntil(c.AllGroupsHaveLeaders, 400, "leaders after the restart");
+                var more = ProposeEverywhere(c, 1, "again");
+                c.RunUntil(() => AppliedEverywhere(c, more), 100, "applied after the restart");
+                AssertSameHistoryEverywhere(c);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Creating_a_group_twice_is_refused()
+    {
+        var network = new InMemoryNetwork();
+        using var engine = new InMemoryKvEngine();
+        using var store = new Store(new StoreOptions { NodeId = 1 }, engine, network.Endpoint(1), new RecordingStateMachine());
+        store.CreateGroup(5, new ConfState { Voters = [1] });
+        Assert.Throws<InvalidOperationException>(() => store.CreateGroup(5, null));
+        Assert.Throws<ArgumentException>(() => new Store(new StoreOptions { NodeId = 2 }, engine, network.Endpoint(1), new RecordingStateMachine()));
+    }
+
+    [Fact]
+    public void A_single_node_group_commits_alone_and_quiesces()
+    {
+        var network = new InMemoryNetwork();
+        using var engine = new InMemoryKvEngine();
+        var machine = new RecordingStateMachine();
+        using var store = new Store(new StoreOptions { NodeId = 1 }, engine, network.Endpoint(1), machine);
+        store.CreateGroup(5, new ConfState { Voters = [1] });
+        store.Campaign(5);
+        for (var i = 0; i < 5 && store.Find(5)!.Role != StateRole.Leader; i++)
+        {
+            store.Step();
+        }
+
+        Assert.Equal(ProposalOutcome.Appended, store.Propose(5, Command("solo")));
+        for (var i = 0; i < 10; i++)
+        {
+            store.Step();
+        }
+
+        Assert.Equal(["solo"], machine.Commands(5));
+        Assert.Equal(0, store.AwakeCount);
+        Assert.Equal(0, store.FramesSent);
+    }
+}
