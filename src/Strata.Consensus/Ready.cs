@@ -51,7 +51,8 @@ public sealed class Ready
 /// <summary>What happened to a proposal, ReadIndex or transfer request.</summary>
 public enum ProposalOutcome : byte
 {
-    /// <summary>Appended to the leader's log (it may still fail to commit if leadership is lost).</summary>
+    /// <summary>Accepted by the leader: a proposal was appended to its log (it may still fail to commit if leadership
+    /// is lost); a ReadIndex request is being confirmed; a transfer has started.</summary>
     Appended,
 
     /// <summary>Sent to the known leader.</summary>
