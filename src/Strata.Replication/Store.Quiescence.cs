@@ -6,8 +6,9 @@ namespace Strata.Replication;
 //
 // A group quiesces when the core says it is idle (nothing to persist, send or apply; on a leader every follower has
 // every entry), it has been awake for MinAwakeTicks (so its leader heartbeated long enough for every follower to learn
-// the leader and the commit index), and the nodes it depends on are not suspected: a leader needs every other member's
-// node, a follower its leader's node. Any proposal or message wakes a group — except the echoes a quiesced leader's
+// the leader and the commit index), and, on a follower, the leader's node is not suspected. A leader may quiesce with a
+// member on a suspected node (it has every entry, or the leader would not be idle): otherwise one dead node would keep
+// every group it shares awake. Any proposal or message wakes a group — except the echoes a quiesced leader's
 // last round leaves in flight (heartbeat responses and append acknowledgments that tell it nothing new), which are
 // dropped so the leader does not wake itself forever. Quiesced followers do not time out, so the store watches peer
 // nodes instead of groups: every frame from a node, even an empty liveness beat, proves it alive; a node silent for
@@ -39,27 +40,9 @@ public sealed partial class Store
             return false;
         }
 
-        if (raft.Role != StateRole.Leader)
-        {
-            return !IsSuspected(raft.Leader);
-        }
-
-        var members = raft.ConfState;
-        return NoneSuspected(members.Voters) && NoneSuspected(members.VotersOutgoing) && NoneSuspected(members.Learners)
-            && NoneSuspected(members.LearnersNext);
-    }
-
-    private bool NoneSuspected(IReadOnlyList<ulong> ids)
-    {
-        foreach (var id in ids)
-        {
-            if (id != NodeId && IsSuspected(id))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        // A follower needs its leader's node alive (else it must be able to time out). A leader needs nothing more than
+        // idleness: a member on a suspected node wakes the group again when that node is heard from.
+        return raft.Role == StateRole.Leader || !IsSuspected(raft.Leader);
     }
 
     /// <summary>An echo of a quiesced leader's last round: safe to drop (Raft tolerates loss), and it must not wake it.</summary>

@@ -136,6 +136,7 @@ public sealed class StoreTests
         c.RunUntil(() => AppliedEverywhere(c, after), 100, "the cluster keeps going with node 3");
         AssertSameHistoryEverywhere(c);
         Assert.All(c.GroupIds, g => Assert.Equal(8, c.Machines[3].Commands(g).Count));
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "everything quiesces again");
     }
 
     [Fact]
