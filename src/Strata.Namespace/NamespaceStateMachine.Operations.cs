@@ -139,11 +139,46 @@ public sealed partial class NamespaceStateMachine
             return DeleteNoncurrent(context, bucket, slot, delete.Version);
         }
 
+        if (delete.HasVersion)
+        {
+            return DeleteCurrentVersion(context, bucket, slot, delete.Preconditions);
+        }
+
         EntryRecord current = RequireObject(slot);
         CheckPreconditions(slot, delete.Preconditions);
         KeepNoncurrent(context, bucket, slot);
         DeleteEntry(context, slot);
         return new CommandResult { Entry = ToInfo(bucket.Name, path.Text, current), Removed = 1, FailedOperation = -1 };
+    }
+
+    /// <summary>
+    /// Permanently removes the current version (named by its generation): it is not kept as noncurrent, and the
+    /// newest noncurrent version, if any, becomes current again.
+    /// </summary>
+    private static CommandResult DeleteCurrentVersion(ApplyContext context, BucketRecord bucket, EntrySlot slot, Preconditions? preconditions)
+    {
+        EntryRecord current = RequireObject(slot);
+        CheckPreconditions(slot, preconditions);
+        (byte[] lower, byte[] upper) = NamespaceKeys.NoncurrentVersions(slot.DirectoryId, slot.Name);
+        KeyValuePair<byte[], byte[]>? newest = null;
+        foreach (KeyValuePair<byte[], byte[]> pair in context.Writes.Scan(lower, upper))
+        {
+            newest = pair;
+            break;
+        }
+
+        if (newest is { } promoted)
+        {
+            EntryRecord restored = Records.Open(promoted.Key, promoted.Value, EntryRecord.Parser);
+            context.Writes.Delete(promoted.Key);
+            WriteEntry(context, slot, restored);
+        }
+        else
+        {
+            DeleteEntry(context, slot);
+        }
+
+        return new CommandResult { Entry = ToInfo(bucket.Name, slot.Path, current), Removed = 1, FailedOperation = -1 };
     }
 
     private static CommandResult DeleteNoncurrent(ApplyContext context, BucketRecord bucket, EntrySlot slot, ulong version)
@@ -318,21 +353,24 @@ public sealed partial class NamespaceStateMachine
         }
     }
 
+    /// <summary>
+    /// Checks preconditions and changes nothing. A path whose parent is missing (or is an object) names an
+    /// entry that does not exist, and is checked as such.
+    /// </summary>
     private static CommandResult Guard(ApplyContext context, Guard guard)
     {
         BucketRecord bucket = RequireBucket(context.Writes, guard.Bucket);
         NamespacePath path = NamespacePath.Parse(guard.Path);
-        ulong parent;
+        EntrySlot slot;
         try
         {
-            parent = ResolveParent(context, bucket, path, createMissing: false);
+            slot = ResolveSlot(context, bucket, path, createParents: false);
         }
-        catch (CommandRejectedException) when (guard.Preconditions is { HasIfGenerationMatch: true, IfGenerationMatch: 0 })
+        catch (CommandRejectedException rejected) when (rejected.Code is ResultCode.ResultNotFound or ResultCode.ResultFailedPrecondition)
         {
-            return Ok(); // a missing parent means the entry does not exist, which is what was required
+            slot = new EntrySlot(0, path.Name, path.Text, null);
         }
 
-        EntrySlot slot = ReadSlot(context.Writes, parent, path.Name, path.Text);
         CheckPreconditions(slot, guard.Preconditions);
         return Ok(slot.Live is { } live ? ToInfo(bucket.Name, path.Text, live) : null);
     }

@@ -161,19 +161,29 @@ public sealed partial class NamespaceStateMachine
         return result;
     }
 
+    /// <summary>
+    /// Deletes the stored results that fell out of the client's window. Scans the results that exist (at most
+    /// one window's worth), so a client that jumps far ahead costs no more than one that steps by one.
+    /// </summary>
     private static void ForgetResultsBelowWindow(WriteSet writes, ReadOnlySpan<byte> clientId, ulong previousHighest, ulong highest)
     {
         ulong window = NamespaceLimits.SessionWindow;
-        if (highest <= window)
+        if (highest <= window || highest - window <= (previousHighest > window ? previousHighest - window : 0))
         {
             return;
         }
 
-        ulong from = previousHighest > window ? previousHighest - window + 1 : 1;
-        ulong to = highest - window;
-        for (ulong sequence = from; sequence <= to; sequence++)
+        byte[] lower = NamespaceKeys.Result(clientId, 0);
+        byte[] upper = NamespaceKeys.Result(clientId, highest - window + 1);
+        var expired = new List<byte[]>();
+        foreach (KeyValuePair<byte[], byte[]> pair in writes.Scan(lower, upper))
         {
-            writes.Delete(NamespaceKeys.Result(clientId, sequence));
+            expired.Add(pair.Key);
+        }
+
+        foreach (byte[] key in expired)
+        {
+            writes.Delete(key);
         }
     }
 

@@ -538,16 +538,18 @@ public sealed class ModelBasedTests
             {
                 Guard guard = operation.Guard;
                 NamespaceModel.Bucket bucket = model.RequireBucket(guard.Bucket);
+                NamespaceModel.Entry? guarded;
                 try
                 {
                     NamespaceModel.WalkParents(bucket, guard.Path, create: false, 0);
+                    guarded = bucket.Live.GetValueOrDefault(guard.Path);
                 }
-                catch (NamespaceModel.Rejected) when (guard.Preconditions is { HasIfGenerationMatch: true, IfGenerationMatch: 0 })
+                catch (NamespaceModel.Rejected)
                 {
-                    return;
+                    guarded = null; // a missing parent (or an object in the way) means the entry does not exist
                 }
 
-                NamespaceModel.Check(bucket.Live.GetValueOrDefault(guard.Path), guard.Preconditions);
+                NamespaceModel.Check(guarded, guard.Preconditions);
                 break;
             }
         }

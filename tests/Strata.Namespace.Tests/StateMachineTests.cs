@@ -368,4 +368,58 @@ public sealed class StateMachineTests : IDisposable
 
         Assert.Throws<CorruptionException>(() => _ns.Reader.Stat("media", "a.ts"));
     }
+
+    [Fact]
+    public void A_far_sequence_jump_forgets_only_the_results_that_exist()
+    {
+        _ns.CreateBucket("media");
+        for (ulong sequence = 1; sequence <= 3; sequence++)
+        {
+            _ns.Run(NamespaceHarness.AsClient(new Command { Put = new PutObject { Bucket = "media", Path = "a", Attributes = new() } }, 9, sequence));
+        }
+
+        CommandResult far = _ns.Run(NamespaceHarness.AsClient(new Command { Put = new PutObject { Bucket = "media", Path = "b", Attributes = new() } }, 9, 1UL << 62));
+
+        Assert.Equal(ResultCode.ResultOk, far.Code);
+        Assert.Equal(1, CountKind(NamespaceKeys.ResultKind)); // sequences 1..3 fell out of the window
+        Assert.Equal(ResultCode.ResultSessionExpired,
+            _ns.Run(NamespaceHarness.AsClient(new Command { Put = new PutObject { Bucket = "media", Path = "c", Attributes = new() } }, 9, 2)).Code);
+    }
+
+    [Fact]
+    public void Deleting_the_current_version_by_generation_removes_it_and_restores_the_previous_one()
+    {
+        _ns.CreateBucket("archive", versioning: true);
+        ulong v1 = _ns.Put("archive", "doc", size: 1).Entry.Generation;
+        ulong v2 = _ns.Put("archive", "doc", size: 2).Entry.Generation;
+
+        CommandResult purge = _ns.Run(new Command { Delete = new DeleteObject { Bucket = "archive", Path = "doc", Version = v2 } });
+
+        Assert.Equal(ResultCode.ResultOk, purge.Code);
+        Assert.Equal([v1], _ns.Reader.ListVersions("archive", "doc").Select(v => v.Generation));
+        Assert.Equal(1UL, _ns.Reader.Stat("archive", "doc").Attributes.Size);
+        Assert.Equal(ResultCode.ResultOk, _ns.Run(new Command { Delete = new DeleteObject { Bucket = "archive", Path = "doc", Version = v1 } }).Code);
+        Assert.Equal(ResultCode.ResultNotFound, Assert.Throws<CommandRejectedException>(() => _ns.Reader.ListVersions("archive", "doc")).Code);
+    }
+
+    [Fact]
+    public void A_guard_on_a_path_under_a_missing_directory_sees_an_absent_entry()
+    {
+        _ns.CreateBucket("media");
+        Command Guarded(Preconditions preconditions) => new()
+        {
+            Transaction = new Transaction
+            {
+                Operations =
+                {
+                    new Operation { Guard = new Guard { Bucket = "media", Path = "missing/x", Preconditions = preconditions } },
+                    new Operation { Put = new PutObject { Bucket = "media", Path = "missing/x", Attributes = new() } },
+                },
+            },
+        };
+
+        Assert.Equal(ResultCode.ResultFailedPrecondition, _ns.Run(Guarded(new Preconditions { IfGenerationMatch = 5 })).Code);
+        Assert.Equal(ResultCode.ResultOk, _ns.Run(Guarded(new Preconditions { IfNoneMatch = true })).Code);
+        _ns.Reader.Stat("media", "missing/x");
+    }
 }
