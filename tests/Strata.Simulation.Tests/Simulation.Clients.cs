@@ -91,7 +91,7 @@ internal sealed partial class Simulation
 
     private void HandleRequest(SimNode node, ClientRequest request)
     {
-        Log($"n{node.Id} got {request}" + (node.Replicas.TryGetValue(request.Group, out var dr) ? $" role={dr.Raft.Role} leader={dr.Raft.Leader} lease={dr.Raft.HasValidLease} commit={dr.Raft.Committed} applied={dr.Raft.Applied}" : " (no replica)"));
+        Log(() => $"n{node.Id} got {request}" + (node.Replicas.TryGetValue(request.Group, out var dr) ? $" role={dr.Raft.Role} leader={dr.Raft.Leader} lease={dr.Raft.HasValidLease} commit={dr.Raft.Committed} applied={dr.Raft.Applied}" : " (no replica)"));
         if (!node.Replicas.TryGetValue(request.Group, out var r))
         {
             Reply(node, request, ReplyKind.NotLeader, 0, false, null);
@@ -116,7 +116,7 @@ internal sealed partial class Simulation
 
             var id = ((long)node.Incarnation << 40) | ++r.NextReadId;
             var outcome = r.Raft.ReadIndex(BitConverter.GetBytes(id));
-            Log($"n{node.Id} readindex {id}: {outcome}");
+            Log(() => $"n{node.Id} readindex {id}: {outcome}");
             if (outcome is Consensus.ProposalOutcome.Appended or Consensus.ProposalOutcome.Forwarded)
             {
                 r.PendingReads[id] = (request, null);
@@ -144,7 +144,7 @@ internal sealed partial class Simulation
         }
 
         var result = r.Raft.Propose(cmd.Encode());
-        Log($"n{node.Id} propose {cmd.Client}/{cmd.Sequence}: {result}");
+        Log(() => $"n{node.Id} propose {cmd.Client}/{cmd.Sequence}: {result}");
         if (result is Consensus.ProposalOutcome.Appended or Consensus.ProposalOutcome.Forwarded)
         {
             r.PendingWrites[(cmd.Client, cmd.Sequence)] = (request, r.Raft.Term);
@@ -188,7 +188,7 @@ internal sealed partial class Simulation
 
     private void HandleReply(SimClient client, ClientRequest request, ClientReply reply)
     {
-        Log($"client {client.Id} reply {reply}");
+        Log(() => $"client {client.Id} reply {reply}");
         var op = client.Op;
         if (op is null || op.Done || op.Command != request.Command)
         {

@@ -342,7 +342,7 @@ internal sealed partial class Simulation
                 replica = CreateReplica(node, m.GroupId, disk);
             }
 
-            Log($"deliver {m}");
+            Log(() => $"deliver {m}");
             replica.Raft.Step(m);
             Activity(replica);
         });

@@ -63,7 +63,7 @@ internal sealed partial class Simulation
     /// <summary>When set (single-seed replays), a readable log of client traffic.</summary>
     public List<string>? Debug { get; set; }
 
-    private void Log(string what) => Debug?.Add($"t={Now}: {what}");
+    private void Log(Func<string> what) => Debug?.Add($"t={Now}: {what()}"); // formats only when tracing
 
     public SimulationOptions Options { get; }
 
