@@ -25,7 +25,9 @@ namespace Strata.Consensus;
 /// </remarks>
 public interface IRaftLogStorage
 {
-    /// <summary>The persisted hard state and the membership as of the latest snapshot plus applied conf changes.</summary>
+    /// <summary>The persisted hard state, and the membership as of the index the node is created with as
+    /// <see cref="RaftConfig.Applied"/> (the core re-applies the conf changes of later entries as they are
+    /// delivered again). A store that keeps only the snapshot's membership restarts with Applied = snapshot index.</summary>
     /// <remarks>Called once, when a <see cref="RaftNode"/> is created (restart).</remarks>
     (HardState HardState, ConfState ConfState) InitialState();
 
