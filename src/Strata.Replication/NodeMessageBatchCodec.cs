@@ -122,6 +122,40 @@ public static class NodeMessageBatchCodec
         }
     }
 
+    /// <summary>
+    /// Recognizes a verified liveness beat (a frame whose batch has no message) without allocating — the common frame
+    /// between idle nodes. Returns false for anything else, including damaged frames (decode those with
+    /// <see cref="Decode"/> to learn why).
+    /// </summary>
+    public static bool TryReadBeat(ReadOnlySpan<byte> frame, out ulong sourceNode, out ulong destinationNode)
+    {
+        sourceNode = destinationNode = 0;
+        if (frame.Length < FramingOverhead + 4 || frame.Length > FramingOverhead + 24
+            || BinaryPrimitives.ReadUInt32LittleEndian(frame) != (uint)(frame.Length - 4)
+            || BinaryPrimitives.ReadUInt32LittleEndian(frame[^4..]) != Crc32C.Compute(frame[..^4]))
+        {
+            return false;
+        }
+
+        try
+        {
+            var r = new WireReader(frame[4..^4]);
+            if (r.ReadByte() != Version)
+            {
+                return false;
+            }
+
+            sourceNode = r.ReadVarint();
+            destinationNode = r.ReadVarint();
+            var empty = r.ReadVarint() == 0 && r.ReadVarint() == 0 && r.ReadVarint() == 0 && r.Remaining == 0;
+            return empty;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     private static bool IsCoalescable(Message m) =>
         m.Type is MessageType.Heartbeat or MessageType.HeartbeatResponse
         && m.LogTerm == 0 && m.Index == 0 && !m.Reject && m.RejectHint == 0 && m.Entries.Count == 0 && m.Snapshot is null;

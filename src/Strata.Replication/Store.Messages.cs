@@ -115,6 +115,17 @@ public sealed partial class Store
         var delivered = 0;
         while (_transport.TryReceive(out var frame))
         {
+            if (NodeMessageBatchCodec.TryReadBeat(frame.Span, out var source, out var destination))
+            {
+                // The frame idle nodes exchange: proof of life, nothing to deliver (and nothing allocated).
+                if (destination == NodeId && source != NodeId)
+                {
+                    HeardFrom(source);
+                }
+
+                continue;
+            }
+
             NodeMessageBatch batch;
             try
             {
@@ -132,13 +143,7 @@ public sealed partial class Store
                 continue;
             }
 
-            var peer = PeerOf(batch.SourceNode);
-            peer.LastHeard = _tick;
-            if (peer.Suspected)
-            {
-                peer.Suspected = false;
-                WakeGroupsWith(peer.Id, leadersOnly: false);
-            }
+            HeardFrom(batch.SourceNode);
 
             foreach (var m in batch.Messages)
             {
@@ -161,6 +166,17 @@ public sealed partial class Store
         }
 
         return delivered;
+    }
+
+    private void HeardFrom(ulong nodeId)
+    {
+        var peer = PeerOf(nodeId);
+        peer.LastHeard = _tick;
+        if (peer.Suspected)
+        {
+            peer.Suspected = false;
+            WakeGroupsWith(peer.Id, leadersOnly: false);
+        }
     }
 
     private sealed class Peer(ulong id, NodeMessageBatch outbound)

@@ -125,6 +125,14 @@ public sealed class NodeMessageBatchCodecTests
         var decoded = NodeMessageBatchCodec.Decode(frame);
         Assert.Empty(decoded.Messages);
         Assert.Equal(3UL, decoded.SourceNode);
+        Assert.True(NodeMessageBatchCodec.TryReadBeat(frame, out var source, out var destination));
+        Assert.Equal((3UL, 1UL), (source, destination));
+
+        var damaged = (byte[])frame.Clone();
+        damaged[5] ^= 1;
+        Assert.False(NodeMessageBatchCodec.TryReadBeat(damaged, out _, out _));
+        var withMessage = NodeMessageBatchCodec.Encode(new NodeMessageBatch(3, 1, [new Message { Type = MessageType.Heartbeat, GroupId = 1, From = 3, To = 1 }]));
+        Assert.False(NodeMessageBatchCodec.TryReadBeat(withMessage, out _, out _));
     }
 
     [Fact]
