@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Grpc.Core;
+using Strata.Api;
 using Strata.Namespace;
 using Strata.Namespace.Commands;
 using Strata.Storage;
@@ -13,18 +13,13 @@ namespace Strata.Server;
 /// </summary>
 /// <remarks>
 /// Status messages are the namespace layer's messages, verbatim. Trailers carry what a client acts on without
-/// parsing text: <see cref="CurrentGenerationTrailer"/> and <see cref="CurrentMetagenerationTrailer"/> (decimal),
-/// <see cref="FailedPathTrailer"/> (the path, percent-encoded like <c>grpc-message</c>: bytes outside printable
-/// ASCII and '%' become %XX of their UTF-8) and <see cref="FailedOperationTrailer"/> (index of the refused
+/// parsing text: <see cref="StrataTrailers.CurrentGeneration"/> and <see cref="StrataTrailers.CurrentMetageneration"/> (decimal),
+/// <see cref="StrataTrailers.FailedPath"/> (the path, percent-encoded like <c>grpc-message</c>: bytes outside printable
+/// ASCII and '%' become %XX of their UTF-8) and <see cref="StrataTrailers.FailedOperation"/> (index of the refused
 /// transaction operation). Pure functions, thread-safe.
 /// </remarks>
 public static class ApiErrors
 {
-    public const string CurrentGenerationTrailer = "strata-current-generation";
-    public const string CurrentMetagenerationTrailer = "strata-current-metageneration";
-    public const string FailedPathTrailer = "strata-failed-path";
-    public const string FailedOperationTrailer = "strata-failed-operation";
-
     /// <summary>The gRPC status code of a namespace result code.</summary>
     public static StatusCode StatusCodeOf(ResultCode code) => code switch
     {
@@ -43,7 +38,7 @@ public static class ApiErrors
         var trailers = new Metadata();
         if (result.FailedPath.Length > 0)
         {
-            trailers.Add(FailedPathTrailer, EncodeTrailerText(result.FailedPath));
+            trailers.Add(StrataTrailers.FailedPath, StrataTrailers.EncodeText(result.FailedPath));
         }
 
         // A generation of 0 is meaningful after a failed precondition ("the entry does not exist"); elsewhere
@@ -52,13 +47,13 @@ public static class ApiErrors
             (result.Code == ResultCode.ResultFailedPrecondition && result.FailedPath.Length > 0);
         if (namesEntryState)
         {
-            trailers.Add(CurrentGenerationTrailer, result.CurrentGeneration.ToString(CultureInfo.InvariantCulture));
-            trailers.Add(CurrentMetagenerationTrailer, result.CurrentMetageneration.ToString(CultureInfo.InvariantCulture));
+            trailers.Add(StrataTrailers.CurrentGeneration, result.CurrentGeneration.ToString(CultureInfo.InvariantCulture));
+            trailers.Add(StrataTrailers.CurrentMetageneration, result.CurrentMetageneration.ToString(CultureInfo.InvariantCulture));
         }
 
         if (result.FailedOperation >= 0)
         {
-            trailers.Add(FailedOperationTrailer, result.FailedOperation.ToString(CultureInfo.InvariantCulture));
+            trailers.Add(StrataTrailers.FailedOperation, result.FailedOperation.ToString(CultureInfo.InvariantCulture));
         }
 
         return new RpcException(new Status(StatusCodeOf(result.Code), result.Message), trailers, result.Message);
@@ -86,44 +81,4 @@ public static class ApiErrors
             new Status(StatusCode.Unavailable, "the node is shutting down"), "the node is shutting down"),
         _ => null,
     };
-
-    /// <summary>Percent-encodes bytes outside printable ASCII and '%' (the <c>grpc-message</c> scheme).</summary>
-    public static string EncodeTrailerText(string text)
-    {
-        var encoded = new StringBuilder(text.Length);
-        foreach (byte b in Encoding.UTF8.GetBytes(text))
-        {
-            if (b is >= 0x20 and <= 0x7E and not (byte)'%')
-            {
-                encoded.Append((char)b);
-            }
-            else
-            {
-                encoded.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-            }
-        }
-
-        return encoded.ToString();
-    }
-
-    /// <summary>The inverse of <see cref="EncodeTrailerText"/>.</summary>
-    public static string DecodeTrailerText(string encoded)
-    {
-        var bytes = new List<byte>(encoded.Length);
-        for (int i = 0; i < encoded.Length; i++)
-        {
-            if (encoded[i] == '%' && i + 2 < encoded.Length &&
-                byte.TryParse(encoded.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
-            {
-                bytes.Add(b);
-                i += 2;
-            }
-            else
-            {
-                bytes.Add((byte)encoded[i]);
-            }
-        }
-
-        return Encoding.UTF8.GetString(bytes.ToArray());
-    }
 }

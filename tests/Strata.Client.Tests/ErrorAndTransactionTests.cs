@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
 
 namespace Strata.Client.Tests;

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
 using StrataClient = Strata.Api.V1.Strata.StrataClient;
 
@@ -306,7 +307,7 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
             Operations = { new TransactionOperation { Put = new PutObjectRequest { Bucket = bucket, Path = "existing/y" } }, new TransactionOperation() },
         }), StatusCode.InvalidArgument);
         Assert.Equal("operation 1 of the transaction: the operation is empty", empty.Status.Detail);
-        Assert.Equal("1", Calls.Trailer(empty, ApiErrors.FailedOperationTrailer));
+        Assert.Equal("1", Calls.Trailer(empty, StrataTrailers.FailedOperation));
 
         RpcException tier = await Calls.Refused(_client.PutObjectAsync(new PutObjectRequest
         {
@@ -327,7 +328,7 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
             _client.PutObjectAsync(new PutObjectRequest { Id = _session.Next(), Bucket = bucket, Path = "existing/o/child" }),
             StatusCode.FailedPrecondition);
         Assert.Equal("'existing/o' is an object, not a directory: it cannot hold 'existing/o/child'", underObject.Status.Detail);
-        Assert.Equal("existing/o", Calls.Trailer(underObject, ApiErrors.FailedPathTrailer));
+        Assert.Equal("existing/o", Calls.Trailer(underObject, StrataTrailers.FailedPath));
 
         RpcException overDirectory = await Calls.Refused(
             _client.PutObjectAsync(new PutObjectRequest { Id = _session.Next(), Bucket = bucket, Path = "existing" }),
@@ -351,9 +352,9 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
             Preconditions = When.Absent(),
         }), StatusCode.FailedPrecondition);
 
-        string? encoded = Calls.Trailer(e, ApiErrors.FailedPathTrailer);
+        string? encoded = Calls.Trailer(e, StrataTrailers.FailedPath);
         Assert.Equal("existing/na%C3%AFve 100%25", encoded);
-        Assert.Equal("existing/naïve 100%", ApiErrors.DecodeTrailerText(encoded!));
+        Assert.Equal("existing/naïve 100%", StrataTrailers.DecodeText(encoded!));
         Assert.Contains("'existing/naïve 100%'", e.Status.Detail, StringComparison.Ordinal);
     }
 }

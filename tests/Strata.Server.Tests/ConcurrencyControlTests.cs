@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
 using StrataClient = Strata.Api.V1.Strata.StrataClient;
 
@@ -30,8 +31,8 @@ public sealed class ConcurrencyControlTests(ServerHarness harness) : IClassFixtu
             : $"'{path}' has generation {generation}, metageneration {metageneration}";
         Assert.Equal($"precondition failed: {state}; the request required {requirement}", e.Status.Detail);
         Assert.Equal(generation, Calls.GenerationTrailer(e));
-        Assert.Equal(metageneration.ToString(CultureInfo.InvariantCulture), Calls.Trailer(e, ApiErrors.CurrentMetagenerationTrailer));
-        Assert.Equal(path, Calls.Trailer(e, ApiErrors.FailedPathTrailer));
+        Assert.Equal(metageneration.ToString(CultureInfo.InvariantCulture), Calls.Trailer(e, StrataTrailers.CurrentMetageneration));
+        Assert.Equal(path, Calls.Trailer(e, StrataTrailers.FailedPath));
     }
 
     private async Task AssertUnchanged(string bucket, Entry expected) =>
@@ -232,8 +233,8 @@ public sealed class ConcurrencyControlTests(ServerHarness harness) : IClassFixtu
         }), StatusCode.FailedPrecondition);
 
         Assert.StartsWith("operation 3 of the transaction: precondition failed: 'new/renamed' has generation", e.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal("3", Calls.Trailer(e, ApiErrors.FailedOperationTrailer));
-        Assert.Equal("new/renamed", Calls.Trailer(e, ApiErrors.FailedPathTrailer));
+        Assert.Equal("3", Calls.Trailer(e, StrataTrailers.FailedOperation));
+        Assert.Equal("new/renamed", Calls.Trailer(e, StrataTrailers.FailedPath));
         Assert.Equal(obj.Generation, Calls.GenerationTrailer(e));
 
         Assert.Equal(before, await _client.ListAllAsync(new ListRequest { Bucket = bucket, Delimiter = "" }));
@@ -256,7 +257,7 @@ public sealed class ConcurrencyControlTests(ServerHarness harness) : IClassFixtu
         }), StatusCode.NotFound);
 
         Assert.Equal("operation 1 of the transaction: object 'dir/absent' does not exist", e.Status.Detail);
-        Assert.Equal("1", Calls.Trailer(e, ApiErrors.FailedOperationTrailer));
+        Assert.Equal("1", Calls.Trailer(e, StrataTrailers.FailedOperation));
         await AssertUnchanged(bucket, obj);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
 using StrataClient = Strata.Api.V1.Strata.StrataClient;
 
@@ -264,7 +265,7 @@ public sealed class NamespaceScenarioTests(ServerHarness harness) : IClassFixtur
             _client.RemoveDirectoryAsync(new RemoveDirectoryRequest { Id = _session.Next(), Bucket = bucket, Path = "dir" }),
             StatusCode.FailedPrecondition);
         Assert.Equal("directory 'dir' is not empty: it has entries", dir.Status.Detail);
-        Assert.Equal("dir", Calls.Trailer(dir, ApiErrors.FailedPathTrailer));
+        Assert.Equal("dir", Calls.Trailer(dir, StrataTrailers.FailedPath));
 
         RpcException bucketRefusal = await Calls.Refused(
             _client.DeleteBucketAsync(new DeleteBucketRequest { Id = _session.Next(), Name = bucket }), StatusCode.FailedPrecondition);

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Strata.Api;
 using Strata.Api.V1;
 using Strata.Storage;
 using StrataClient = Strata.Api.V1.Strata.StrataClient;
@@ -94,7 +95,7 @@ public static class Calls
     public static string? Trailer(RpcException e, string key) => e.Trailers.GetValue(key);
 
     public static ulong? GenerationTrailer(RpcException e) =>
-        Trailer(e, ApiErrors.CurrentGenerationTrailer) is { } value ? ulong.Parse(value, CultureInfo.InvariantCulture) : null;
+        Trailer(e, StrataTrailers.CurrentGeneration) is { } value ? ulong.Parse(value, CultureInfo.InvariantCulture) : null;
 
     public static async Task<Bucket> CreateBucketAsync(this StrataClient client, string name, bool versioning = false,
         MutationId? id = null) =>
