@@ -8,9 +8,24 @@ public sealed partial class Store
     /// advance: received messages and proposals are processed, nothing is ticked and no liveness beat is due.
     /// </summary>
     /// <exception cref="Storage.StorageFailureException">The step's write failed; the store is stopped.</exception>
+    /// <exception cref="Storage.CorruptionException">A log record failed its checksum; the store is stopped.</exception>
+    /// <remarks>Any exception stops the store: a replica may be half way through a Ready cycle.</remarks>
     public StepResult Step(bool tick = true)
     {
         EnsureRunning();
+        try
+        {
+            return RunStep(tick);
+        }
+        catch
+        {
+            _stopped = true;
+            throw;
+        }
+    }
+
+    private StepResult RunStep(bool tick)
+    {
         if (tick)
         {
             _tick++;

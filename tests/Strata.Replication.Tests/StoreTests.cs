@@ -215,6 +215,60 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void A_corrupt_log_record_stops_the_leader_and_is_never_sent_and_the_group_recovers_from_a_healthy_replica()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 1, (_, o) => o with { CompactionThreshold = 0, MaxCachedEntriesPerGroup = 1 });
+        var group = c.GroupIds[0];
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "a leader");
+        var leader = c.LeaderOf(group)!.Value;
+        var lagging = c.NodeIds.First(n => n != leader);
+        var healthy = c.NodeIds.First(n => n != leader && n != lagging);
+        c.Crash(lagging);
+        var proposed = Enumerable.Range(0, 20).Select(i => (group, $"p{i}")).ToList();
+        foreach (var (_, command) in proposed)
+        {
+            c[leader].Propose(group, Command(command));
+        }
+
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 100, "applied on the leader and the healthy follower");
+        var damagedIndex = c[leader].Find(group)!.Log.LastIndex - 10;
+        var damagedCommand = Encoding.UTF8.GetString(c[leader].Find(group)!.Log.Entries(damagedIndex, damagedIndex + 1, ulong.MaxValue)[0].Data.Span);
+        var key = RaftLogKeys.Entry(group, damagedIndex);
+        var record = c.Engine(leader).Get(KvColumn.RaftLog, key)!;
+        record[^1] ^= 0x08; // bit rot under the leader's copy only
+        using (var batch = c.Engine(leader).CreateBatch())
+        {
+            batch.Put(KvColumn.RaftLog, key, record);
+            c.Engine(leader).Write(batch, sync: true);
+        }
+
+        c.StartNode(lagging);
+        CorruptionException? failure = null;
+        for (var i = 0; i < 100 && failure is null; i++)
+        {
+            try
+            {
+                c.Step();
+            }
+            catch (CorruptionException e)
+            {
+                failure = e;
+            }
+        }
+
+        Assert.NotNull(failure);
+        Assert.True(c[leader].IsStopped);
+        Assert.DoesNotContain(damagedCommand, c.Machines[lagging].Commands(group)); // never served
+        c.Crash(leader);
+        Assert.Throws<CorruptionException>(() => c.StartNode(leader)); // the damaged replica refuses to open
+
+        // The healthy replica has an intact copy: it leads and catches the lagging one up.
+        c.RunUntil(() => c.LeaderOf(group) is not null, 300, "a new leader among the intact replicas");
+        c.RunUntil(() => proposed.All(p => c.Machines[lagging].Commands(group).Contains(p.Item2)), 200, "caught up from the intact copy");
+        Assert.Equal(c.Machines[healthy].Commands(group), c.Machines[lagging].Commands(group));
+    }
+
+    [Fact]
     public void A_corrupted_frame_is_dropped_and_the_groups_recover_from_the_loss()
     {
         using var c = new StoreCluster(nodes: 3, groups: 20);
