@@ -156,6 +156,38 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void A_partitioned_node_loses_its_quiesced_groups_and_they_converge_when_the_partition_heals()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 30);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "every group quiesces");
+        var ledByOne = c.GroupIds.Where(g => c.LeaderOf(g) == 1).ToList();
+        Assert.NotEmpty(ledByOne);
+
+        c.Network.Cut(1, 2);
+        c.Network.Cut(1, 3);
+        bool MajorityLeads(ulong g) => c.NodeIds.Count(n => n != 1 && c[n].Find(g)!.Role == StateRole.Leader) == 1;
+        c.RunUntil(() => ledByOne.All(MajorityLeads), 300, "the majority side elects leaders for node 1's groups");
+        var proposed = ledByOne.Select(g => (g, $"majority-{g}")).ToList();
+        foreach (var (g, command) in proposed)
+        {
+            var leader = c.NodeIds.First(n => n != 1 && c[n].Find(g)!.Role == StateRole.Leader);
+            Assert.Equal(ProposalOutcome.Appended, c[leader].Propose(g, Command(command)));
+        }
+
+        c.Run(30);
+        Assert.All(proposed, p => Assert.DoesNotContain(p.Item2, c.Machines[1].Commands(p.g)));
+
+        c.Network.Cut(1, 2, cut: false);
+        c.Network.Cut(1, 3, cut: false);
+        c.RunUntil(() => AppliedEverywhere(c, proposed), 300, "node 1 learns the new leaders and catches up");
+        c.RunUntil(c.AllGroupsHaveLeaders, 100, "one leader per group");
+        Assert.All(ledByOne, g => Assert.NotEqual(1UL, c.LeaderOf(g)));
+        AssertSameHistoryEverywhere(c);
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "everything quiesces again");
+    }
+
+    [Fact]
     public void Compacted_logs_catch_a_restarted_node_up_with_a_snapshot()
     {
         using var c = new StoreCluster(nodes: 3, groups: 6, (_, o) => o with { CompactionThreshold = 8, MaxCachedEntriesPerGroup = 4 });
