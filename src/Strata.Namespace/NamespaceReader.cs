@@ -84,13 +84,12 @@ public sealed partial class NamespaceReader(IKvReader reader)
         int length = NamespaceKeys.EntryLength(name.Length);
         Span<byte> key = length <= MaxStackKey ? stackalloc byte[length] : new byte[length];
         NamespaceKeys.WriteEntry(key, directoryId, name);
-        byte[]? stored = reader.Get(KvColumn.Data, key);
-        if (stored is null)
+        EntryRecord? current = reader.Read(KvColumn.Data, key, DecodeEntry);
+        if (current is null)
         {
             return null;
         }
 
-        EntryRecord current = Records.Open(key, stored, EntryRecord.Parser);
         if (at == Latest || current.Version <= at)
         {
             return current.Deleted ? null : current;
@@ -99,6 +98,8 @@ public sealed partial class NamespaceReader(IKvReader reader)
         EntryRecord? older = FindOlderVersion(directoryId, name, at);
         return older is { Deleted: false } ? older : null;
     }
+
+    private static readonly ValueDecoder<EntryRecord> DecodeEntry = static (key, value) => Records.Open(key, value, EntryRecord.Parser);
 
     /// <summary>The newest MVCC version of (dir, name) at or below <paramref name="at"/> from the history.</summary>
     private EntryRecord? FindOlderVersion(ulong directoryId, ReadOnlySpan<byte> name, ulong at)

@@ -28,6 +28,19 @@ public interface IKvReader
     byte[]? Get(KvColumn column, ReadOnlySpan<byte> key);
 
     /// <summary>
+    /// Decodes the value stored at <paramref name="key"/> in place with <paramref name="decode"/> (given the key and
+    /// the value, valid only during the call) and returns what it returns, or null when there is no value. Engines
+    /// that can lend their own buffer (RocksDB's pinned slices) copy nothing: the hot point read allocates only the
+    /// decoded result.
+    /// </summary>
+    TResult? Read<TResult>(KvColumn column, ReadOnlySpan<byte> key, ValueDecoder<TResult> decode)
+        where TResult : class
+    {
+        byte[]? value = Get(column, key);
+        return value is null ? null : decode(key, value);
+    }
+
+    /// <summary>
     /// A cursor over the keys k with <paramref name="lowerInclusive"/> &lt;= k &lt; <paramref name="upperExclusive"/>.
     /// An empty <paramref name="upperExclusive"/> means "no upper bound". The cursor starts unpositioned:
     /// call <see cref="IKvCursor.SeekToFirst"/>, <see cref="IKvCursor.SeekToLast"/>, <see cref="IKvCursor.Seek"/>
@@ -35,6 +48,9 @@ public interface IKvReader
     /// </summary>
     IKvCursor Scan(KvColumn column, ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive);
 }
+
+/// <summary>Turns a stored value into a result; <paramref name="value"/> is valid only during the call.</summary>
+public delegate TResult ValueDecoder<out TResult>(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
 /// <summary>
 /// A positioned, bidirectional cursor over a key range. Not thread-safe; dispose it when done.

@@ -36,6 +36,21 @@ public sealed partial class RocksDbEngine
             }
         }
 
+        public TResult? Read<TResult>(KvColumn column, ReadOnlySpan<byte> key, ValueDecoder<TResult> decode)
+            where TResult : class
+        {
+            _engine._gate.Enter();
+            try
+            {
+                ThrowIfReleased();
+                return _engine.ReadWith(_readOptions, column, key, decode);
+            }
+            finally
+            {
+                _engine._gate.Exit();
+            }
+        }
+
         public IKvCursor Scan(KvColumn column, ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive) =>
             _engine.OpenCursor(column, lowerInclusive, upperExclusive, this);
 

@@ -152,6 +152,21 @@ public sealed partial class RocksDbEngine : IKvEngine
     }
 
     /// <inheritdoc />
+    public TResult? Read<TResult>(KvColumn column, ReadOnlySpan<byte> key, ValueDecoder<TResult> decode)
+        where TResult : class
+    {
+        _gate.Enter();
+        try
+        {
+            return ReadWith(_readOptions, column, key, decode);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <inheritdoc />
     public IKvCursor Scan(KvColumn column, ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive) =>
         OpenCursor(column, lowerInclusive, upperExclusive, snapshot: null);
 
@@ -277,7 +292,12 @@ public sealed partial class RocksDbEngine : IKvEngine
     }
 
     /// <summary>A point read through a pinned slice: the value is copied once, from RocksDB's block into the result.</summary>
-    private unsafe byte[]? GetWith(nint readOptions, KvColumn column, ReadOnlySpan<byte> key)
+    private byte[]? GetWith(nint readOptions, KvColumn column, ReadOnlySpan<byte> key) =>
+        ReadWith(readOptions, column, key, static (_, value) => value.ToArray());
+
+    /// <summary>Looks the key up as a pinned slice and decodes the value straight from RocksDB's buffer.</summary>
+    private unsafe TResult? ReadWith<TResult>(nint readOptions, KvColumn column, ReadOnlySpan<byte> key, ValueDecoder<TResult> decode)
+        where TResult : class
     {
         var cf = ColumnHandle(column);
         nint slice;
@@ -300,7 +320,7 @@ public sealed partial class RocksDbEngine : IKvEngine
         try
         {
             var value = Native.Instance.rocksdb_pinnableslice_value(slice, out var length);
-            return new ReadOnlySpan<byte>((void*)value, checked((int)length)).ToArray();
+            return decode(key, new ReadOnlySpan<byte>((void*)value, checked((int)length)));
         }
         finally
         {

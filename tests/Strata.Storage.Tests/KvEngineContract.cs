@@ -146,6 +146,19 @@ public abstract class KvEngineContract : IDisposable
     }
 
     [Fact]
+    public void Read_decodes_the_stored_value_in_place_and_is_null_for_a_missing_key()
+    {
+        Put(K("a"), K("value-1"));
+        Assert.Equal("a=value-1", Engine.Read(KvColumn.Data, K("a"),
+            static (key, value) => $"{System.Text.Encoding.UTF8.GetString(key)}={System.Text.Encoding.UTF8.GetString(value)}"));
+        Assert.Null(Engine.Read(KvColumn.Data, K("absent"), static (_, _) => "found"));
+        using IKvSnapshot snapshot = Engine.Snapshot();
+        Put(K("a"), K("value-2"));
+        Assert.Equal("value-1", snapshot.Read(KvColumn.Data, K("a"), static (_, value) => System.Text.Encoding.UTF8.GetString(value)));
+        Assert.Equal("value-2", Engine.Read(KvColumn.Data, K("a"), static (_, value) => System.Text.Encoding.UTF8.GetString(value)));
+    }
+
+    [Fact]
     public void Put_overwrites_the_previous_value()
     {
         Put(K("a"), K("first"));
