@@ -105,3 +105,65 @@ public class ReplicationHostBenchmarks
         public void Restore(ulong groupId, Snapshot snapshot) => _applied[groupId] = snapshot.Index;
     }
 }
+
+/// <summary>
+/// Group commit of the durable Raft log on RocksDB: one <see cref="RaftLogWriter.Flush"/> (one batch, one fsync) that
+/// appends one 64-byte entry and a hard state to each of <see cref="GroupsPerFlush"/> groups. Mean is the cost of a
+/// whole flush; divide by the group count for the amortized cost per group (the point of group commit).
+/// Run: <c>dotnet run -c Release --project bench/Strata.Benchmarks -- --filter '*ReplicationLogWrite*'</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class ReplicationLogWriteBenchmarks
+{
+    private static readonly byte[] Payload = new byte[64];
+    private readonly List<DurableRaftLog> _logs = [];
+    private string _directory = "";
+    private RocksDbEngine _engine = null!;
+    private RaftLogWriter _writer = null!;
+    private ulong _next = 2;
+
+    /// <summary>Groups written by each flush.</summary>
+    [Params(1, 16, 256)]
+    public int GroupsPerFlush { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), "strata-bench-raftlog-" + Path.GetRandomFileName());
+        _engine = RocksDbEngine.Open(_directory);
+        _writer = new RaftLogWriter(_engine);
+        var members = new ConfState { Voters = [1, 2, 3] };
+        for (var g = 1; g <= GroupsPerFlush; g++)
+        {
+            _logs.Add(DurableRaftLog.Create(_writer, (ulong)g, members));
+        }
+
+        _writer.Flush();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _writer.Dispose();
+        _engine.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark]
+    public int FlushOneEntryPerGroup()
+    {
+        var index = _next++;
+        var ready = new Ready
+        {
+            Entries = [new Entry(index, 2, EntryType.Normal, Payload)],
+            HardState = new HardState(2, 1, index - 1),
+            MustSync = true,
+        };
+        foreach (var log in _logs)
+        {
+            _writer.StageReady(log, ready);
+        }
+
+        return _writer.Flush();
+    }
+}
