@@ -108,9 +108,10 @@ public sealed partial class Store : IDisposable
         ArgumentNullException.ThrowIfNull(groups);
         EnsureRunning();
         var logs = new List<DurableRaftLog>();
+        var ids = new HashSet<ulong>();
         foreach (var (groupId, members) in groups)
         {
-            if (_replicas.ContainsKey(groupId) || logs.Exists(l => l.GroupId == groupId))
+            if (_replicas.ContainsKey(groupId) || !ids.Add(groupId))
             {
                 throw new InvalidOperationException($"group {groupId} already exists on node {NodeId}");
             }
