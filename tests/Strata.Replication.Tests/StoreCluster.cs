@@ -59,7 +59,7 @@ internal sealed class StoreCluster : IDisposable
     }
 
     /// <summary>The process of <paramref name="id"/> dies: unsynced writes are lost, the store is discarded.</summary>
-    public void Crash(ulong id)
+    public void Crash(ulong id, int survivingUnsyncedBatches = 0)
     {
         Network.Down(id);
         Down.Add(id);
@@ -68,7 +68,7 @@ internal sealed class StoreCluster : IDisposable
         switch (_engines[id])
         {
             case InMemoryKvEngine memory:
-                memory.SimulateCrash();
+                memory.SimulateCrash(survivingUnsyncedBatches);
                 break;
             case RocksDbEngine rocks:
                 // Every write of the store is synced, so closing and reopening loses exactly what a crash would.
@@ -83,17 +83,21 @@ internal sealed class StoreCluster : IDisposable
     {
         foreach (var id in NodeIds)
         {
-            if (Down.Contains(id))
+            if (!Down.Contains(id))
             {
-                continue;
+                StepNode(id);
             }
+        }
+    }
 
-            var before = NodeIds.ToDictionary(to => to, to => Network.FramesSent(id, to));
-            Stores[id].Step();
-            foreach (var to in NodeIds)
-            {
-                Assert.True(Network.FramesSent(id, to) - before[to] <= 1, $"node {id} sent more than one frame to {to} in a step");
-            }
+    /// <summary>Steps one node and checks that it sent at most one frame to each other node.</summary>
+    public void StepNode(ulong id)
+    {
+        var before = NodeIds.Select(to => Network.FramesSent(id, to)).ToArray();
+        Stores[id].Step();
+        for (var i = 0; i < NodeIds.Length; i++)
+        {
+            Assert.True(Network.FramesSent(id, NodeIds[i]) - before[i] <= 1, $"node {id} sent more than one frame to {NodeIds[i]} in a step");
         }
     }
 
