@@ -172,9 +172,9 @@ public sealed partial class DurableRaftLog : IRaftLogStorage
             return new Snapshot(_snapshot, default);
         }
 
-        var record = _engine.Get(KvColumn.RaftLog, SnapshotDataKey);
-        var data = record is null ? [] : RecordCodec.Open(SnapshotDataKey, record).ToArray();
-        return new Snapshot(_snapshot, data);
+        var record = _engine.Get(KvColumn.RaftLog, SnapshotDataKey)
+            ?? throw new CorruptionException($"group {GroupId}: the data of the snapshot at {_snapshot.Index} is missing");
+        return new Snapshot(_snapshot, RecordCodec.Open(SnapshotDataKey, record).ToArray());
     }
 
     /// <summary>Reads [low, high) from the engine into <paramref name="result"/>; false when the size limit stopped it.</summary>
