@@ -53,6 +53,9 @@ public sealed class Replica
     /// <summary>The store tick at which the replica last went from quiesced to awake.</summary>
     internal ulong WokenAtTick { get; set; }
 
+    /// <summary>After a restart: the state machine already holds the entries up to here (they are not applied again).</summary>
+    internal ulong AppliedByStateMachine { get; set; }
+
     /// <summary>The Ready taken in the current step (between persisting and advancing).</summary>
     internal Ready? Pending { get; set; }
 

@@ -1,3 +1,5 @@
+using Strata.Consensus;
+
 namespace Strata.Replication;
 
 // The drive loop: receive, tick, persist (one fsync), send, apply, advance, quiesce.
@@ -85,10 +87,11 @@ public sealed partial class Store
                 _stateMachine.Restore(replica.GroupId, snapshot);
             }
 
-            if (ready.CommittedEntries.Count > 0)
+            var entries = NotYetApplied(replica, ready);
+            if (entries.Count > 0)
             {
-                _stateMachine.Apply(replica.GroupId, ready.CommittedEntries);
-                applied += ready.CommittedEntries.Count;
+                _stateMachine.Apply(replica.GroupId, entries);
+                applied += entries.Count;
             }
 
             replica.Raft.Advance();
@@ -98,6 +101,29 @@ public sealed partial class Store
 
         QuiesceIdle();
         return new StepResult(delivered, _cycle.Count, persisted, messages, frames, applied, _awake.Count);
+    }
+
+    /// <summary>The committed entries of <paramref name="ready"/> the state machine does not have yet.</summary>
+    private static IReadOnlyList<Entry> NotYetApplied(Replica replica, Ready ready)
+    {
+        var entries = ready.CommittedEntries;
+        if (ready.Snapshot is { } snapshot && snapshot.Index > replica.AppliedByStateMachine)
+        {
+            replica.AppliedByStateMachine = snapshot.Index;
+        }
+
+        var skip = 0;
+        while (skip < entries.Count && entries[skip].Index <= replica.AppliedByStateMachine)
+        {
+            skip++; // re-delivered after a restart so the core re-applies membership changes; the state machine has it
+        }
+
+        if (entries.Count > 0)
+        {
+            replica.AppliedByStateMachine = Math.Max(replica.AppliedByStateMachine, entries[^1].Index);
+        }
+
+        return skip == 0 ? entries : entries.Skip(skip).ToList();
     }
 
     /// <summary>Stages compaction (for the next batch) once enough applied entries follow the snapshot.</summary>

@@ -182,19 +182,21 @@ public sealed partial class Store : IDisposable
                 $"group {group}: the state machine applied {applied}, beyond the durable commit {log.HardState.Commit}");
         }
 
+        // The log keeps the membership as of its snapshot only, so the core starts at the snapshot index and re-applies
+        // the membership changes after it; the entries the state machine already has are not handed to it again.
         var raft = new RaftNode(new RaftConfig
         {
             Id = NodeId,
             GroupId = group,
             Storage = log,
-            Applied = applied,
+            Applied = snapshotIndex,
             ElectionTick = Options.ElectionTick,
             HeartbeatTick = Options.HeartbeatTick,
             RandomSeed = Options.RandomSeed ^ (group * 0xD6E8FEB86659FD93UL),
             ReadOnlyOption = Options.ReadOnlyOption,
             MaxSizePerMessage = Options.MaxSizePerMessage,
         });
-        var replica = new Replica(group, raft, log);
+        var replica = new Replica(group, raft, log) { AppliedByStateMachine = applied };
         _replicas.Add(group, replica);
         Wake(replica);
         return replica;

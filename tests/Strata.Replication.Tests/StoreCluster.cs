@@ -44,9 +44,15 @@ internal sealed class StoreCluster : IDisposable
 
     public Store this[ulong node] => Stores[node];
 
-    public void StartNode(ulong id)
+    /// <summary>Starts (or restarts) a node; with <paramref name="keepStateMachine"/> its state machine survived the
+    /// crash (a durable one, whose applied index is persisted with its changes).</summary>
+    public void StartNode(ulong id, bool keepStateMachine = false)
     {
-        Machines[id] = new RecordingStateMachine();
+        if (!keepStateMachine || !Machines.ContainsKey(id))
+        {
+            Machines[id] = new RecordingStateMachine();
+        }
+
         var options = Configure(id, new StoreOptions
         {
             NodeId = id,

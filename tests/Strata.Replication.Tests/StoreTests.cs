@@ -220,6 +220,40 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void A_durable_state_machine_is_not_fed_twice_and_membership_changes_after_the_snapshot_survive_a_restart()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 4, (_, o) => o with { CompactionThreshold = 6 });
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        var first = ProposeEverywhere(c, 8, "a"); // past the compaction threshold: every log has a snapshot
+        c.RunUntil(() => AppliedEverywhere(c, first), 100, "applied");
+        c.Run(2);
+        foreach (var g in c.GroupIds)
+        {
+            // A learner on a node that does not exist yet: a membership change after the snapshot.
+            Assert.Equal(ProposalOutcome.Appended, c[c.LeaderOf(g)!.Value].ProposeConfChange(g, ConfChange.AddLearner(9)));
+        }
+
+        var second = ProposeEverywhere(c, 2, "b");
+        c.RunUntil(() => AppliedEverywhere(c, second), 100, "applied after the membership change");
+        Assert.All(c[3].Replicas, r =>
+        {
+            Assert.Contains(9UL, r.ConfState.Learners);
+            Assert.True(r.Log.SnapshotMetadata.Index > 1);
+            Assert.DoesNotContain(9UL, r.Log.SnapshotMetadata.ConfState.Learners);
+            Assert.True(r.Applied > r.Log.SnapshotMetadata.Index);
+        });
+
+        c.Crash(3);
+        c.StartNode(3, keepStateMachine: true); // applied index ahead of the log's snapshot
+        c.Run(5); // RecordingStateMachine.Apply asserts every entry arrives once, in order
+        Assert.All(c[3].Replicas, r => Assert.Contains(9UL, r.ConfState.Learners));
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "leaders after the restart");
+        var third = ProposeEverywhere(c, 1, "c");
+        c.RunUntil(() => AppliedEverywhere(c, third), 100, "applied after the restart");
+        AssertSameHistoryEverywhere(c);
+    }
+
+    [Fact]
     public void A_failed_fsync_stops_the_store_before_anything_is_sent()
     {
         using var c = new StoreCluster(nodes: 3, groups: 10);
