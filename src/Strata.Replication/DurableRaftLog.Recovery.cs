@@ -57,11 +57,9 @@ public sealed partial class DurableRaftLog
 
         if (_engine.Get(KvColumn.RaftLog, SnapshotMetadataKey) is { } metaRecord)
         {
-            var r = new WireReader(RecordCodec.Open(SnapshotMetadataKey, metaRecord));
             try
             {
-                _snapshot = ConsensusEncoding.ReadSnapshotMetadata(ref r);
-                r.ExpectEnd();
+                _snapshot = RaftLogKeys.ReadSnapshotMetadata(RecordCodec.Open(SnapshotMetadataKey, metaRecord));
             }
             catch (FormatException e)
             {
@@ -155,13 +153,17 @@ public sealed partial class DurableRaftLog
 
     internal static StateRecord ReadState(ReadOnlySpan<byte> key, ReadOnlySpan<byte> record)
     {
-        var payload = RecordCodec.Open(key, record);
-        if (payload.Length != RaftLogKeys.StatePayloadLength)
+        try
         {
-            throw new CorruptionException($"state record at 0x{Convert.ToHexString(key)} has {payload.Length} bytes, expected {RaftLogKeys.StatePayloadLength}");
+            var r = new WireReader(RecordCodec.Open(key, record));
+            var hardState = RaftCodec.DecodeHardState(r.ReadLengthPrefixed());
+            var state = new StateRecord(hardState, r.ReadVarint(), r.ReadVarint());
+            r.ExpectEnd();
+            return state;
         }
-
-        var r = new WireReader(payload);
-        return new StateRecord(new HardState(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()), r.ReadUInt64(), r.ReadUInt64());
+        catch (FormatException e)
+        {
+            throw new CorruptionException($"state record at 0x{Convert.ToHexString(key)} does not decode: {e.Message}");
+        }
     }
 }

@@ -166,7 +166,7 @@ public sealed partial class DurableRaftLog
             RaftLogKeys.WriteEntryKey(key, GroupId, e.Index);
             scratch.Clear();
             scratch.Reserve(RecordCodec.Overhead);
-            RaftLogKeys.WriteEntryPayload(scratch, e);
+            scratch.WriteBytes(RaftCodec.Encode(e));
             RecordCodec.SealInPlace(key, scratch.WrittenMutable);
             batch.Put(KvColumn.RaftLog, key, scratch.Written);
         }
@@ -195,11 +195,9 @@ public sealed partial class DurableRaftLog
 
         scratch.Clear();
         scratch.Reserve(RecordCodec.Overhead);
-        scratch.WriteUInt64(p.HardState.Term);
-        scratch.WriteUInt64(p.HardState.Vote);
-        scratch.WriteUInt64(p.HardState.Commit);
-        scratch.WriteUInt64(p.LastIndex);
-        scratch.WriteUInt64(p.LastTerm);
+        scratch.WriteLengthPrefixed(RaftCodec.Encode(p.HardState));
+        scratch.WriteVarint(p.LastIndex);
+        scratch.WriteVarint(p.LastTerm);
         RecordCodec.SealInPlace(StateKey, scratch.WrittenMutable);
         batch.Put(KvColumn.RaftLog, StateKey, scratch.Written);
     }
@@ -240,7 +238,7 @@ public sealed partial class DurableRaftLog
     {
         var w = new WireBuffer(64);
         w.Reserve(RecordCodec.Overhead);
-        ConsensusEncoding.WriteSnapshotMetadata(w, meta);
+        RaftLogKeys.WriteSnapshotMetadata(w, meta);
         RecordCodec.SealInPlace(SnapshotMetadataKey, w.WrittenMutable);
         batch.Put(KvColumn.RaftLog, SnapshotMetadataKey, w.Written);
         batch.Put(KvColumn.RaftLog, SnapshotDataKey, RecordCodec.Seal(SnapshotDataKey, data));

@@ -15,18 +15,18 @@ namespace Strata.Replication;
 /// varint   source node, destination node
 /// varint   H, then H coalesced heartbeats:           group, from, to, term, commit, lease tick, context (varint length + bytes)
 /// varint   R, then R coalesced heartbeat responses:  group, from, to, term, commit, lease tick, context
-/// varint   M, then M full messages:
-///            group, u8 type, from, to, term, log term, index, commit,
-///            u8 flags (bit 0 reject, bit 1 snapshot follows), reject hint, lease tick, context (length + bytes),
-///            entry count, entries (index, term, u8 type, data length + bytes),
-///            [snapshot: index, term, conf state (4 id lists: count + ids; u8 auto-leave), data length + bytes]
+/// varint   M, then M full messages: varint length + the message as Strata.Consensus.RaftCodec encodes it
+///            (version, type, group, from, to, term, log term, index, commit, flags, reject hint, lease tick, context,
+///            entries, snapshot)
 /// u32 LE   CRC-32C of every byte before it, length field included
 /// </code>
 /// <para>A heartbeat (response) goes into its coalesced section when it has no field beyond those listed there; the
 /// receiver expands each record into a full <see cref="Message"/>. Order is preserved within each section, not across
-/// sections (Raft does not depend on message order). Decoding verifies the length, the checksum and every field and
-/// throws <see cref="CorruptFrameException"/> instead of returning anything from a damaged frame. Entry and snapshot
-/// data of decoded messages are slices of the frame's memory (no copy): the frame must not be modified afterwards.</para>
+/// sections (Raft does not depend on message order). Full messages use the core's own encoding
+/// (<see cref="RaftCodec"/>); the frame adds the coalesced sections and the one checksum. Decoding verifies the length,
+/// the checksum and every field and throws <see cref="CorruptFrameException"/> instead of returning anything from a
+/// damaged frame. The context of a coalesced heartbeat is a slice of the frame's memory (no copy): the frame must not
+/// be modified afterwards.</para>
 /// <para>All members are thread-safe (no shared state).</para>
 /// </remarks>
 public static class NodeMessageBatchCodec
@@ -37,11 +37,9 @@ public static class NodeMessageBatchCodec
     /// <summary>Bytes of framing around the body: length prefix and CRC.</summary>
     public const int FramingOverhead = 8;
 
-    private const byte RejectFlag = 1;
-    private const byte SnapshotFlag = 2;
-
-    // Smallest encodings, to bound counts by the bytes left: 11 varints and 2 bytes; 7 varints.
-    private const int MinMessageBytes = 13;
+    // Smallest encodings, to bound counts by the bytes left: a length and a RaftCodec message (2 bytes, 11 varints,
+    // an empty context and entry count); 7 varints.
+    private const int MinMessageBytes = 15;
     private const int MinCoalescedBytes = 7;
 
     /// <summary>Encodes <paramref name="batch"/> into a new array.</summary>
@@ -187,36 +185,8 @@ public static class NodeMessageBatchCodec
         }
     }
 
-    private static void WriteMessage(WireBuffer w, Message m)
-    {
-        w.WriteVarint(m.GroupId);
-        w.WriteByte((byte)m.Type);
-        w.WriteVarint(m.From);
-        w.WriteVarint(m.To);
-        w.WriteVarint(m.Term);
-        w.WriteVarint(m.LogTerm);
-        w.WriteVarint(m.Index);
-        w.WriteVarint(m.Commit);
-        w.WriteByte((byte)((m.Reject ? RejectFlag : 0) | (m.Snapshot is null ? 0 : SnapshotFlag)));
-        w.WriteVarint(m.RejectHint);
-        w.WriteVarint(m.LeaseTick);
-        w.WriteLengthPrefixed(m.Context.Span);
-        w.WriteVarint((ulong)m.Entries.Count);
-        for (var i = 0; i < m.Entries.Count; i++)
-        {
-            var e = m.Entries[i];
-            w.WriteVarint(e.Index);
-            w.WriteVarint(e.Term);
-            w.WriteByte((byte)e.Type);
-            w.WriteLengthPrefixed(e.Data.Span);
-        }
-
-        if (m.Snapshot is { } snapshot)
-        {
-            ConsensusEncoding.WriteSnapshotMetadata(w, snapshot.Metadata);
-            w.WriteLengthPrefixed(snapshot.Data.Span);
-        }
-    }
+    /// <summary>A full message: its <see cref="RaftCodec"/> encoding, length-prefixed (the core's one encoding).</summary>
+    private static void WriteMessage(WireBuffer w, Message m) => w.WriteLengthPrefixed(RaftCodec.Encode(m));
 
     private static NodeMessageBatch DecodeBody(ReadOnlyMemory<byte> body)
     {
@@ -233,7 +203,7 @@ public static class NodeMessageBatchCodec
         var count = r.ReadCount(MinMessageBytes);
         for (var i = 0; i < count; i++)
         {
-            batch.Messages.Add(ReadMessage(ref r, body));
+            batch.Messages.Add(ReadMessage(ref r));
         }
 
         r.ExpectEnd();
@@ -259,65 +229,7 @@ public static class NodeMessageBatchCodec
         }
     }
 
-    private static Message ReadMessage(ref WireReader r, ReadOnlyMemory<byte> body)
-    {
-        var group = r.ReadVarint();
-        var type = r.ReadByte();
-        if (type < (byte)MessageType.Propose || type > (byte)MessageType.ReadIndexResponse)
-        {
-            throw new FormatException($"unknown message type {type}");
-        }
-
-        var from = r.ReadVarint();
-        var to = r.ReadVarint();
-        var term = r.ReadVarint();
-        var logTerm = r.ReadVarint();
-        var index = r.ReadVarint();
-        var commit = r.ReadVarint();
-        var flags = r.ReadByte();
-        if ((flags & ~(RejectFlag | SnapshotFlag)) != 0)
-        {
-            throw new FormatException($"unknown message flags 0x{flags:X2}");
-        }
-
-        var rejectHint = r.ReadVarint();
-        var leaseTick = r.ReadVarint();
-        var context = ReadBytes(ref r, body);
-        var entryCount = r.ReadCount(4);
-        var entries = entryCount == 0 ? [] : new Entry[entryCount];
-        for (var i = 0; i < entryCount; i++)
-        {
-            var eIndex = r.ReadVarint();
-            var eTerm = r.ReadVarint();
-            var eType = ConsensusEncoding.ReadEntryType(r.ReadByte());
-            entries[i] = new Entry(eIndex, eTerm, eType, ReadBytes(ref r, body));
-        }
-
-        Snapshot? snapshot = null;
-        if ((flags & SnapshotFlag) != 0)
-        {
-            var meta = ConsensusEncoding.ReadSnapshotMetadata(ref r);
-            snapshot = new Snapshot(meta, ReadBytes(ref r, body));
-        }
-
-        return new Message
-        {
-            GroupId = group,
-            Type = (MessageType)type,
-            From = from,
-            To = to,
-            Term = term,
-            LogTerm = logTerm,
-            Index = index,
-            Commit = commit,
-            Reject = (flags & RejectFlag) != 0,
-            RejectHint = rejectHint,
-            LeaseTick = leaseTick,
-            Context = context,
-            Entries = entries,
-            Snapshot = snapshot,
-        };
-    }
+    private static Message ReadMessage(ref WireReader r) => RaftCodec.DecodeMessage(r.ReadLengthPrefixed());
 
     /// <summary>A length-prefixed byte string as a slice of the frame (no copy).</summary>
     private static ReadOnlyMemory<byte> ReadBytes(ref WireReader r, ReadOnlyMemory<byte> body)

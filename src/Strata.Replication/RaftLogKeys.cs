@@ -10,13 +10,14 @@ namespace Strata.Replication;
 /// </summary>
 /// <remarks>
 /// <list type="table">
-/// <item><term>0x01 state</term><description>fixed 40 bytes LE: term, vote, commit, durable last index, its term.
-/// Rewritten in every batch that touches the group, after its entries, so the last index it names covers only entries
-/// of batches that completed.</description></item>
-/// <item><term>0x02 snapshot metadata</term><description>varint index, varint term, conf state
-/// (<see cref="ConsensusEncoding.WriteConfState"/>).</description></item>
+/// <item><term>0x01 state</term><description>varint length + hard state (<see cref="RaftCodec"/>), then varint durable
+/// last index and varint its term. Rewritten in every batch that touches the group, after its entries, so the last
+/// index it names covers only entries of batches that completed.</description></item>
+/// <item><term>0x02 snapshot metadata</term><description>varint index, varint term, then the conf state
+/// (<see cref="RaftCodec"/>).</description></item>
 /// <item><term>0x03 snapshot data</term><description>the state machine's opaque snapshot bytes.</description></item>
-/// <item><term>0x10 entry</term><description>key carries the index; value: term u64 LE, type u8, data.</description></item>
+/// <item><term>0x10 entry</term><description>key carries the index; value: the entry as <see cref="RaftCodec"/> encodes
+/// it (its index must match the key's).</description></item>
 /// </list>
 /// </remarks>
 public static class RaftLogKeys
@@ -32,9 +33,6 @@ public static class RaftLogKeys
 
     /// <summary>Kind byte of log entries.</summary>
     public const byte EntryKind = 0x10;
-
-    /// <summary>Length of the state record's payload.</summary>
-    internal const int StatePayloadLength = 40;
 
     /// <summary>Length of an entry key.</summary>
     public const int EntryKeyLength = 17;
@@ -97,18 +95,33 @@ public static class RaftLogKeys
         return new OrderedKeyReader(key).ReadUInt64();
     }
 
-    internal static void WriteEntryPayload(WireBuffer w, in Entry e)
-    {
-        w.WriteUInt64(e.Term);
-        w.WriteByte((byte)e.Type);
-        w.WriteBytes(e.Data.Span);
-    }
-
     internal static Entry ReadEntryPayload(ulong index, ReadOnlySpan<byte> payload)
     {
+        Entry e;
+        try
+        {
+            e = RaftCodec.DecodeEntry(payload);
+        }
+        catch (FormatException ex)
+        {
+            throw new CorruptionException($"entry {index} does not decode: {ex.Message}");
+        }
+
+        return e.Index == index ? e : throw new CorruptionException($"the record under entry key {index} holds entry {e.Index}");
+    }
+
+    internal static void WriteSnapshotMetadata(WireBuffer w, SnapshotMetadata meta)
+    {
+        w.WriteVarint(meta.Index);
+        w.WriteVarint(meta.Term);
+        w.WriteBytes(RaftCodec.Encode(meta.ConfState));
+    }
+
+    internal static SnapshotMetadata ReadSnapshotMetadata(ReadOnlySpan<byte> payload)
+    {
         var r = new WireReader(payload);
-        var term = r.ReadUInt64();
-        var type = ConsensusEncoding.ReadEntryType(r.ReadByte());
-        return new Entry(index, term, type, r.ReadBytes(r.Remaining).ToArray());
+        var index = r.ReadVarint();
+        var term = r.ReadVarint();
+        return new SnapshotMetadata(index, term, RaftCodec.DecodeConfState(r.ReadBytes(r.Remaining)));
     }
 }
