@@ -17,28 +17,21 @@ public sealed partial class StrataClient
     /// Every entry of a listing, fetching pages of <see cref="ListRequest.Limit"/> as the caller enumerates.
     /// Each page is one call (with its own retries and deadline); pages continue from the last path returned.
     /// </summary>
-    public async IAsyncEnumerable<Entry> ListAllAsync(
+    public IAsyncEnumerable<Entry> ListAllAsync(
         ListRequest request,
         TimeSpan? deadline = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ListRequest page = request.Clone();
-        while (true)
-        {
-            ListResponse response = await ListAsync(page, deadline, cancellationToken).ConfigureAwait(false);
-            foreach (Entry entry in response.Entries)
+        return AllPages(
+            token =>
             {
-                yield return entry;
-            }
-
-            if (response.NextContinuationToken.Length == 0)
-            {
-                yield break;
-            }
-
-            page.ContinuationToken = response.NextContinuationToken;
-        }
+                page.ContinuationToken = token;
+                return ListAsync(page, deadline, cancellationToken);
+            },
+            page.ContinuationToken,
+            cancellationToken);
     }
 
     /// <summary>One page of a directory's entries by upload time, newest first unless <see cref="ListByTimeRequest.OldestFirst"/>.</summary>
@@ -50,16 +43,34 @@ public sealed partial class StrataClient
     }
 
     /// <summary>Every entry of a by-time listing, page by page as the caller enumerates.</summary>
-    public async IAsyncEnumerable<Entry> ListAllByTimeAsync(
+    public IAsyncEnumerable<Entry> ListAllByTimeAsync(
         ListByTimeRequest request,
         TimeSpan? deadline = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ListByTimeRequest page = request.Clone();
+        return AllPages(
+            token =>
+            {
+                page.ContinuationToken = token;
+                return ListByTimeAsync(page, deadline, cancellationToken);
+            },
+            page.ContinuationToken,
+            cancellationToken);
+    }
+
+    /// <summary>Follows continuation tokens from <paramref name="firstToken"/> until a page has none.</summary>
+    private static async IAsyncEnumerable<Entry> AllPages(
+        Func<string, Task<ListResponse>> fetch,
+        string firstToken,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string token = firstToken;
         while (true)
         {
-            ListResponse response = await ListByTimeAsync(page, deadline, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            ListResponse response = await fetch(token).ConfigureAwait(false);
             foreach (Entry entry in response.Entries)
             {
                 yield return entry;
@@ -70,7 +81,7 @@ public sealed partial class StrataClient
                 yield break;
             }
 
-            page.ContinuationToken = response.NextContinuationToken;
+            token = response.NextContinuationToken;
         }
     }
 
