@@ -69,6 +69,7 @@ internal static class StrataCli
 
         root.Add(TransactionCommand.Create(node));
         root.Add(LincheckCommandLine.Create(env));
+        root.Add(BenchCommand.Create(env));
         return root;
     }
 

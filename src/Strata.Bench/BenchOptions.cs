@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+
+namespace Strata.Bench;
+
+/// <summary>The workloads of <c>strata bench</c> (letters as in issue 6).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BenchWorkload>))]
+public enum BenchWorkload
+{
+    /// <summary>(a) Stat of existing objects, keys drawn from <see cref="BenchOptions.Distribution"/> (Zipfian by default).</summary>
+    HotReads,
+
+    /// <summary>(b) Creates of new objects spread over <see cref="BenchOptions.Directories"/> directories.</summary>
+    Creates,
+
+    /// <summary>(c) The viral event: 90% stat, 8% creates in a few hot directories, 2% listings, renames and conditional updates.</summary>
+    ViralMix,
+
+    /// <summary>(e) Optimistic-concurrency contention: every client updates the same object(s) with if-generation-match.</summary>
+    OccContention,
+}
+
+/// <summary>How load is offered.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LoadMode>))]
+public enum LoadMode
+{
+    /// <summary>N clients, each issuing its next operation when the previous one completes (latency from actual start).</summary>
+    Closed,
+
+    /// <summary>A fixed arrival rate; latency is measured from each operation's intended start, so queueing counts.</summary>
+    Open,
+}
+
+/// <summary>How keys (objects, directories) are chosen.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<KeyDistribution>))]
+public enum KeyDistribution
+{
+    /// <summary>Every key equally likely.</summary>
+    Uniform,
+
+    /// <summary>Zipfian over key ranks (rank 0 hottest) with exponent <see cref="BenchOptions.ZipfTheta"/>.</summary>
+    Zipfian,
+}
+
+/// <summary>Everything that defines a bench run. Immutable; <see cref="Validate"/> before use.</summary>
+public sealed record BenchOptions
+{
+    public BenchWorkload Workload { get; init; } = BenchWorkload.HotReads;
+
+    public LoadMode Mode { get; init; } = LoadMode.Closed;
+
+    /// <summary>Concurrent clients (closed loop), or workers sharing the arrival schedule (open loop).</summary>
+    public int Concurrency { get; init; } = 16;
+
+    /// <summary>Open loop only: operations per second offered, over all workers.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>Measured time. Operations that start (are intended to start) inside it are reported.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Time before the measurement during which load runs but nothing is recorded.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Objects preloaded for the reading workloads (a, c).</summary>
+    public int Objects { get; init; } = 100_000;
+
+    /// <summary>Directories the preloaded objects (a, c) or the new objects (b) are spread over.</summary>
+    public int Directories { get; init; } = 1_000;
+
+    public KeyDistribution Distribution { get; init; } = KeyDistribution.Zipfian;
+
+    /// <summary>Zipfian exponent in (0, 1); 0.99 is YCSB's default.</summary>
+    public double ZipfTheta { get; init; } = 0.99;
+
+    /// <summary>Viral mix: the directories that receive the creates.</summary>
+    public int HotDirectories { get; init; } = 4;
+
+    /// <summary>OCC contention: the objects every client updates (1: all fight over one).</summary>
+    public int HotObjects { get; init; } = 1;
+
+    /// <summary>Seed of every random choice (keys, operation mix); worker w uses a seed derived from it.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>The bucket to create and use; null makes a fresh name per run so runs against one node never collide.</summary>
+    public string? Bucket { get; init; }
+
+    /// <summary>How often progress is reported and the timeline sampled.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first unusable setting.</summary>
+    public void Validate()
+    {
+        Require(Concurrency is >= 1 and <= 4096, "concurrency must be in 1..4096");
+        Require(Mode == LoadMode.Closed || (Rate > 0 && double.IsFinite(Rate)), "the open loop needs a rate > 0 (operations per second)");
+        Require(Duration > TimeSpan.Zero, "duration must be positive");
+        Require(Warmup >= TimeSpan.Zero, "warm-up must not be negative");
+        Require(Objects >= 1, "objects must be at least 1");
+        Require(Directories >= 1, "directories must be at least 1");
+        Require(ZipfTheta is > 0 and < 1, "the Zipfian exponent must be in (0, 1)");
+        Require(HotDirectories >= 1, "hot directories must be at least 1");
+        Require(HotObjects >= 1, "hot objects must be at least 1");
+        Require(ProgressInterval > TimeSpan.Zero, "progress interval must be positive");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

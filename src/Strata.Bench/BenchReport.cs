@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Strata.Bench;
+
+/// <summary>Writes a <see cref="BenchResult"/> as the JSON results file and as a Markdown summary.</summary>
+public static class BenchReport
+{
+    /// <summary>The JSON shape of results: camelCase names, enums as strings, indented.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The result as JSON.</summary>
+    public static string ToJson(BenchResult result) => JsonSerializer.Serialize(result, JsonOptions);
+
+    /// <summary>
+    /// The result as Markdown: the command that produced it, the setup, one latency table (all operations and each
+    /// kind), errors by kind, and the OCC and open-loop figures when present.
+    /// </summary>
+    public static string ToMarkdown(BenchResult result, string? command = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var md = new StringBuilder();
+        BenchOptions o = result.Options;
+        Line(md, $"# strata bench: {Name(result.Workload)} ({result.Mode.ToString().ToLowerInvariant()} loop)");
+        md.AppendLine();
+        if (command is not null)
+        {
+            Line(md, $"Command: `{command}`");
+            md.AppendLine();
+        }
+
+        Line(md, $"- Target: {result.Target}; bucket `{result.Bucket}`");
+        Line(md, $"- Machine: {result.Machine.ProcessorCount} cores, {result.Machine.OperatingSystem}, {result.Machine.Runtime}; started {result.StartedUtc}");
+        string rate = result.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
+        string keys = o.Distribution == KeyDistribution.Zipfian ? $"Zipfian θ={o.ZipfTheta:0.###}" : "uniform";
+        Line(md, $"- Load: concurrency {o.Concurrency}{rate}, warm-up {o.Warmup.TotalSeconds:0.###} s, measured {result.MeasuredSeconds:0.###} s, keys {keys}, seed {o.Seed}");
+        if (result.Preload.Objects > 0)
+        {
+            Line(md, $"- Preload: {result.Preload.Objects:N0} objects in {result.Preload.Seconds:0.##} s ({result.Preload.ObjectsPerSecond:N0}/s)");
+        }
+
+        Line(md, $"- Operations: {result.Operations:N0} ({result.Successes:N0} ok, {result.Conflicts:N0} conflicts, {result.Errors:N0} errors); throughput {result.Throughput:N0} ops/s; warm-up operations {result.WarmupOperations:N0}");
+        md.AppendLine();
+        md.AppendLine("| operation | ops | ops/s | errors | conflicts | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Row(md, "all", result.Operations, result.Throughput, result.Errors, result.Conflicts, result.Latency);
+        foreach (OperationResult op in result.ByOperation)
+        {
+            Row(md, Name(op.Operation), op.Operations, op.Throughput, op.Errors, op.Conflicts, op.Latency);
+        }
+
+        if (result.ErrorsByKind.Count > 0)
+        {
+            md.AppendLine();
+            Line(md, $"Errors by kind: {string.Join(", ", result.ErrorsByKind.Select(p => $"{p.Key} {p.Value:N0}"))}");
+        }
+
+        if (result.Occ is { } occ)
+        {
+            md.AppendLine();
+            Line(md, $"Conditional updates: {occ.Attempts:N0} attempts, {occ.Commits:N0} commits, {occ.Conflicts:N0} conflicts ({occ.ConflictRatio:P1}), {occ.Errors:N0} errors; goodput {occ.GoodputPerSecond:N0} commits/s");
+        }
+
+        if (result.OpenLoop is { } open)
+        {
+            md.AppendLine();
+            Line(md, $"Open loop: offered {open.TargetRate:N0}/s, completed {open.AchievedRate:N0}/s; start lag p50 {open.StartLag.P50Ms:0.###} ms, p99 {open.StartLag.P99Ms:0.###} ms, max {open.StartLag.MaxMs:0.###} ms (latencies are measured from the intended start)");
+        }
+
+        return md.ToString();
+    }
+
+    /// <summary>Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns both paths.</summary>
+    public static async Task<(string Json, string Markdown)> WriteAsync(BenchResult result, string directory, string stem, string? command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Directory.CreateDirectory(directory);
+        string json = Path.Combine(directory, stem + ".json");
+        string markdown = Path.Combine(directory, stem + ".md");
+        await File.WriteAllTextAsync(json, ToJson(result), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(markdown, ToMarkdown(result, command), cancellationToken).ConfigureAwait(false);
+        return (json, markdown);
+    }
+
+    /// <summary>The workload's name as on the command line.</summary>
+    public static string Name(BenchWorkload workload) => workload switch
+    {
+        BenchWorkload.HotReads => "a-hot-reads",
+        BenchWorkload.Creates => "b-creates",
+        BenchWorkload.ViralMix => "c-viral",
+        BenchWorkload.OccContention => "e-occ",
+        _ => workload.ToString(),
+    };
+
+    /// <summary>The operation's name in tables.</summary>
+    public static string Name(OperationKind kind) => kind switch
+    {
+        OperationKind.Stat => "stat",
+        OperationKind.Create => "create",
+        OperationKind.List => "list",
+        OperationKind.Rename => "rename",
+        OperationKind.ConditionalUpdate => "conditional update",
+        _ => kind.ToString(),
+    };
+
+    private static void Row(StringBuilder md, string name, long ops, double rate, long errors, long conflicts, LatencySummary l) =>
+        Line(md, $"| {name} | {ops:N0} | {rate:N0} | {errors:N0} | {conflicts:N0} | {l.P50Ms:0.###} | {l.P90Ms:0.###} | {l.P99Ms:0.###} | {l.P999Ms:0.###} | {l.MaxMs:0.###} |");
+
+    private static void Line(StringBuilder md, FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Strata.Api.V1;
+using Strata.Client;
+
+namespace Strata.Bench.Workloads;
+
+/// <summary>
+/// The preloaded objects that reading workloads stat: object i is <c>{prefix}/d{i mod directories}/obj-{i}</c>, so
+/// consecutive (and, under Zipf, the hottest) ranks land in different directories.
+/// </summary>
+public sealed class ObjectCatalog(string prefix, int objects, int directories)
+{
+    /// <summary>Puts per preload transaction.</summary>
+    public const int BatchSize = 100;
+
+    /// <summary>Transactions in flight during the preload.</summary>
+    public const int ParallelBatches = 4;
+
+    public int Count { get; } = objects;
+
+    /// <summary>The path of object <paramref name="index"/>.</summary>
+    public string PathOf(int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}/d{index % directories:D5}/obj-{index:D9}");
+
+    /// <summary>Writes every object in batches of <see cref="BatchSize"/> (one atomic commit each), reporting progress.</summary>
+    public async Task<PreloadInfo> LoadAsync(StrataClient client, string bucket, TimeProvider time, IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
+    {
+        long started = time.GetTimestamp();
+        long done = 0;
+        IEnumerable<int[]> batches = Enumerable.Range(0, Count).Chunk(BatchSize);
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = ParallelBatches, CancellationToken = cancellationToken },
+            async (batch, token) =>
+            {
+                var transaction = new StrataTransaction();
+                foreach (int index in batch)
+                {
+                    transaction.Put(bucket, PathOf(index), Attributes(index));
+                }
+
+                await client.CommitAsync(transaction, cancellationToken: token).ConfigureAwait(false);
+                long now = Interlocked.Add(ref done, batch.Length);
+                progress?.Report(new BenchProgress(BenchPhase.Preload, now, Count, time.GetElapsedTime(started), TimeSpan.Zero, 0, 0, 0));
+            }).ConfigureAwait(false);
+        double seconds = time.GetElapsedTime(started).TotalSeconds;
+        return new PreloadInfo(Count, Math.Round(seconds, 3), seconds > 0 ? Math.Round(Count / seconds, 1) : 0);
+    }
+
+    /// <summary>Plausible attributes of a small media object; <paramref name="salt"/> varies the size and ETag.</summary>
+    public static ObjectAttributes Attributes(long salt) => new()
+    {
+        Size = (ulong)(65_536 + (salt % 1_000_000)),
+        Etag = string.Create(CultureInfo.InvariantCulture, $"\"{salt:x16}\""),
+        ContentType = "application/octet-stream",
+        Tier = Tier.Ssd,
+        Lifecycle = LifecycleState.LifecycleHot,
+    };
+}

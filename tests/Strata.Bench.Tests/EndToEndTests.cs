@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Strata.Api.V1;
+using Strata.Bench.Workloads;
+using Strata.Client;
+using Strata.Server;
+
+namespace Strata.Bench.Tests;
+
+/// <summary>
+/// Each workload for about a second against an in-memory node: the counts add up and the results file parses. Speed is
+/// never asserted.
+/// </summary>
+public sealed class EndToEndTests : IAsyncLifetime
+{
+    private StrataServer? _server;
+    private StrataClient? _client;
+
+    private StrataClient Client => _client!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await StrataServer.StartAsync(new StrataServerOptions { InMemory = true, Port = 0 });
+        _client = StrataClient.Connect(_server.Address, new StrataClientOptions { Retry = RetryPolicy.None });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(BenchWorkload.HotReads, LoadMode.Closed)]
+    [InlineData(BenchWorkload.Creates, LoadMode.Closed)]
+    [InlineData(BenchWorkload.ViralMix, LoadMode.Closed)]
+    [InlineData(BenchWorkload.HotReads, LoadMode.Open)]
+    public async Task Counts_add_up_and_nothing_fails(BenchWorkload workload, LoadMode mode)
+    {
+        BenchResult result = await RunAsync(new BenchOptions { Workload = workload, Mode = mode, Rate = mode == LoadMode.Open ? 300 : 0 });
+
+        AssertConsistent(result);
+        Assert.True(result.Operations > 0);
+        Assert.Equal(0, result.Errors);
+        Assert.Empty(result.ErrorsByKind);
+        if (workload != BenchWorkload.Creates)
+        {
+            Assert.Equal(Objects, result.Preload.Objects);
+        }
+    }
+
+    [Fact]
+    public async Task Viral_mix_stats_most_and_creates_land_in_the_hot_directories()
+    {
+        var options = new BenchOptions { Workload = BenchWorkload.ViralMix, HotDirectories = 2 };
+        BenchResult result = await RunAsync(options);
+
+        long stats = result.ByOperation.Single(o => o.Operation == OperationKind.Stat).Operations;
+        long creates = result.ByOperation.Single(o => o.Operation == OperationKind.Create).Operations;
+        Assert.True(stats > creates, $"{stats} stats, {creates} creates");
+
+        // Every hot directory holds the workers' seed objects and the creates (renamed ones stay in their directory).
+        long inHot = 0;
+        for (int hot = 0; hot < 2; hot++)
+        {
+            await foreach (Entry entry in Client.ListAllAsync(new ListRequest { Bucket = result.Bucket, Prefix = $"hot/h{hot:D3}/", Delimiter = "/" }))
+            {
+                inHot++;
+            }
+        }
+
+        Assert.True(inHot >= creates + Concurrency, $"{inHot} entries in the hot directories, {creates} measured creates");
+    }
+
+    [Fact]
+    public async Task Occ_contention_reports_conflicts_and_goodput()
+    {
+        BenchResult result = await RunAsync(new BenchOptions { Workload = BenchWorkload.OccContention, HotObjects = 1 });
+
+        AssertConsistent(result);
+        Assert.Equal(0, result.Errors);
+        OccResult occ = Assert.IsType<OccResult>(result.Occ);
+        Assert.Equal(result.Operations, occ.Attempts);
+        Assert.True(occ.Commits > 0);
+        Assert.True(occ.Commits <= occ.Attempts);
+        Assert.Equal(occ.Attempts, occ.Commits + occ.Conflicts);
+        Assert.True(occ.GoodputPerSecond <= result.Throughput);
+
+        // Every commit replaced the object once: its generation moved past the one the preload wrote.
+        Entry current = await Client.StatAsync(result.Bucket, "occ/obj-0000");
+        Assert.True(current.Generation > 0);
+    }
+
+    private const int Objects = 300;
+    private const int Concurrency = 4;
+
+    private async Task<BenchResult> RunAsync(BenchOptions shape)
+    {
+        BenchOptions options = shape with
+        {
+            Concurrency = Concurrency,
+            Duration = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.FromMilliseconds(200),
+            Objects = Objects,
+            Directories = 20,
+            ProgressInterval = TimeSpan.FromMilliseconds(250),
+        };
+        string bucket = $"bench-{options.Workload.ToString().ToLowerInvariant()}-{options.Mode.ToString().ToLowerInvariant()}";
+        StrataWorkload workload = StrataWorkload.Create(Client, options, bucket);
+        BenchResult result = await new BenchRunner(workload, options).RunAsync(bucket, "in-memory test node");
+
+        using JsonDocument json = JsonDocument.Parse(BenchReport.ToJson(result));
+        Assert.Equal(result.Operations, json.RootElement.GetProperty("operations").GetInt64());
+        Assert.Equal(result.Latency.P99Ms, json.RootElement.GetProperty("latency").GetProperty("p99Ms").GetDouble());
+        return result;
+    }
+
+    private static void AssertConsistent(BenchResult result)
+    {
+        Assert.Equal(result.Operations, result.Successes + result.Conflicts + result.Errors);
+        Assert.Equal(result.Operations, result.Latency.Count);
+        Assert.Equal(result.Operations, result.ByOperation.Sum(o => o.Operations));
+        Assert.Equal(result.Errors, result.ErrorsByKind.Values.Sum());
+        Assert.All(result.ByOperation, o => Assert.Equal(o.Operations, o.Successes + o.Conflicts + o.Errors));
+        Assert.Equal(result.Operations, result.Timeline.Sum(s => s.Operations));
+        Assert.True(result.Latency.P50Ms <= result.Latency.P99Ms && result.Latency.P99Ms <= result.Latency.MaxMs);
+    }
+}
