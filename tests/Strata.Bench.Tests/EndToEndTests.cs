@@ -93,6 +93,19 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.True(current.Generation > 0);
     }
 
+    [Fact]
+    public async Task Workers_spread_over_several_clients()
+    {
+        using StrataClient second = StrataClient.Connect(_server!.Address, new StrataClientOptions { Retry = RetryPolicy.None });
+        var options = new BenchOptions { Workload = BenchWorkload.Creates, Concurrency = Concurrency, Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
+        StrataWorkload workload = StrataWorkload.Create([Client, second], options, "bench-two-clients");
+        BenchResult result = await new BenchRunner(workload, options).RunAsync("bench-two-clients", "in-memory test node");
+
+        AssertConsistent(result);
+        Assert.Equal(0, result.Errors);
+        Assert.Throws<ArgumentException>(() => StrataWorkload.Create(Array.Empty<StrataClient>(), options, "b"));
+    }
+
     private const int Objects = 300;
     private const int Concurrency = 4;
 

@@ -9,8 +9,8 @@ namespace Strata.Bench.Workloads;
 /// the node checks it does not exist) in one of <see cref="BenchOptions.Directories"/> directories, chosen with the
 /// configured distribution. A directory is made by its first create.
 /// </summary>
-internal sealed class CreatesWorkload(StrataClient client, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(client, options, bucket, time)
+internal sealed class CreatesWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
+    : StrataWorkload(clients, options, bucket, time)
 {
     private static readonly Preconditions MustNotExist = new() { IfGenerationMatch = 0 };
 
@@ -28,9 +28,9 @@ internal sealed class CreatesWorkload(StrataClient client, BenchOptions options,
     }
 
     public override IWorkloadWorker CreateWorker(int index) =>
-        new Worker(this, index, Chooser(_zipfian, Options.Directories, WorkerRandom(Options.Seed, index)));
+        new Worker(this, ClientOf(index), index, Chooser(_zipfian, Options.Directories, WorkerRandom(Options.Seed, index)));
 
-    private sealed class Worker(CreatesWorkload workload, int index, KeyChooser directories) : IWorkloadWorker
+    private sealed class Worker(CreatesWorkload workload, StrataClient client, int index, KeyChooser directories) : IWorkloadWorker
     {
         private long _sequence;
 
@@ -42,7 +42,7 @@ internal sealed class CreatesWorkload(StrataClient client, BenchOptions options,
         {
             long sequence = ++_sequence;
             string path = string.Create(CultureInfo.InvariantCulture, $"new/d{directories.Next():D5}/{workload._run}-w{index:D4}-{sequence:D9}");
-            return workload.Client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(sequence), MustNotExist, cancellationToken: cancellationToken);
+            return client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(sequence), MustNotExist, cancellationToken: cancellationToken);
         }
     }
 }

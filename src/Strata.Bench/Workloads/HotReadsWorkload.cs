@@ -3,8 +3,8 @@ using Strata.Client;
 namespace Strata.Bench.Workloads;
 
 /// <summary>(a) Hot point reads: stat of preloaded objects, keys Zipfian (or uniform).</summary>
-internal sealed class HotReadsWorkload(StrataClient client, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(client, options, bucket, time)
+internal sealed class HotReadsWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
+    : StrataWorkload(clients, options, bucket, time)
 {
     private readonly ObjectCatalog _catalog = new("objects", options.Objects, options.Directories);
     private readonly ZipfianDistribution? _zipfian = options.Distribution == KeyDistribution.Zipfian ? new ZipfianDistribution(options.Objects, options.ZipfTheta) : null;
@@ -17,15 +17,15 @@ internal sealed class HotReadsWorkload(StrataClient client, BenchOptions options
         return await _catalog.LoadAsync(Client, Bucket, Time, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, Chooser(_zipfian, Options.Objects, WorkerRandom(Options.Seed, index)));
+    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, ClientOf(index), Chooser(_zipfian, Options.Objects, WorkerRandom(Options.Seed, index)));
 
-    private sealed class Worker(HotReadsWorkload workload, KeyChooser keys) : IWorkloadWorker
+    private sealed class Worker(HotReadsWorkload workload, StrataClient client, KeyChooser keys) : IWorkloadWorker
     {
         public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public OperationKind NextOperation() => OperationKind.Stat;
 
         public Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken) =>
-            workload.Client.StatAsync(workload.Bucket, workload._catalog.PathOf(keys.Next()), cancellationToken: cancellationToken);
+            client.StatAsync(workload.Bucket, workload._catalog.PathOf(keys.Next()), cancellationToken: cancellationToken);
     }
 }

@@ -11,8 +11,8 @@ namespace Strata.Bench.Workloads;
 /// generation; a conflict (FAILED_PRECONDITION) tells it the current one through the node's trailers, so each attempt
 /// is one call, as a client retrying a compare-and-swap loop would make it.
 /// </summary>
-internal sealed class OccContentionWorkload(StrataClient client, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(client, options, bucket, time)
+internal sealed class OccContentionWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
+    : StrataWorkload(clients, options, bucket, time)
 {
     public override BenchWorkload Kind => BenchWorkload.OccContention;
 
@@ -29,11 +29,11 @@ internal sealed class OccContentionWorkload(StrataClient client, BenchOptions op
         return new PreloadInfo(Options.HotObjects, Math.Round(seconds, 3), seconds > 0 ? Math.Round(Options.HotObjects / seconds, 1) : 0);
     }
 
-    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, WorkerRandom(Options.Seed, index));
+    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, ClientOf(index), WorkerRandom(Options.Seed, index));
 
     private static string PathOf(int hot) => string.Create(CultureInfo.InvariantCulture, $"occ/obj-{hot:D4}");
 
-    private sealed class Worker(OccContentionWorkload workload, Random random) : IWorkloadWorker
+    private sealed class Worker(OccContentionWorkload workload, StrataClient client, Random random) : IWorkloadWorker
     {
         private readonly ulong[] _known = new ulong[workload.Options.HotObjects];
         private long _attempt;
@@ -42,7 +42,7 @@ internal sealed class OccContentionWorkload(StrataClient client, BenchOptions op
         {
             for (int k = 0; k < _known.Length; k++)
             {
-                _known[k] = (await workload.Client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
+                _known[k] = (await client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
             }
         }
 
@@ -53,7 +53,7 @@ internal sealed class OccContentionWorkload(StrataClient client, BenchOptions op
             int k = _known.Length == 1 ? 0 : random.Next(_known.Length);
             try
             {
-                Entry written = await workload.Client.PutObjectAsync(workload.Bucket, PathOf(k), ObjectCatalog.Attributes(++_attempt),
+                Entry written = await client.PutObjectAsync(workload.Bucket, PathOf(k), ObjectCatalog.Attributes(++_attempt),
                     new Preconditions { IfGenerationMatch = _known[k] }, cancellationToken: cancellationToken).ConfigureAwait(false);
                 _known[k] = written.Generation;
             }
@@ -61,7 +61,7 @@ internal sealed class OccContentionWorkload(StrataClient client, BenchOptions op
             {
                 // Lost the race: learn the winner's generation for the next attempt (read it if the node did not say).
                 _known[k] = e.CurrentGeneration
-                    ?? (await workload.Client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
+                    ?? (await client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
                 throw;
             }
         }

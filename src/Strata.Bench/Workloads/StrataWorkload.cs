@@ -8,9 +8,12 @@ namespace Strata.Bench.Workloads;
 /// </summary>
 public abstract class StrataWorkload : IWorkload
 {
-    private protected StrataWorkload(StrataClient client, BenchOptions options, string bucket, TimeProvider time)
+    private readonly IReadOnlyList<StrataClient> _clients;
+
+    private protected StrataWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
     {
-        Client = client;
+        _clients = clients;
+        Client = clients[0];
         Options = options;
         Bucket = bucket;
         Time = time;
@@ -21,16 +24,37 @@ public abstract class StrataWorkload : IWorkload
     /// <summary>The bucket the workload runs in.</summary>
     public string Bucket { get; }
 
+    /// <summary>The client that prepares the workload (the first one).</summary>
     private protected StrataClient Client { get; }
+
+    /// <summary>The client of worker <paramref name="index"/>: workers are spread round-robin over the clients.</summary>
+    private protected StrataClient ClientOf(int index) => _clients[index % _clients.Count];
 
     private protected BenchOptions Options { get; }
 
     private protected TimeProvider Time { get; }
 
-    /// <summary>The workload named by <paramref name="options"/>, over <paramref name="client"/> in <paramref name="bucket"/>.</summary>
+    /// <summary>The workload named by <paramref name="options"/>, every worker over <paramref name="client"/>, in <paramref name="bucket"/>.</summary>
     public static StrataWorkload Create(StrataClient client, BenchOptions options, string bucket, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(client);
+        return Create([client], options, bucket, time);
+    }
+
+    /// <summary>
+    /// The workload named by <paramref name="options"/> in <paramref name="bucket"/>, worker i using
+    /// <c>clients[i mod count]</c>: several clients stand for several gateways (each its own client id, sequence window
+    /// and HTTP/2 connection).
+    /// </summary>
+    public static StrataWorkload Create(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
+        if (clients.Count == 0 || clients.Any(c => c is null))
+        {
+            throw new ArgumentException("at least one client is needed, and no null ones", nameof(clients));
+        }
+
+        StrataClient[] client = [.. clients];
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         options.Validate();

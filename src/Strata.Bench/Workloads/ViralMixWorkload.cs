@@ -11,8 +11,8 @@ namespace Strata.Bench.Workloads;
 /// a hot directory, renames of an object the worker created (within its directory), and conditional updates
 /// (stat, then put with if-generation-match the generation read) of a preloaded object.
 /// </summary>
-internal sealed class ViralMixWorkload(StrataClient client, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(client, options, bucket, time)
+internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
+    : StrataWorkload(clients, options, bucket, time)
 {
     /// <summary>Entries per listing page.</summary>
     public const int ListPage = 100;
@@ -32,12 +32,12 @@ internal sealed class ViralMixWorkload(StrataClient client, BenchOptions options
     public override IWorkloadWorker CreateWorker(int index)
     {
         Random random = WorkerRandom(Options.Seed, index);
-        return new Worker(this, index, random, Chooser(_zipfian, Options.Objects, random));
+        return new Worker(this, ClientOf(index), index, random, Chooser(_zipfian, Options.Objects, random));
     }
 
     private string HotDirectory(int hot) => string.Create(CultureInfo.InvariantCulture, $"hot/h{hot:D3}");
 
-    private sealed class Worker(ViralMixWorkload workload, int index, Random random, KeyChooser keys) : IWorkloadWorker
+    private sealed class Worker(ViralMixWorkload workload, StrataClient client, int index, Random random, KeyChooser keys) : IWorkloadWorker
     {
         // Objects this worker created and may rename: no other worker touches them, so a rename never races.
         private readonly Queue<(string Directory, string Path)> _own = new();
@@ -48,7 +48,7 @@ internal sealed class ViralMixWorkload(StrataClient client, BenchOptions options
             // One object per worker to rename before its first create.
             string directory = workload.HotDirectory(index % workload.Options.HotDirectories);
             string path = NewPath(directory, "seed");
-            await workload.Client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(index), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(index), cancellationToken: cancellationToken).ConfigureAwait(false);
             _own.Enqueue((directory, path));
         }
 
@@ -56,7 +56,6 @@ internal sealed class ViralMixWorkload(StrataClient client, BenchOptions options
 
         public async Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken)
         {
-            StrataClient client = workload.Client;
             string bucket = workload.Bucket;
             switch (kind)
             {

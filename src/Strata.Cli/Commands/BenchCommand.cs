@@ -38,6 +38,11 @@ internal static class BenchCommand
         var theta = new Option<double>("--zipf-theta") { Description = "Zipfian exponent in (0, 1)", DefaultValueFactory = _ => 0.99 };
         var hotDirectories = new Option<int>("--hot-directories") { Description = "Viral mix: directories receiving the creates", DefaultValueFactory = _ => 4 };
         var hotObjects = new Option<int>("--hot-objects") { Description = "OCC: objects all clients update", DefaultValueFactory = _ => 1 };
+        var clients = new Option<int>("--clients")
+        {
+            Description = "Client instances (each its own client id and HTTP/2 connection, like separate gateways); workers are spread over them",
+            DefaultValueFactory = _ => 1,
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 1 };
         var bucket = new Option<string>("--bucket") { Description = "Bucket to use (default: a fresh one per run)" };
         var output = new Option<string>("--out") { Description = "Directory for the JSON results and Markdown summary", HelpName = "DIR", DefaultValueFactory = _ => "bench-results" };
@@ -48,7 +53,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure a node: latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            seed, bucket, output, address, inMemory, data, json,
+            clients, seed, bucket, output, address, inMemory, data, json,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -78,6 +83,12 @@ internal static class BenchCommand
                 throw new UsageException(e.Message);
             }
 
+            int clientCount = parse.GetValue(clients);
+            if (clientCount < 1 || clientCount > options.Concurrency)
+            {
+                throw new UsageException($"--clients {clientCount} is outside 1..{options.Concurrency} (the concurrency)");
+            }
+
             string commandLine = "strata " + string.Join(' ', parse.Tokens.Select(t => t.Value));
             string? remote = parse.GetValue(address);
             if (remote is not null)
@@ -88,7 +99,7 @@ internal static class BenchCommand
                 }
 
                 Uri node = NodeCommand.ParseAddress(remote);
-                return await RunAsync(env, node, $"node at {NodeLauncher.Display(node)}", options, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken)
+                return await RunAsync(env, node, $"node at {NodeLauncher.Display(node)}", options, clientCount, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken)
                     .ConfigureAwait(false);
             }
 
@@ -102,7 +113,7 @@ internal static class BenchCommand
                 string target = memory
                     ? "in-process single node, in memory, same process as the load generator"
                     : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
-                return await RunAsync(env, server.Address, target, options, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken).ConfigureAwait(false);
+                return await RunAsync(env, server.Address, target, options, clientCount, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -116,12 +127,30 @@ internal static class BenchCommand
     }
 
     private static async Task<int> RunAsync(
-        CliEnvironment env, Uri node, string target, BenchOptions options, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
+        CliEnvironment env, Uri node, string target, BenchOptions options, int clientCount, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
     {
         string bucket = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
             $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
-        using StrataClient client = StrataClient.Connect(node, ClientOptions);
-        StrataWorkload work = StrataWorkload.Create(client, options, bucket);
+        StrataClient[] clients = [.. Enumerable.Range(0, clientCount).Select(_ => StrataClient.Connect(node, ClientOptions))];
+        try
+        {
+            return await RunAsync(env, node, target, options, clients, bucket, outDirectory, json, commandLine, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (StrataClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(
+        CliEnvironment env, Uri node, string target, BenchOptions options, StrataClient[] clients, string bucket, string outDirectory, bool json, string commandLine,
+        CancellationToken cancellationToken)
+    {
+        StrataWorkload work = StrataWorkload.Create(clients, options, bucket);
+        target = string.Create(CultureInfo.InvariantCulture, $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (client ids, HTTP/2 connections)");
         var display = new ProgressLine(env, json);
         BenchResult result;
         try
