@@ -12,6 +12,8 @@ public static class BenchReport
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
+        // Results are files for people and tools, not HTML: keep '+' and non-ASCII names readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
@@ -42,7 +44,7 @@ public static class BenchReport
         Line(md, $"- Load: concurrency {o.Concurrency}{rate}, warm-up {o.Warmup.TotalSeconds:0.###} s, measured {result.MeasuredSeconds:0.###} s, keys {keys}, seed {o.Seed}");
         if (result.Preload.Objects > 0)
         {
-            Line(md, $"- Preload: {result.Preload.Objects:N0} objects in {result.Preload.Seconds:0.##} s ({result.Preload.ObjectsPerSecond:N0}/s)");
+            Line(md, $"- Preload: {result.Preload.Objects:N0} object{(result.Preload.Objects == 1 ? "" : "s")} in {result.Preload.Seconds:0.##} s ({result.Preload.ObjectsPerSecond:N0}/s)");
         }
 
         Line(md, $"- Operations: {result.Operations:N0} ({result.Successes:N0} ok, {result.Conflicts:N0} conflicts, {result.Errors:N0} errors); throughput {result.Throughput:N0} ops/s; warm-up operations {result.WarmupOperations:N0}");

@@ -150,7 +150,7 @@ internal static class BenchCommand
         CancellationToken cancellationToken)
     {
         StrataWorkload work = StrataWorkload.Create(clients, options, bucket);
-        target = string.Create(CultureInfo.InvariantCulture, $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (client ids, HTTP/2 connections)");
+        target = string.Create(CultureInfo.InvariantCulture, $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (each its own client id and HTTP/2 connection)");
         var display = new ProgressLine(env, json);
         BenchResult result;
         try
