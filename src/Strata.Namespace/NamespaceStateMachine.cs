@@ -162,18 +162,23 @@ public sealed partial class NamespaceStateMachine
     }
 
     /// <summary>
-    /// Deletes the stored results that fell out of the client's window. Scans the results that exist (at most
-    /// one window's worth), so a client that jumps far ahead costs no more than one that steps by one.
+    /// Deletes the stored results that fell out of the client's window. Scans only the results between the old and
+    /// the new floor that exist (at most one window's worth), so a client that jumps far ahead costs no more than
+    /// one that steps by one.
     /// </summary>
     private static void ForgetResultsBelowWindow(WriteSet writes, ReadOnlySpan<byte> clientId, ulong previousHighest, ulong highest)
     {
         ulong window = NamespaceLimits.SessionWindow;
-        if (highest <= window || highest - window <= (previousHighest > window ? previousHighest - window : 0))
+        ulong previousFloor = previousHighest > window ? previousHighest - window : 0;
+        if (highest <= window || highest - window <= previousFloor)
         {
             return;
         }
 
-        byte[] lower = NamespaceKeys.Result(clientId, 0);
+        // Results at or below the previous floor were deleted when the floor moved there. Starting the scan above
+        // it keeps each step proportional to what it forgets, not to the client's whole history (on RocksDB the
+        // deleted keys stay as tombstones until compaction, and a scan from 0 would walk all of them).
+        byte[] lower = NamespaceKeys.Result(clientId, previousFloor + 1);
         byte[] upper = NamespaceKeys.Result(clientId, highest - window + 1);
         var expired = new List<byte[]>();
         foreach (KeyValuePair<byte[], byte[]> pair in writes.Scan(lower, upper))
