@@ -4,7 +4,7 @@ using Strata.Cli.Commands;
 namespace Strata.Cli;
 
 /// <summary>
-/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, and <c>lincheck</c>.
+/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, <c>lincheck</c> and <c>bench</c>.
 /// </summary>
 /// <remarks>
 /// Exit codes (<see cref="ExitCodes"/>): 0 done; 1 refused by the node (nothing changed); 2 usage error (nothing
