@@ -42,7 +42,7 @@ public sealed partial class NamespaceReader
                 break;
             }
 
-            entries.Add(NamespaceStateMachine.Info(request.Bucket, listed.Path, listed.Record));
+            entries.Add(NamespaceStateMachine.ToInfo(request.Bucket, listed.Path, listed.Record));
             lastSortPath = listed.SortPath;
         }
 
@@ -257,7 +257,7 @@ public sealed partial class NamespaceReader
                     $"time index of directory {directoryId} names '{NamespacePath.Decode(name)}', which does not exist");
             }
 
-            entries.Add(NamespaceStateMachine.Info(bucket, NamespacePath.Join(directory.Text, name), entry));
+            entries.Add(NamespaceStateMachine.ToInfo(bucket, NamespacePath.Join(directory.Text, name), entry));
             lastPosition = cursor.Key[lower.Length..].ToArray();
         }
 

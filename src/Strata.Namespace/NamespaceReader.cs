@@ -40,7 +40,7 @@ public sealed partial class NamespaceReader(IKvReader reader)
 
     private const int MaxStackKey = 512;
 
-    public BucketInfo GetBucket(string name) => NamespaceStateMachine.BucketInfoFrom(RequireBucket(name));
+    public BucketInfo GetBucket(string name) => NamespaceStateMachine.BucketInfoOf(RequireBucket(name));
 
     /// <summary>Buckets in name order, after <paramref name="startAfter"/>, at most <paramref name="limit"/>.</summary>
     public IReadOnlyList<BucketInfo> ListBuckets(string startAfter = "", int limit = 1000)
@@ -58,7 +58,7 @@ public sealed partial class NamespaceReader(IKvReader reader)
             }
 
             BucketRecord record = Records.Open(cursor.Key, cursor.Value, BucketRecord.Parser);
-            buckets.Add(NamespaceStateMachine.BucketInfoFrom(record));
+            buckets.Add(NamespaceStateMachine.BucketInfoOf(record));
         }
 
         return buckets;
@@ -72,7 +72,7 @@ public sealed partial class NamespaceReader(IKvReader reader)
         ulong parent = ResolveDirectory(record, parsed.Components.AsSpan(0, parsed.Components.Length - 1), parsed, at);
         EntryRecord entry = FindEntry(parent, parsed.Name, at)
             ?? throw CommandRejectedException.NotFound($"'{parsed.Text}' does not exist in bucket '{bucket}'");
-        return NamespaceStateMachine.Info(bucket, parsed.Text, entry);
+        return NamespaceStateMachine.ToInfo(bucket, parsed.Text, entry);
     }
 
     /// <summary>
@@ -120,7 +120,7 @@ public sealed partial class NamespaceReader(IKvReader reader)
         var versions = new List<EntryInfo>();
         if (FindEntry(parent, parsed.Name) is { } current)
         {
-            versions.Add(NamespaceStateMachine.Info(bucket, parsed.Text, current));
+            versions.Add(NamespaceStateMachine.ToInfo(bucket, parsed.Text, current));
         }
 
         (byte[] lower, byte[] upper) = NamespaceKeys.NoncurrentVersions(parent, parsed.Name);
@@ -128,7 +128,7 @@ public sealed partial class NamespaceReader(IKvReader reader)
         for (cursor.SeekToFirst(); cursor.Valid; cursor.Next())
         {
             EntryRecord version = Records.Open(cursor.Key, cursor.Value, EntryRecord.Parser);
-            versions.Add(NamespaceStateMachine.Info(bucket, parsed.Text, version, isCurrent: false));
+            versions.Add(NamespaceStateMachine.ToInfo(bucket, parsed.Text, version, isCurrent: false));
         }
 
         return versions.Count > 0
@@ -144,14 +144,14 @@ public sealed partial class NamespaceReader(IKvReader reader)
         ulong parent = ResolveDirectory(record, parsed.Components.AsSpan(0, parsed.Components.Length - 1), parsed, Latest);
         if (FindEntry(parent, parsed.Name) is { } current && current.Generation == generation)
         {
-            return NamespaceStateMachine.Info(bucket, parsed.Text, current);
+            return NamespaceStateMachine.ToInfo(bucket, parsed.Text, current);
         }
 
         byte[] key = NamespaceKeys.Noncurrent(parent, parsed.Name, generation);
         byte[]? stored = reader.Get(KvColumn.Data, key);
         return stored is null
             ? throw CommandRejectedException.NotFound($"'{parsed.Text}' has no version {generation}")
-            : NamespaceStateMachine.Info(bucket, parsed.Text, Records.Open(key, stored, EntryRecord.Parser), isCurrent: false);
+            : NamespaceStateMachine.ToInfo(bucket, parsed.Text, Records.Open(key, stored, EntryRecord.Parser), isCurrent: false);
     }
 
     private BucketRecord RequireBucket(string name)

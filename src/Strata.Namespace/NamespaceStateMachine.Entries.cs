@@ -252,7 +252,7 @@ public sealed partial class NamespaceStateMachine
         return null;
     }
 
-    private static EntryInfo ToInfo(string bucket, string path, EntryRecord record, bool isCurrent = true) => new()
+    internal static EntryInfo ToInfo(string bucket, string path, EntryRecord record, bool isCurrent = true) => new()
     {
         Bucket = bucket,
         Path = path,
@@ -265,7 +265,4 @@ public sealed partial class NamespaceStateMachine
         DirectoryId = record.DirectoryId,
         IsCurrent = isCurrent,
     };
-
-    internal static EntryInfo Info(string bucket, string path, EntryRecord record, bool isCurrent = true) =>
-        ToInfo(bucket, path, record, isCurrent);
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Strata.Namespace.Commands;
 
 namespace Strata.Namespace;
@@ -117,7 +116,4 @@ public sealed partial class NamespaceStateMachine
 
         return removed;
     }
-
-    /// <summary>The sequence number of a stored result key (for tests and tools).</summary>
-    internal static ulong SequenceOf(ReadOnlySpan<byte> resultKey) => BinaryPrimitives.ReadUInt64BigEndian(resultKey[^8..]);
 }

@@ -435,13 +435,11 @@ public sealed partial class NamespaceStateMachine
             };
     }
 
-    private static BucketInfo BucketInfoOf(BucketRecord record) => new()
+    internal static BucketInfo BucketInfoOf(BucketRecord record) => new()
     {
         Name = record.Name,
         Versioning = record.Versioning,
         Created = record.Created,
         RootDirectoryId = record.RootDirectoryId,
     };
-
-    internal static BucketInfo BucketInfoFrom(BucketRecord record) => BucketInfoOf(record);
 }
