@@ -52,14 +52,16 @@ public sealed class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Viral_mix_stats_most_and_creates_land_in_the_hot_directories()
+    public async Task Viral_mix_creates_land_in_the_hot_directories()
     {
         var options = new BenchOptions { Workload = BenchWorkload.ViralMix, HotDirectories = 2 };
         BenchResult result = await RunAsync(options);
 
-        long stats = result.ByOperation.Single(o => o.Operation == OperationKind.Stat).Operations;
-        long creates = result.ByOperation.Single(o => o.Operation == OperationKind.Create).Operations;
-        Assert.True(stats > creates, $"{stats} stats, {creates} creates");
+        // How many creates fall in a one-second window depends on how busy the machine is (under a loaded CI run it
+        // can be none), so this test asserts only what holds for any count: every measured create, plus each worker's
+        // seed object, is in the hot directories. The 90/8/2 proportions are checked deterministically on the seeded
+        // mix itself (OperationMix tests).
+        long creates = result.ByOperation.SingleOrDefault(o => o.Operation == OperationKind.Create)?.Operations ?? 0;
 
         // Every hot directory holds the workers' seed objects and the creates (renamed ones stay in their directory).
         long inHot = 0;
