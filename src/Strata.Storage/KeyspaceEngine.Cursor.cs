@@ -1,0 +1,163 @@
+namespace Strata.Storage;
+
+public sealed partial class KeyspaceEngine
+{
+    /// <summary>
+    /// A cursor of the inner engine opened over the prefixed bounds: every key it can stand on starts with the prefix,
+    /// which <see cref="Key"/> strips. Seeks prefix their target and rely on the inner cursor's clamping to its bounds,
+    /// which are inside the keyspace, so no seek can leave it.
+    /// </summary>
+    private sealed class Cursor(KeyspaceEngine keyspace, IKvCursor inner) : IKvCursor, IInnerResource
+    {
+        private volatile bool _released;
+
+        public bool Valid
+        {
+            get
+            {
+                Enter();
+                try
+                {
+                    return inner.Valid;
+                }
+                finally
+                {
+                    keyspace._gate.Exit();
+                }
+            }
+        }
+
+        public ReadOnlySpan<byte> Key
+        {
+            get
+            {
+                ThrowIfReleased();
+                return inner.Key[keyspace._prefix.Length..];
+            }
+        }
+
+        public ReadOnlySpan<byte> Value
+        {
+            get
+            {
+                ThrowIfReleased();
+                return inner.Value;
+            }
+        }
+
+        public void SeekToFirst()
+        {
+            Enter();
+            try
+            {
+                inner.SeekToFirst();
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void SeekToLast()
+        {
+            Enter();
+            try
+            {
+                inner.SeekToLast();
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void Seek(ReadOnlySpan<byte> key)
+        {
+            Enter();
+            try
+            {
+                using var target = new InnerKey(keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
+                inner.Seek(target.Span);
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void SeekForPrev(ReadOnlySpan<byte> key)
+        {
+            Enter();
+            try
+            {
+                // prefix + key is below the keyspace's end whatever the key, so the inner clamp to the upper bound
+                // (the caller's, or the keyspace's end) is all that is needed.
+                using var target = new InnerKey(keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
+                inner.SeekForPrev(target.Span);
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void Next()
+        {
+            Enter();
+            try
+            {
+                inner.Next();
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void Prev()
+        {
+            Enter();
+            try
+            {
+                inner.Prev();
+            }
+            finally
+            {
+                keyspace._gate.Exit();
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_released)
+            {
+                keyspace.Release(this);
+            }
+        }
+
+        void IInnerResource.ReleaseInner()
+        {
+            _released = true;
+            inner.Dispose();
+        }
+
+        /// <summary>Admits one call through the keyspace's gate, so the keyspace's Dispose waits for it.</summary>
+        private void Enter()
+        {
+            keyspace._gate.Enter();
+            if (_released)
+            {
+                keyspace._gate.Exit();
+                throw new ObjectDisposedException(nameof(KeyspaceEngine) + " cursor");
+            }
+        }
+
+        private void ThrowIfReleased()
+        {
+            if (_released || keyspace._gate.IsClosed)
+            {
+                throw new ObjectDisposedException(nameof(KeyspaceEngine) + " cursor");
+            }
+        }
+    }
+}
