@@ -36,17 +36,25 @@ public sealed partial class RaftNode
     /// The host must serve the read only after applying up to <see cref="Committed"/>, and must deliver any ticks
     /// that elapsed during a pause before asking.
     /// </remarks>
-    public bool HasValidLease
+    public bool HasValidLease => LeaseRemainingTicks > 0;
+
+    /// <summary>
+    /// How many more ticks of this node the lease of <see cref="HasValidLease"/> lasts (0 when there is none). A host
+    /// that serves lease reads off its drive thread turns this into a deadline on its own monotonic clock, counting
+    /// the tick in progress as already spent.
+    /// </summary>
+    public ulong LeaseRemainingTicks
     {
         get
         {
             if (Role != StateRole.Leader || !_config.CheckQuorum || _leaseRevoked || !CommittedInCurrentTerm)
             {
-                return false;
+                return 0;
             }
 
             var start = LeaseStart();
-            return start >= _leaseFloorTick && _tick < start + (ulong)(_config.ElectionTick - _config.LeaseDriftMarginTicks);
+            var end = start + (ulong)(_config.ElectionTick - _config.LeaseDriftMarginTicks);
+            return start >= _leaseFloorTick && _tick < end ? end - _tick : 0;
         }
     }
 

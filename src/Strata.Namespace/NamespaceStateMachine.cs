@@ -5,8 +5,10 @@ using Strata.Storage;
 
 namespace Strata.Namespace;
 
-/// <summary>A command at its position in the replicated log.</summary>
-public readonly record struct LoggedCommand(ulong Index, Command Command);
+/// <summary>A command at its position in the replicated log. A null command is a log position that carries no
+/// namespace command (Raft's own entries: a new leader's empty entry, a membership change): applying it only
+/// advances the applied index.</summary>
+public readonly record struct LoggedCommand(ulong Index, Command? Command);
 
 /// <summary>
 /// The namespace of one shard as a deterministic state machine: <c>Apply(commands) -> results</c> over the
@@ -66,6 +68,12 @@ public sealed partial class NamespaceStateMachine
             {
                 throw new InvalidOperationException(
                     $"shard {ShardId}: command index {logged.Index} does not follow applied index {applied}");
+            }
+
+            if (logged.Command is null)
+            {
+                applied = logged.Index;
+                continue;
             }
 
             // Versions must grow with the log even if a proposer's clock went backwards.

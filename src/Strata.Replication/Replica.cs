@@ -36,11 +36,17 @@ public sealed class Replica
     /// <summary>Highest index applied to the state machine.</summary>
     public ulong Applied => Raft.Applied;
 
+    /// <summary>Ticks left of this leader's lease (0: no lease; see <see cref="RaftNode.LeaseRemainingTicks"/>).</summary>
+    public ulong LeaseRemainingTicks => Raft.LeaseRemainingTicks;
+
     /// <summary>Whether the replica is quiesced (not ticked, sends no heartbeats).</summary>
     public bool IsQuiesced => Raft.IsQuiesced;
 
     /// <summary>Ticks the store delivered to this replica since it was opened.</summary>
     public long TicksDelivered { get; internal set; }
+
+    /// <summary>On the leader: the highest index known replicated on <paramref name="replicaId"/> (null elsewhere).</summary>
+    public ulong? MatchOf(ulong replicaId) => Raft.ProgressOf(replicaId)?.Match;
 
     /// <summary>Current membership.</summary>
     public ConfState ConfState => Raft.ConfState;
@@ -50,8 +56,13 @@ public sealed class Replica
     /// <summary>Position in the store's awake list, or -1 when quiesced.</summary>
     internal int AwakeSlot { get; set; } = -1;
 
-    /// <summary>The store tick at which the replica last went from quiesced to awake.</summary>
+    /// <summary>The store tick from which quiescence is counted (a wake-up, or a <see cref="Store.KeepAwake"/>).</summary>
     internal ulong WokenAtTick { get; set; }
+
+    /// <summary>The store tick at which the replica last went from quiesced to awake: since then it has been ticked
+    /// on every store tick, so its own tick count and the store's advance together (hosts that turn a lease measured
+    /// in replica ticks into a wall-clock deadline rely on this).</summary>
+    public ulong AwakeSinceTick { get; internal set; }
 
     /// <summary>After a restart: the state machine already holds the entries up to here (they are not applied again).</summary>
     internal ulong AppliedByStateMachine { get; set; }

@@ -94,6 +94,7 @@ public sealed partial class Store
                 applied += entries.Count;
             }
 
+            CollectReadStates(replica, ready);
             replica.Raft.Advance();
             replica.Pending = null;
             MaybeStageCompaction(replica);

@@ -145,6 +145,32 @@ public sealed partial class Store : IDisposable
         return outcome;
     }
 
+    /// <summary>
+    /// Keeps <paramref name="groupId"/> awake for at least <see cref="StoreOptions.MinAwakeTicks"/> more ticks (waking it
+    /// if quiesced): a host serving lease reads calls this so the lease keeps being renewed by heartbeats.
+    /// </summary>
+    public void KeepAwake(ulong groupId)
+    {
+        var replica = Get(groupId);
+        if (replica.AwakeSlot < 0)
+        {
+            Wake(replica);
+        }
+        else
+        {
+            replica.WokenAtTick = _tick;
+        }
+    }
+
+    /// <summary>Asks <paramref name="groupId"/>'s leader (through this replica) to hand leadership to <paramref name="target"/>.</summary>
+    public ProposalOutcome TransferLeader(ulong groupId, ulong target)
+    {
+        var replica = Get(groupId);
+        var outcome = replica.Raft.TransferLeader(target);
+        Wake(replica);
+        return outcome;
+    }
+
     /// <summary>Makes this node's replica of <paramref name="groupId"/> campaign now.</summary>
     public void Campaign(ulong groupId)
     {
@@ -208,6 +234,7 @@ public sealed partial class Store : IDisposable
         {
             replica.AwakeSlot = _awake.Count;
             replica.WokenAtTick = _tick;
+            replica.AwakeSinceTick = _tick;
             _awake.Add(replica);
         }
     }
