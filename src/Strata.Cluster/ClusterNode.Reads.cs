@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Strata.Namespace;
+using Strata.Storage;
+
+namespace Strata.Cluster;
+
+// Linearizable reads: the leader's lease on the request thread, ReadIndex through the loop otherwise.
+public sealed partial class ClusterNode
+{
+    /// <summary>
+    /// Runs <paramref name="query"/> over a point-in-time view of <paramref name="shardId"/> that reflects every write
+    /// acknowledged before this call began (linearizable). Served from the lease when this node's replica leads and
+    /// holds one; otherwise through ReadIndex (on a follower this is a follower read: one round trip to the leader,
+    /// then the local replica's state). The reader must not escape <paramref name="query"/>.
+    /// </summary>
+    /// <exception cref="NotLeaderException">This node hosts no replica of the shard.</exception>
+    /// <exception cref="ShardUnavailableException">No leader confirmed a read index in time.</exception>
+    public Task<T> ReadAsync<T>(ulong shardId, Func<NamespaceReader, T> query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ShardHandle handle = Handle(shardId, forNamespace: true);
+        NamespaceShard shard = handle.Namespace!;
+        if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp && shard.AppliedIndex >= lease.AppliedFloor)
+        {
+            Interlocked.Increment(ref handle.LeaseReadsSinceStep);
+            Interlocked.Increment(ref _leaseReads);
+            return Task.FromResult(Query(shard, query));
+        }
+
+        return ReadThroughReadIndexAsync(shard, query, cancellationToken);
+    }
+
+    private async Task<T> ReadThroughReadIndexAsync<T>(NamespaceShard shard, Func<NamespaceReader, T> query, CancellationToken cancellationToken)
+    {
+        var read = new PendingRead(shard.ShardId);
+        Post(read);
+        await read.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Query(shard, query);
+    }
+
+    private static T Query<T>(NamespaceShard shard, Func<NamespaceReader, T> query)
+    {
+        using IKvSnapshot snapshot = shard.Snapshot();
+        return query(new NamespaceReader(snapshot));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using Strata.Replication;
+
+namespace Strata.Cluster.Tests;
+
+/// <summary>
+/// A thread-safe in-process network for clusters whose nodes run their own loop threads: frames are queued per
+/// destination and the destination is woken. Nodes can be taken down (their frames are dropped both ways and their
+/// queue is lost) and node pairs cut.
+/// </summary>
+internal sealed class InProcessNetwork
+{
+    private readonly ConcurrentDictionary<ulong, Endpoint> _endpoints = new();
+    private readonly ConcurrentDictionary<ulong, bool> _down = new();
+    private readonly ConcurrentDictionary<(ulong, ulong), bool> _cut = new();
+
+    public ITransport Connect(ulong node, Action arrived)
+    {
+        var endpoint = new Endpoint(this, node, arrived);
+        _endpoints[node] = endpoint;
+        return endpoint;
+    }
+
+    public void Down(ulong node)
+    {
+        _down[node] = true;
+        if (_endpoints.TryGetValue(node, out Endpoint? endpoint))
+        {
+            endpoint.Inbox.Clear();
+        }
+    }
+
+    public void Up(ulong node) => _down.TryRemove(node, out _);
+
+    /// <summary>Cuts both directions between <paramref name="a"/> and <paramref name="b"/>.</summary>
+    public void Cut(ulong a, ulong b)
+    {
+        _cut[(a, b)] = true;
+        _cut[(b, a)] = true;
+    }
+
+    public void HealAll() => _cut.Clear();
+
+    private bool Deliver(ulong from, ulong to, byte[] frame)
+    {
+        if (_down.ContainsKey(from) || _down.ContainsKey(to) || _cut.ContainsKey((from, to))
+            || !_endpoints.TryGetValue(to, out Endpoint? destination))
+        {
+            return false;
+        }
+
+        destination.Inbox.Enqueue(frame);
+        destination.Arrived();
+        return true;
+    }
+
+    private sealed class Endpoint(InProcessNetwork network, ulong node, Action arrived) : ITransport
+    {
+        public ConcurrentQueue<byte[]> Inbox { get; } = new();
+
+        public Action Arrived { get; } = arrived;
+
+        public ulong LocalNode => node;
+
+        public bool Send(ulong destinationNode, byte[] frame) => network.Deliver(node, destinationNode, frame);
+
+        public bool TryReceive(out ReadOnlyMemory<byte> frame)
+        {
+            if (Inbox.TryDequeue(out byte[]? next))
+            {
+                frame = next;
+                return true;
+            }
+
+            frame = default;
+            return false;
+        }
+    }
+}
