@@ -29,6 +29,16 @@ public static class StrataTrailers
         return encoded.ToString();
     }
 
+    /// <summary>The shard that served (or refused) a shard-scoped call (see cluster.proto).</summary>
+    public const string Shard = "strata-shard";
+
+    /// <summary>Node id of the shard's leader as the answering node sees it; on a refusal by a node without a
+    /// replica, a node that has one.</summary>
+    public const string Leader = "strata-leader";
+
+    /// <summary>host:port of strata.v1 on the node named by <see cref="Leader"/> (refusals only).</summary>
+    public const string LeaderAddress = "strata-leader-address";
+
     /// <summary>The current generation of the entry that failed a precondition or already exists.</summary>
     public const string CurrentGeneration = "strata-current-generation";
 
