@@ -11,19 +11,14 @@ public sealed partial class KeyspaceEngine
     {
         private volatile bool _released;
 
+        // Valid, Key and Value read what the last move captured and never step the inner cursor, so a flag check is
+        // enough (as for the inner engines); moves go through the gate because they call into the inner cursor.
         public bool Valid
         {
             get
             {
-                Enter();
-                try
-                {
-                    return inner.Valid;
-                }
-                finally
-                {
-                    keyspace._gate.Exit();
-                }
+                ThrowIfReleased();
+                return inner.Valid;
             }
         }
 
