@@ -8,7 +8,7 @@ public sealed partial class StrataClient
     public async Task<Bucket> CreateBucketAsync(string name, bool versioning = false, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         var request = new CreateBucketRequest { Name = name, Versioning = versioning };
-        BucketResponse response = await MutateAsync(id => request.Id = id, o => _grpc.CreateBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        BucketResponse response = await MutateAsync(request.Name, id => request.Id = id, (n, o) => n.Strata.CreateBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Bucket;
     }
 
@@ -16,7 +16,7 @@ public sealed partial class StrataClient
     public async Task<Bucket> GetBucketAsync(string name, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         var request = new GetBucketRequest { Name = name };
-        BucketResponse response = await InvokeAsync(o => _grpc.GetBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        BucketResponse response = await InvokeAsync(request.Name, (n, o) => n.Strata.GetBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Bucket;
     }
 
@@ -24,14 +24,14 @@ public sealed partial class StrataClient
     public Task<ListBucketsResponse> ListBucketsAsync(string startAfter = "", int limit = 0, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         var request = new ListBucketsRequest { StartAfter = startAfter, Limit = limit };
-        return InvokeAsync(o => _grpc.ListBucketsAsync(request, o), deadline, cancellationToken);
+        return InvokeAsync(null, (n, o) => n.Strata.ListBucketsAsync(request, o), deadline, cancellationToken);
     }
 
     /// <summary>Deletes an empty bucket and returns it. FAILED_PRECONDITION when it is not empty.</summary>
     public async Task<Bucket> DeleteBucketAsync(string name, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         var request = new DeleteBucketRequest { Name = name };
-        BucketResponse response = await MutateAsync(id => request.Id = id, o => _grpc.DeleteBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        BucketResponse response = await MutateAsync(request.Name, id => request.Id = id, (n, o) => n.Strata.DeleteBucketAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Bucket;
     }
 }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
 
 namespace Strata.Client;
@@ -6,11 +7,14 @@ namespace Strata.Client;
 public sealed partial class StrataClient
 {
     /// <summary>
-    /// Runs one unary call under the retry policy. <paramref name="start"/> starts one attempt and must send
-    /// the same request every time (for a mutation: the same <c>MutationId</c>).
+    /// Runs one unary call under the retry policy (and, for a cluster client, the routing rules of
+    /// <see cref="ConnectCluster"/>). <paramref name="start"/> starts one attempt on the node it is given and must
+    /// send the same request every time (for a mutation: the same <c>MutationId</c>); <paramref name="bucket"/> is
+    /// the bucket the request names (null: none), which a cluster client routes by.
     /// </summary>
     private async Task<TResponse> InvokeAsync<TResponse>(
-        Func<CallOptions, AsyncUnaryCall<TResponse>> start,
+        string? bucket,
+        Func<NodeConnection, CallOptions, AsyncUnaryCall<TResponse>> start,
         TimeSpan? deadline,
         CancellationToken cancellationToken)
     {
@@ -18,14 +22,22 @@ public sealed partial class StrataClient
         TimeProvider time = _options.Time;
         TimeSpan? perAttempt = deadline ?? _options.DefaultDeadline;
         long started = time.GetTimestamp();
-        for (int attempt = 1; ; attempt++)
+        ulong? routingKey = _cluster is not null && bucket is not null ? ShardRouting.RoutingKey(bucket) : null;
+        RouteTarget? redirect = null;
+        HashSet<string>? failedNodes = null;
+        int redirects = 0;
+        for (int attempt = 1; ;)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            RouteTarget target = redirect ?? await RouteAsync(routingKey, failedNodes, cancellationToken).ConfigureAwait(false);
+            redirect = null;
             DateTime? attemptDeadline = perAttempt is TimeSpan span ? time.GetUtcNow().UtcDateTime + span : null;
             try
             {
-                using AsyncUnaryCall<TResponse> call = start(new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
-                return await call.ResponseAsync.ConfigureAwait(false);
+                using AsyncUnaryCall<TResponse> call = start(target.Connection, new CallOptions(deadline: attemptDeadline, cancellationToken: cancellationToken));
+                TResponse response = await call.ResponseAsync.ConfigureAwait(false);
+                _cluster?.LearnFrom(target, call.GetTrailers());
+                return response;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
             {
@@ -33,21 +45,49 @@ public sealed partial class StrataClient
             }
             catch (RpcException e)
             {
-                if (!RetryPolicy.IsTransient(e.StatusCode) || attempt >= policy.MaxAttempts)
+                bool transient = RetryPolicy.IsTransient(e.StatusCode);
+                if (_cluster is not null)
                 {
-                    throw new StrataException(e, attempt);
+                    switch (_cluster.Judge(target, e, out RouteTarget next))
+                    {
+                        case RoutingVerdict.Redirect when redirects < _options.Cluster.MaxRedirects:
+                            // Straight to the node named: no backoff, and not an attempt.
+                            redirects++;
+                            _cluster.CountRedirect();
+                            redirect = next;
+                            continue;
+                        case RoutingVerdict.Redirect when _options.Cluster.MaxRedirects > 0:
+                            throw new StrataException(e, attempt, redirects,
+                                $"gave up after following {redirects} redirects (the nodes' views of the shard disagree; last sent to {target.Connection.Address})");
+                        case RoutingVerdict.ConnectionFailure:
+                            (failedNodes ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Connection.Key);
+                            transient = true;
+                            break;
+                    }
+                }
+
+                if (!transient || attempt >= policy.MaxAttempts)
+                {
+                    throw new StrataException(e, attempt, redirects, context: null);
                 }
 
                 TimeSpan wait = policy.Backoff(attempt, NextJitter());
                 if (time.GetElapsedTime(started) + wait > policy.MaxElapsed)
                 {
-                    throw new StrataException(e, attempt);
+                    throw new StrataException(e, attempt, redirects, context: null);
                 }
 
                 await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                attempt++;
             }
         }
     }
+
+    /// <summary>The node for the next attempt: the one node of a single-node client, else the cluster's choice.</summary>
+    private ValueTask<RouteTarget> RouteAsync(ulong? routingKey, HashSet<string>? failedNodes, CancellationToken cancellationToken) =>
+        _cluster is null
+            ? ValueTask.FromResult(new RouteTarget(_node!, 0, null))
+            : _cluster.RouteAsync(routingKey, failedNodes, cancellationToken);
 
     /// <summary>
     /// Runs one mutation under the retry policy: takes the next sequence number (waiting for the window),
@@ -55,8 +95,9 @@ public sealed partial class StrataClient
     /// request on every retry.
     /// </summary>
     private async Task<TResponse> MutateAsync<TResponse>(
+        string? bucket,
         Action<MutationId> stamp,
-        Func<CallOptions, AsyncUnaryCall<TResponse>> start,
+        Func<NodeConnection, CallOptions, AsyncUnaryCall<TResponse>> start,
         TimeSpan? deadline,
         CancellationToken cancellationToken)
     {
@@ -64,7 +105,7 @@ public sealed partial class StrataClient
         try
         {
             stamp(new MutationId { ClientId = _clientId, Sequence = sequence });
-            return await InvokeAsync(start, deadline, cancellationToken).ConfigureAwait(false);
+            return await InvokeAsync(bucket, start, deadline, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -20,7 +20,7 @@ public sealed partial class StrataClient
             Attributes = attributes,
             Preconditions = preconditions,
         };
-        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.PutObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(request.Bucket, id => request.Id = id, (n, o) => n.Strata.PutObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -47,7 +47,7 @@ public sealed partial class StrataClient
             request.Generation = version;
         }
 
-        EntryResponse response = await InvokeAsync(o => _grpc.StatAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await InvokeAsync(request.Bucket, (n, o) => n.Strata.StatAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -69,7 +69,7 @@ public sealed partial class StrataClient
             request.Version = generation;
         }
 
-        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.DeleteObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(request.Bucket, id => request.Id = id, (n, o) => n.Strata.DeleteObjectAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -78,7 +78,7 @@ public sealed partial class StrataClient
     {
         ArgumentNullException.ThrowIfNull(request);
         PatchObjectRequest sent = request.Clone();
-        EntryResponse response = await MutateAsync(id => sent.Id = id, o => _grpc.PatchObjectAsync(sent, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(sent.Bucket, id => sent.Id = id, (n, o) => n.Strata.PatchObjectAsync(sent, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -91,7 +91,7 @@ public sealed partial class StrataClient
         CancellationToken cancellationToken = default)
     {
         var request = new MakeDirectoryRequest { Bucket = bucket, Path = path, Preconditions = preconditions };
-        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.MakeDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(request.Bucket, id => request.Id = id, (n, o) => n.Strata.MakeDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -104,7 +104,7 @@ public sealed partial class StrataClient
         CancellationToken cancellationToken = default)
     {
         var request = new RemoveDirectoryRequest { Bucket = bucket, Path = path, Preconditions = preconditions };
-        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.RemoveDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(request.Bucket, id => request.Id = id, (n, o) => n.Strata.RemoveDirectoryAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 
@@ -131,7 +131,7 @@ public sealed partial class StrataClient
             Preconditions = preconditions,
             ReplaceDestination = replaceDestination,
         };
-        EntryResponse response = await MutateAsync(id => request.Id = id, o => _grpc.RenameAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
+        EntryResponse response = await MutateAsync(request.Bucket, id => request.Id = id, (n, o) => n.Strata.RenameAsync(request, o), deadline, cancellationToken).ConfigureAwait(false);
         return response.Entry;
     }
 }

@@ -10,7 +10,7 @@ public sealed partial class StrataClient
     {
         ArgumentNullException.ThrowIfNull(request);
         ListRequest sent = request.Clone();
-        return InvokeAsync(o => _grpc.ListAsync(sent, o), deadline, cancellationToken);
+        return InvokeAsync(sent.Bucket, (n, o) => n.Strata.ListAsync(sent, o), deadline, cancellationToken);
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ public sealed partial class StrataClient
     {
         ArgumentNullException.ThrowIfNull(request);
         ListByTimeRequest sent = request.Clone();
-        return InvokeAsync(o => _grpc.ListByTimeAsync(sent, o), deadline, cancellationToken);
+        return InvokeAsync(sent.Bucket, (n, o) => n.Strata.ListByTimeAsync(sent, o), deadline, cancellationToken);
     }
 
     /// <summary>Every entry of a by-time listing, page by page as the caller enumerates.</summary>
@@ -89,6 +89,6 @@ public sealed partial class StrataClient
     public Task<ListResponse> ListVersionsAsync(string bucket, string path, TimeSpan? deadline = null, CancellationToken cancellationToken = default)
     {
         var request = new ListVersionsRequest { Bucket = bucket, Path = path };
-        return InvokeAsync(o => _grpc.ListVersionsAsync(request, o), deadline, cancellationToken);
+        return InvokeAsync(request.Bucket, (n, o) => n.Strata.ListVersionsAsync(request, o), deadline, cancellationToken);
     }
 }

@@ -21,6 +21,6 @@ public sealed partial class StrataClient
         ArgumentNullException.ThrowIfNull(operations);
         var request = new CommitRequest();
         request.Operations.AddRange(operations.Select(op => op.Clone()));
-        return MutateAsync(id => request.Id = id, o => _grpc.CommitAsync(request, o), deadline, cancellationToken);
+        return MutateAsync(RoutingBucket(request), id => request.Id = id, (n, o) => n.Strata.CommitAsync(request, o), deadline, cancellationToken);
     }
 }

@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
-using GrpcStrata = Strata.Api.V1.Strata;
 
 namespace Strata.Client;
 
@@ -25,13 +23,15 @@ namespace Strata.Client;
 /// applied; read the entry to find out. Sequences are handed out through a window
 /// (<see cref="StrataClientOptions.MutationWindow"/>) so that a mutation waiting to retry is never overtaken by so
 /// many newer ones that the node has forgotten it; a mutation may wait for a slot when that many are in flight.</para>
+/// <para><b>One node or a cluster.</b> <see cref="Connect"/> and the invoker constructor send every call to one
+/// node. <see cref="ConnectCluster"/> routes each call to the shard that owns its bucket (see there).</para>
 /// <para><b>Concurrency.</b> Thread-safe: share one instance per process (it multiplexes calls over one
-/// HTTP/2 channel). Dispose it to close a channel it opened.</para>
+/// HTTP/2 channel per node). Dispose it to close the channels it opened.</para>
 /// </remarks>
 public sealed partial class StrataClient : IDisposable
 {
-    private readonly GrpcStrata.StrataClient _grpc;
-    private readonly GrpcChannel? _ownedChannel;
+    private readonly NodeConnection? _node;
+    private readonly ClusterView? _cluster;
     private readonly StrataClientOptions _options;
     private readonly ByteString _clientId;
     private readonly Random _jitter;
@@ -40,17 +40,16 @@ public sealed partial class StrataClient : IDisposable
 
     /// <summary>A client over an existing call invoker (a channel owned by the caller, or a test double).</summary>
     public StrataClient(CallInvoker invoker, StrataClientOptions? options = null)
-        : this(invoker, options, ownedChannel: null)
+        : this(new NodeConnection(invoker ?? throw new ArgumentNullException(nameof(invoker)), address: null, ownedChannel: null), cluster: null, options)
     {
     }
 
-    private StrataClient(CallInvoker invoker, StrataClientOptions? options, GrpcChannel? ownedChannel)
+    private StrataClient(NodeConnection? node, ClusterView? cluster, StrataClientOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(invoker);
         _options = options ?? new StrataClientOptions();
         _options.Retry.Validate();
-        _grpc = new GrpcStrata.StrataClient(invoker);
-        _ownedChannel = ownedChannel;
+        _node = node;
+        _cluster = cluster;
         _clientId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16));
         _sequences = new SequenceWindow(_options.MutationWindow);
         _jitter = _options.JitterSeed is int seed ? new Random(seed) : new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
@@ -59,24 +58,13 @@ public sealed partial class StrataClient : IDisposable
     /// <summary>
     /// Opens an HTTP/2 channel to the node at <paramref name="address"/> (<c>http://host:port</c> for cleartext,
     /// <c>https://</c> for TLS) and returns a client that owns it. Connecting is lazy: an unreachable node is
-    /// reported by the first call.
+    /// reported by the first call. Every call goes to this node (see <see cref="ConnectCluster"/> for routing over
+    /// a cluster).
     /// </summary>
     public static StrataClient Connect(Uri address, StrataClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
-            },
-            ThrowOperationCanceledOnCancellation = true,
-        });
-        return new StrataClient(channel.CreateCallInvoker(), options, channel) { Address = address };
+        return new StrataClient(NodeConnection.Open(address), cluster: null, options) { Address = address };
     }
 
     /// <summary>The node's address when the client was made by <see cref="Connect"/>.</summary>
@@ -88,7 +76,12 @@ public sealed partial class StrataClient : IDisposable
     /// <summary>The settings the client was made with.</summary>
     public StrataClientOptions Options => _options;
 
-    /// <summary>Closes the channel if <see cref="Connect"/> opened it.</summary>
-    public void Dispose() => _ownedChannel?.Dispose();
+    /// <summary>Closes the channels the client opened (<see cref="Connect"/>: one; <see cref="ConnectCluster"/>: one
+    /// per node it talked to).</summary>
+    public void Dispose()
+    {
+        _node?.Dispose();
+        _cluster?.Dispose();
+    }
 
 }

@@ -21,6 +21,9 @@ public sealed record StrataClientOptions
     /// </summary>
     public ulong MutationWindow { get; init; } = 1000;
 
+    /// <summary>How a cluster client (<see cref="StrataClient.ConnectCluster"/>) routes calls; ignored by single-node clients.</summary>
+    public ClusterRoutingOptions Cluster { get; init; } = new();
+
     /// <summary>Seed of the backoff jitter; null seeds from the system. Tests pass a seed so waits replay.</summary>
     public int? JitterSeed { get; init; }
 }

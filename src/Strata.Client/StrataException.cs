@@ -18,13 +18,24 @@ public sealed class StrataException : Exception
 {
     /// <summary>Creates the exception of a failed call from its last <see cref="RpcException"/>.</summary>
     public StrataException(RpcException failure, int attempts)
-        : base(Describe(failure?.StatusCode ?? StatusCode.Unknown, failure?.Status.Detail ?? string.Empty), failure)
+        : this(failure, attempts, redirects: 0, context: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the exception of a failed call from its last <see cref="RpcException"/>, after
+    /// <paramref name="attempts"/> attempts and <paramref name="redirects"/> redirects followed;
+    /// <paramref name="context"/>, when given, says why the client gave up and starts the message.
+    /// </summary>
+    public StrataException(RpcException failure, int attempts, int redirects, string? context)
+        : base(Describe(context, failure?.StatusCode ?? StatusCode.Unknown, failure?.Status.Detail ?? string.Empty), failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
         StatusCode = failure.StatusCode;
         Detail = failure.Status.Detail;
         Trailers = failure.Trailers;
         Attempts = attempts;
+        Redirects = redirects;
         CurrentGeneration = ParseUInt64(failure.Trailers.GetValue(StrataTrailers.CurrentGeneration));
         CurrentMetageneration = ParseUInt64(failure.Trailers.GetValue(StrataTrailers.CurrentMetageneration));
         FailedPath = failure.Trailers.GetValue(StrataTrailers.FailedPath) is { } path ? StrataTrailers.DecodeText(path) : null;
@@ -44,6 +55,12 @@ public sealed class StrataException : Exception
     /// <summary>Attempts made before giving up (1 when the first answer was final).</summary>
     public int Attempts { get; }
 
+    /// <summary>
+    /// Redirects followed before giving up (cluster clients: a node without a replica of the shard named one that
+    /// has; see <see cref="ClusterRoutingOptions.MaxRedirects"/>). Redirects are not attempts.
+    /// </summary>
+    public int Redirects { get; }
+
     /// <summary>The current generation of <see cref="FailedPath"/> when a precondition failed (0: it does not exist).</summary>
     public ulong? CurrentGeneration { get; }
 
@@ -59,8 +76,11 @@ public sealed class StrataException : Exception
     /// <summary>True when no connection to the node could be made (refused, unreachable, reset).</summary>
     public bool IsConnectionFailure { get; }
 
-    private static string Describe(StatusCode status, string detail) =>
-        detail.Length == 0 ? status.ToString() : $"{detail} ({status})";
+    private static string Describe(string? context, StatusCode status, string detail)
+    {
+        string last = detail.Length == 0 ? status.ToString() : $"{detail} ({status})";
+        return context is null ? last : $"{context}: {last}";
+    }
 
     private static ulong? ParseUInt64(string? text) =>
         ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value : null;
@@ -68,11 +88,13 @@ public sealed class StrataException : Exception
     private static int? ParseInt32(string? text) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) ? value : null;
 
-    private static bool IsNetworkFailure(Exception? exception)
+    /// <summary>Whether <paramref name="exception"/> (a status's debug exception) is a transport failure: the
+    /// connection was refused, reset, or ended before the node answered.</summary>
+    internal static bool IsNetworkFailure(Exception? exception)
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException or SocketException)
+            if (e is HttpRequestException or SocketException or IOException)
             {
                 return true;
             }

@@ -1,0 +1,247 @@
+using System.Globalization;
+using Grpc.Core;
+using Strata.Api;
+
+namespace Strata.Client;
+
+/// <summary>Where one attempt of a call goes: a node's connection, its id when known (0: a seed or an address
+/// learned without an id), and the shard the call was routed for (null: not bucket-scoped, or no map).</summary>
+internal readonly record struct RouteTarget(NodeConnection Connection, ulong NodeId, ulong? ShardId);
+
+/// <summary>What a failed attempt means for routing.</summary>
+internal enum RoutingVerdict
+{
+    /// <summary>Not a routing matter: the retry policy decides.</summary>
+    Answer,
+
+    /// <summary>The node hosts no replica and named one that does: go there at once.</summary>
+    Redirect,
+
+    /// <summary>The node was not reached: suspect it, back off, try another replica.</summary>
+    ConnectionFailure,
+
+    /// <summary>The node answered UNAVAILABLE (no leader, outcome unknown): back off with a fresh map.</summary>
+    NodeUnavailable,
+}
+
+public sealed partial class ClusterView
+{
+    /// <summary>
+    /// Chooses the node for the next attempt of a call. A bucket-scoped call (<paramref name="routingKey"/> set)
+    /// goes to the leader of the owning shard, else to one of its replicas, else to any node; other calls go to
+    /// any node. Nodes that failed earlier in this call (<paramref name="failedInCall"/>), then nodes suspected
+    /// by this client or by the map, are passed over while a better one exists.
+    /// </summary>
+    internal async ValueTask<RouteTarget> RouteAsync(ulong? routingKey, IReadOnlySet<string>? failedInCall, CancellationToken cancellationToken)
+    {
+        ClusterSnapshot? map = await FreshSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        ClusterShard? shard = routingKey is ulong key ? map?.ShardFor(key) : null;
+        long now = _time.GetTimestamp();
+
+        // Candidates in order of preference; the first of the best tier wins.
+        RouteTarget? best = null;
+        int bestTier = int.MaxValue;
+        void Consider(Uri address, ulong nodeId, bool suspectedByMap)
+        {
+            string connectionKey = NodeConnection.KeyOf(address);
+            bool failed = failedInCall?.Contains(connectionKey) == true;
+            int tier = failed ? 3 : IsSuspected(connectionKey, now) ? 2 : suspectedByMap ? 1 : 0;
+            if (tier < bestTier)
+            {
+                bestTier = tier;
+                best = new RouteTarget(Connection(address), nodeId, shard?.Id);
+            }
+        }
+
+        if (map is not null)
+        {
+            if (shard is not null)
+            {
+                if (shard.Leader != 0 && map.Node(shard.Leader) is { } leader)
+                {
+                    Consider(AddressOf(leader.ApiAddress), leader.Id, leader.Suspected);
+                }
+
+                foreach (ulong replica in shard.Replicas)
+                {
+                    if (bestTier > 0 && map.Node(replica) is { } node)
+                    {
+                        Consider(AddressOf(node.ApiAddress), node.Id, node.Suspected);
+                    }
+                }
+            }
+
+            foreach (ClusterNode node in map.Nodes)
+            {
+                if (bestTier > 0)
+                {
+                    Consider(AddressOf(node.ApiAddress), node.Id, node.Suspected);
+                }
+            }
+        }
+
+        if (map is null || map.Nodes.IsEmpty)
+        {
+            foreach (Uri seed in _seeds)
+            {
+                if (bestTier > 0)
+                {
+                    Consider(seed, 0, suspectedByMap: false);
+                }
+            }
+        }
+
+        return best ?? new RouteTarget(Connection(_seeds[0]), 0, shard?.Id);
+    }
+
+    /// <summary>
+    /// Learns from the trailers of a successful response: when <c>strata-leader</c> names a different leader of
+    /// the shard (<c>strata-shard</c>, else the shard the call was routed for) than the cached map, later calls
+    /// go to the named node.
+    /// </summary>
+    internal void LearnFrom(RouteTarget target, Metadata trailers)
+    {
+        ulong? shardId = ParseId(trailers.GetValue(StrataTrailers.Shard)) ?? target.ShardId;
+        if (shardId is ulong shard && ParseId(trailers.GetValue(StrataTrailers.Leader)) is ulong leader && leader != 0)
+        {
+            LearnLeader(shard, leader);
+        }
+    }
+
+    /// <summary>
+    /// Classifies a failed attempt and updates what the client knows: a redirect names the next target, a
+    /// connection failure suspects the node, and every UNAVAILABLE asks for a fresh map before the next routing.
+    /// </summary>
+    internal RoutingVerdict Judge(RouteTarget target, RpcException failure, out RouteTarget redirect)
+    {
+        redirect = default;
+        if (failure.StatusCode == StatusCode.Unavailable)
+        {
+            Metadata trailers = failure.Trailers;
+            ulong? shardId = ParseId(trailers.GetValue(StrataTrailers.Shard)) ?? target.ShardId;
+            ulong? leader = ParseId(trailers.GetValue(StrataTrailers.Leader));
+            string? leaderAddress = trailers.GetValue(StrataTrailers.LeaderAddress);
+            MarkStale();
+            if (!string.IsNullOrEmpty(leaderAddress) && TryAddress(leaderAddress, out Uri? address))
+            {
+                ulong nodeId = leader ?? 0;
+                if (nodeId != 0)
+                {
+                    Swap(map => map.WithNode(nodeId, leaderAddress));
+                    if (shardId is ulong shard)
+                    {
+                        LearnLeader(shard, nodeId);
+                    }
+                }
+
+                redirect = new RouteTarget(Connection(address), nodeId, shardId);
+                return RoutingVerdict.Redirect;
+            }
+
+            if (StrataException.IsNetworkFailure(failure.Status.DebugException) || !HasStrataTrailers(trailers))
+            {
+                Suspect(target.Connection.Key);
+                return RoutingVerdict.ConnectionFailure;
+            }
+
+            if (shardId is ulong known && leader is ulong named && named != 0)
+            {
+                LearnLeader(known, named);
+            }
+
+            return RoutingVerdict.NodeUnavailable;
+        }
+
+        // A stream torn mid-call surfaces as another status; the node was not (fully) reached either.
+        if (StrataException.IsNetworkFailure(failure.Status.DebugException))
+        {
+            MarkStale();
+            Suspect(target.Connection.Key);
+            return RoutingVerdict.ConnectionFailure;
+        }
+
+        return RoutingVerdict.Answer;
+    }
+
+    /// <summary>Counts a redirect the caller is about to follow.</summary>
+    internal void CountRedirect() => Interlocked.Increment(ref _redirectsFollowed);
+
+    private void LearnLeader(ulong shardId, ulong leader)
+    {
+        bool learned = false;
+        Swap(map =>
+        {
+            learned = false;
+            if (map.Shard(shardId) is not { } shard || shard.Leader == leader)
+            {
+                return map;
+            }
+
+            if (map.Node(leader) is null)
+            {
+                // A leader the map does not know cannot be routed to by id: fetch a map that knows it.
+                MarkStale();
+                return map;
+            }
+
+            learned = true;
+            return map.WithLeader(shardId, leader);
+        });
+        if (learned)
+        {
+            Interlocked.Increment(ref _leadersLearned);
+        }
+    }
+
+    /// <summary>Replaces the current snapshot by <paramref name="change"/> of it, atomically (no-op without a map).</summary>
+    private void Swap(Func<ClusterSnapshot, ClusterSnapshot> change)
+    {
+        while (true)
+        {
+            ClusterSnapshot? current = Volatile.Read(ref _current);
+            if (current is null)
+            {
+                return;
+            }
+
+            ClusterSnapshot next = change(current);
+            if (ReferenceEquals(next, current) || ReferenceEquals(Interlocked.CompareExchange(ref _current, next, current), current))
+            {
+                return;
+            }
+        }
+    }
+
+    private void Suspect(string connectionKey)
+    {
+        Interlocked.Increment(ref _connectionFailures);
+        long until = _time.GetTimestamp() + (long)(_routing.SuspicionPeriod.TotalSeconds * _time.TimestampFrequency);
+        _suspectedUntil[connectionKey] = until;
+    }
+
+    private bool IsSuspected(string connectionKey, long now) =>
+        _suspectedUntil.TryGetValue(connectionKey, out long until) && now < until;
+
+    private bool TryAddress(string apiAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? address) =>
+        Uri.TryCreate($"{_scheme}://{apiAddress}", UriKind.Absolute, out address);
+
+    private static bool HasStrataTrailers(Metadata trailers)
+    {
+        foreach (Metadata.Entry entry in trailers)
+        {
+            if (entry.Key.StartsWith("strata-", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static bool IsConnectionFailure(RpcException failure) =>
+        StrataException.IsNetworkFailure(failure.Status.DebugException) ||
+        (failure.StatusCode == StatusCode.Unavailable && !HasStrataTrailers(failure.Trailers));
+
+    private static ulong? ParseId(string? text) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value : null;
+}
