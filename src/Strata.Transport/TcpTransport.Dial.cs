@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Strata.Transport;
@@ -64,24 +65,10 @@ public sealed partial class TcpTransport
     /// is the link's current one and running.</summary>
     private async Task<PeerConnection> DialAsync(PeerLink link, string address, CancellationToken cancellationToken)
     {
-        var peer = PeerAddress.Parse(address);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var socket = await ConnectAsync(PeerAddress.Parse(address), address, cancellationToken).ConfigureAwait(false);
         SocketPipes? pipes = null;
         try
         {
-            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                connectTimeout.CancelAfter(Options.ConnectTimeout);
-                try
-                {
-                    await socket.ConnectAsync(peer.Host, peer.Port, connectTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"connecting to {address} timed out after {Options.ConnectTimeout}");
-                }
-            }
-
             pipes = SocketPipes.Open(socket);
             using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
@@ -113,6 +100,52 @@ public sealed partial class TcpTransport
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Resolves the host and connects to the first of its addresses that answers, within the connect
+    /// timeout. The socket's address family follows the address (no reliance on dual-mode IPv6 sockets, which a host
+    /// without IPv6 cannot create).</summary>
+    private async Task<Socket> ConnectAsync(PeerAddress peer, string address, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.ConnectTimeout);
+        try
+        {
+            var candidates = IPAddress.TryParse(peer.Host, out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(peer.Host, timeout.Token).ConfigureAwait(false);
+            if (candidates.Length == 0)
+            {
+                throw new SocketException((int)SocketError.HostNotFound);
+            }
+
+            SocketException? last = null;
+            foreach (var ip in candidates)
+            {
+                var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(new IPEndPoint(ip, peer.Port), timeout.Token).ConfigureAwait(false);
+                    return socket;
+                }
+                catch (SocketException e)
+                {
+                    socket.Dispose();
+                    last = e;
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+
+            throw last!;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {address} timed out after {Options.ConnectTimeout}");
         }
     }
 

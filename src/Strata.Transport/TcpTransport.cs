@@ -136,8 +136,14 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
         {
             if (_links.TryGetValue(nodeId, out var existing))
             {
-                existing.SetAddress(hostAndPort)?.Abort("peer address changed");
-                existing.AddressChanged.Set();
+                // Only a connection we dialed went to the old address; a lower-id peer's own connection stays.
+                var dialedToOldAddress = existing.SetAddress(hostAndPort);
+                if (nodeId > LocalNode)
+                {
+                    dialedToOldAddress?.Abort("peer address changed");
+                    existing.AddressChanged.Set();
+                }
+
                 return;
             }
 
@@ -238,6 +244,14 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
             await Task.WhenAll(_background.Keys).ConfigureAwait(false);
         }
 
+        foreach (var link in _links.Values)
+        {
+            link.Lifetime.Dispose();
+            link.AddressChanged.Dispose();
+        }
+
+        _stop.Dispose();
+
         TransportLog.Stopped(Logger, LocalNode);
     }
 
@@ -290,10 +304,11 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
     /// <summary>Makes a handshaken connection the link's current one and starts it; closes the one it replaces.</summary>
     private PeerConnection Adopt(PeerLink link, SocketPipes pipes, bool dialed)
     {
+        var remote = pipes.Socket.RemoteEndPoint; // read before the connection can close the socket
         var connection = new PeerConnection(this, link, pipes, dialed, _stop.Token);
         var replaced = link.Attach(connection);
         connection.Start();
-        TransportLog.Connected(Logger, LocalNode, link.NodeId, dialed ? "dialed" : "accepted", pipes.Socket.RemoteEndPoint);
+        TransportLog.Connected(Logger, LocalNode, link.NodeId, dialed ? "dialed" : "accepted", remote);
         if (replaced is not null)
         {
             TransportLog.Replaced(Logger, link.NodeId);

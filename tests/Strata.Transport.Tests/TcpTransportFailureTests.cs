@@ -53,6 +53,34 @@ public sealed class TcpTransportFailureTests
         }
     }
 
+    [Fact]
+    public async Task A_second_connection_for_the_same_pair_replaces_the_first()
+    {
+        var (node, first) = await AcceptorWithRawDialer();
+        await using (node)
+        await using (first)
+        await using (var second = await RawPeer.Connect(node.ListenEndPoint))
+        {
+            Assert.Equal(HandshakeStatus.Accepted, (await first.Hello(1, 2)).Status);
+            await Eventually.Until(() => node.LinkTo(1)!.IsConnected, "first connection adopted");
+            Assert.Equal(HandshakeStatus.Accepted, (await second.Hello(1, 2)).Status);
+            Assert.True(await first.ClosedByPeer(), "the replaced connection is closed");
+
+            var link = node.LinkTo(1)!;
+            Assert.Equal(LinkState.Connected, link.State);
+            Assert.Equal(2, link.Connections);
+            Assert.Equal(1, link.Reconnects);
+
+            // Traffic now flows over the second connection, both ways.
+            Assert.True(node.Send(1, TestNodes.Frame(6, 30)));
+            var (kind, payload) = await second.ReadRecord();
+            Assert.Equal(RecordKind.Frame, kind);
+            Assert.Equal(TestNodes.Frame(6, 30), payload);
+            await second.Write(WireRecord.Encode(RecordKind.Frame, TestNodes.Frame(7, 30)));
+            Assert.Equal(7, TestNodes.TagOf((await Eventually.Receive(node, 1, "frame over the new connection"))[0]));
+        }
+    }
+
     [Theory]
     [InlineData(1UL, 5UL, "other-cluster", (int)HandshakeStatus.WrongCluster)]
     [InlineData(2UL, 5UL, TestNodes.Cluster, (int)HandshakeStatus.UnknownNode)]
