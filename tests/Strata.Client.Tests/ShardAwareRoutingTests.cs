@@ -1,0 +1,340 @@
+using System.Globalization;
+using Grpc.Core;
+using Strata.Api;
+using Strata.Api.V1;
+
+namespace Strata.Client.Tests;
+
+/// <summary>
+/// A cluster client against fake nodes with scripted maps, trailers and refusals: where each call goes is read
+/// from the nodes' recorded calls; backoff waits from the manual clock (they take no real time).
+/// </summary>
+public sealed class ShardAwareRoutingTests
+{
+    private static readonly ObjectAttributes Attributes = new() { Size = 1 };
+
+    private static (StrataClient Client, ManualTime Time) ConnectTo(params FakeNode[] seeds)
+    {
+        var time = new ManualTime();
+        var client = StrataClient.ConnectCluster(seeds.Select(s => s.Address), new StrataClientOptions
+        {
+            // Deadlines would be measured on the manual clock, which is not the transport's: none.
+            DefaultDeadline = null,
+            Time = time,
+            JitterSeed = 7,
+            Cluster = new ClusterRoutingOptions { MapFetchTimeout = null },
+        });
+        return (client, time);
+    }
+
+    private static Metadata NoLeaderRightNow(ulong shard) => new() { { StrataTrailers.Shard, shard.ToString(CultureInfo.InvariantCulture) } };
+
+    [Fact]
+    public async Task Calls_go_to_the_leader_of_the_cached_map()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 2, 1, 2, 3);
+        (StrataClient client, _) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+            await client.StatAsync("media", "a.ts");
+            await client.PutObjectAsync("media", "b.ts", Attributes);
+
+            Assert.Equal(["PutObject", "Stat", "PutObject"], cluster[2].DataCalls.Select(c => c.Method));
+            Assert.Empty(cluster[1].DataCalls);
+            Assert.Empty(cluster[3].DataCalls);
+            Assert.Equal(1, cluster.MapFetches);
+            Assert.Equal(2UL, client.Cluster!.Current!.Shards.Single().Leader);
+        }
+    }
+
+    [Fact]
+    public async Task Buckets_go_to_the_leader_of_the_shard_owning_their_routing_key()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        const ulong third = ulong.MaxValue / 3;
+        cluster.SetShards(
+            FakeCluster.Shard(10, third, 2 * third, leader: 2, 1, 2, 3),
+            FakeCluster.Shard(11, 2 * third, 0, leader: 3, 1, 2, 3),
+            FakeCluster.Shard(9, 0, third, leader: 1, 1, 2, 3));
+        (StrataClient client, _) = ConnectTo(cluster[3]);
+        using (client)
+        {
+            string[] buckets = [.. Enumerable.Range(0, 24).Select(i => $"bucket-{i}")];
+            ulong LeaderOf(string bucket) => ShardRouting.RoutingKey(bucket) switch
+            {
+                < third => 1,
+                < 2 * third => 2,
+                _ => 3,
+            };
+            Assert.All(new ulong[] { 1, 2, 3 }, leader => Assert.Contains(buckets, b => LeaderOf(b) == leader));
+
+            foreach (string bucket in buckets)
+            {
+                await client.StatAsync(bucket, "x");
+            }
+
+            await client.CommitAsync(new StrataTransaction().Put(buckets[0], "t.ts", Attributes));
+
+            foreach (FakeNode node in cluster.Nodes)
+            {
+                Assert.Equal(buckets.Where(b => LeaderOf(b) == node.Id), node.DataCalls.Where(c => c.Method == "Stat").Select(c => c.Bucket));
+            }
+
+            Assert.Equal(LeaderOf(buckets[0]), cluster.DataCalls.Single(c => c.Method == "Commit").Node);
+            ClusterSnapshot map = client.Cluster!.Current!;
+            Assert.Equal([9UL, 10UL, 11UL], map.Shards.Select(s => s.Id));
+            Assert.All(buckets, b => Assert.Equal(LeaderOf(b), map.ShardFor(b)!.Leader));
+            Assert.Equal(0, client.Cluster.Counters.LeadersLearned);
+        }
+    }
+
+    [Fact]
+    public async Task A_trailer_naming_another_leader_moves_later_calls_there()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 1, 1, 2, 3);
+        cluster.SetActualLeader(1, 3);
+        (StrataClient client, _) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.StatAsync("media", "a.ts");
+            await client.StatAsync("media", "b.ts");
+            await client.StatAsync("media", "c.ts");
+
+            Assert.Equal(["a.ts"], cluster[1].DataCalls.Select(c => c.Path));
+            Assert.Equal(["b.ts", "c.ts"], cluster[3].DataCalls.Select(c => c.Path));
+            Assert.Empty(cluster[2].DataCalls);
+            Assert.Equal(3UL, client.Cluster!.Current!.Shards.Single().Leader);
+            Assert.Equal(1, client.Cluster.Counters.LeadersLearned);
+            Assert.Equal(1, cluster.MapFetches);
+        }
+    }
+
+    [Fact]
+    public async Task A_refusal_naming_a_node_with_a_replica_is_followed_at_once_with_the_same_mutation_id()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        cluster.SetActualLeader(1, 3);
+        cluster[1].RefuseNext(StatusCode.Unavailable, "no replica here", FakeNode.NoReplicaHere(cluster[3]).Trailers);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[2]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+
+            FakeCall refused = Assert.Single(cluster[1].DataCalls);
+            FakeCall served = Assert.Single(cluster[3].DataCalls);
+            Assert.Empty(cluster[2].DataCalls);
+            Assert.Equal("PutObject", served.Method);
+            Assert.Equal(client.ClientId.ToArray(), served.ClientId!.ToByteArray());
+            Assert.Equal(refused.ClientId, served.ClientId);
+            Assert.Equal(refused.Sequence, served.Sequence);
+            Assert.Empty(time.Waits);
+            RoutingCounters counters = client.Cluster!.Counters;
+            Assert.Equal(1, counters.RedirectsFollowed);
+            Assert.Equal(0, counters.ConnectionFailures);
+
+            // The next mutation is a new one: the next sequence, wherever it goes.
+            await client.PutObjectAsync("media", "b.ts", Attributes);
+            FakeCall next = cluster.DataCalls.Single(c => c.Sequence != refused.Sequence);
+            Assert.Equal(refused.Sequence + 1, next.Sequence);
+        }
+    }
+
+    [Fact]
+    public async Task A_redirect_loop_ends_after_the_bound_in_a_clear_error_and_keeps_the_mutation_id()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        cluster[1].RefuseAlways = () => FakeNode.NoReplicaHere(cluster[2]);
+        cluster[2].RefuseAlways = () => FakeNode.NoReplicaHere(cluster[1]);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            var failure = await Assert.ThrowsAsync<StrataException>(() => client.PutObjectAsync("media", "a.ts", Attributes));
+
+            int bound = client.Options.Cluster.MaxRedirects;
+            Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
+            Assert.Equal(bound, failure.Redirects);
+            Assert.Equal(1, failure.Attempts);
+            Assert.Contains($"following {bound} redirects", failure.Message, StringComparison.Ordinal);
+            IReadOnlyList<FakeCall> calls = cluster.DataCalls;
+            Assert.Equal(bound + 1, calls.Count);
+            Assert.Single(calls.Select(c => (c.ClientId, c.Sequence)).Distinct());
+            Assert.Empty(time.Waits);
+            Assert.Equal(bound, client.Cluster!.Counters.RedirectsFollowed);
+        }
+    }
+
+    [Fact]
+    public async Task Without_redirects_allowed_a_refusal_naming_another_node_is_retried_after_backoff()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        cluster[1].RefuseNext(StatusCode.Unavailable, "no replica here", FakeNode.NoReplicaHere(cluster[2]).Trailers);
+        var time = new ManualTime();
+        using var client = StrataClient.ConnectCluster([cluster[1].Address], new StrataClientOptions
+        {
+            DefaultDeadline = null,
+            Time = time,
+            JitterSeed = 7,
+            Cluster = new ClusterRoutingOptions { MapFetchTimeout = null, MaxRedirects = 0 },
+        });
+
+        await client.PutObjectAsync("media", "a.ts", Attributes);
+
+        Assert.Single(time.Waits);
+        Assert.Equal(0, client.Cluster!.Counters.RedirectsFollowed);
+        Assert.Equal(2, cluster[1].DataCalls.Count);
+        Assert.Single(cluster[1].DataCalls.Select(c => c.Sequence).Distinct());
+    }
+
+    [Fact]
+    public async Task A_stopped_leader_makes_the_client_use_another_replica_with_backoff()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 1, 1, 2, 3);
+        await cluster[1].StopAsync();
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[2]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+            await client.PutObjectAsync("media", "b.ts", Attributes);
+
+            Assert.Equal(["PutObject", "PutObject"], cluster[2].DataCalls.Select(c => c.Method));
+            Assert.Empty(cluster[3].DataCalls);
+            Assert.Single(time.Waits);
+            RoutingCounters counters = client.Cluster!.Counters;
+            Assert.Equal(1, counters.ConnectionFailures);
+            Assert.Equal(2, counters.MapFetches);
+            Assert.True(client.Cluster.IsSuspected(cluster[1].Address));
+            Assert.False(client.Cluster.IsSuspected(cluster[2].Address));
+        }
+    }
+
+    [Fact]
+    public async Task The_map_is_fetched_from_any_seed_that_answers()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 2, 1, 2, 3);
+        await cluster[3].StopAsync();
+        (StrataClient client, _) = ConnectTo(cluster[3], cluster[1]);
+        using (client)
+        {
+            ClusterSnapshot map = await client.GetClusterMapAsync();
+
+            Assert.Equal(1UL, map.AnsweredBy);
+            Assert.Equal([1UL, 2UL, 3UL], map.Nodes.Select(n => n.Id));
+            Assert.Equal(cluster[2].ApiAddress, map.Node(2)!.ApiAddress);
+            Assert.Same(map, client.Cluster!.Current);
+            RoutingCounters counters = client.Cluster.Counters;
+            Assert.Equal(1, counters.MapFetches);
+            Assert.Equal(1, counters.ConnectionFailures);
+        }
+    }
+
+    [Fact]
+    public async Task A_map_fetched_after_an_unavailable_answer_moves_the_retry_to_the_new_leader()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 1, 1, 2, 3);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+            RoutingCounters before = client.Cluster!.Counters;
+
+            // Leadership moves; the old leader answers "no leader" once, the map then names the new one.
+            cluster.SetMapLeader(1, 2);
+            cluster[1].RefuseNext(StatusCode.Unavailable, "no leader right now", NoLeaderRightNow(1));
+            await client.PutObjectAsync("media", "b.ts", Attributes);
+
+            FakeCall refused = cluster[1].DataCalls[^1];
+            FakeCall served = Assert.Single(cluster[2].DataCalls);
+            Assert.Equal((refused.ClientId, refused.Sequence), (served.ClientId, served.Sequence));
+            Assert.Equal(2, cluster[1].DataCalls.Count);
+            Assert.Single(time.Waits);
+            Assert.Equal(new RoutingCounters(MapFetches: 1, 0, 0, 0, 0), client.Cluster.Counters.Since(before));
+            Assert.Equal(2UL, client.Cluster.Current!.Shards.Single().Leader);
+        }
+    }
+
+    [Fact]
+    public async Task The_map_is_fetched_again_once_it_is_older_than_the_refresh_interval()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            TimeSpan interval = client.Options.Cluster.MapRefreshInterval;
+            await client.StatAsync("media", "a.ts");
+            time.Advance(interval - TimeSpan.FromSeconds(1));
+            await client.StatAsync("media", "a.ts");
+            Assert.Equal(1, cluster.MapFetches);
+
+            cluster.SetMapLeader(1, 2);
+            time.Advance(TimeSpan.FromSeconds(1));
+            await client.StatAsync("media", "a.ts");
+
+            Assert.Equal(2, cluster.MapFetches);
+            Assert.Equal(2, cluster[1].DataCalls.Count);
+            Assert.Single(cluster[2].DataCalls);
+        }
+    }
+
+    [Fact]
+    public async Task Calls_that_name_no_bucket_go_to_any_node()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 2, 1, 2);
+        (StrataClient client, _) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.ListBucketsAsync();
+
+            FakeCall call = Assert.Single(cluster.DataCalls);
+            Assert.Equal("ListBuckets", call.Method);
+            Assert.Null(call.Bucket);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_cluster_fails_the_call_as_a_connection_failure_within_the_retry_policy()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.StatAsync("media", "a.ts");
+            await cluster[1].StopAsync();
+            await cluster[2].StopAsync();
+
+            var failure = await Assert.ThrowsAsync<StrataException>(() => client.StatAsync("media", "a.ts"));
+
+            Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
+            Assert.True(failure.IsConnectionFailure);
+            Assert.Equal(client.Options.Retry.MaxAttempts, failure.Attempts);
+            Assert.Equal(client.Options.Retry.MaxAttempts - 1, time.Waits.Count);
+            Assert.True(client.Cluster!.Counters.MapFetchFailures >= 1);
+        }
+    }
+
+    [Fact]
+    public async Task A_single_node_client_reads_the_cluster_map_of_its_node()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 2, 1, 2);
+        using StrataClient client = StrataClient.Connect(cluster[1].Address);
+
+        ClusterSnapshot map = await client.GetClusterMapAsync();
+
+        Assert.Null(client.Cluster);
+        Assert.Equal(1UL, map.AnsweredBy);
+        Assert.Equal(2UL, map.ShardFor("anything")!.Leader);
+        Assert.Equal([1UL, 2UL], map.Shards.Single().Replicas.ToArray());
+    }
+}
