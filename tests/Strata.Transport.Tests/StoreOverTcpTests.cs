@@ -108,7 +108,17 @@ public sealed class StoreOverTcpTests
         {
             Id = transport.LocalNode;
             _wake = wake;
-            _store = new Store(new StoreOptions { NodeId = Id, Peers = peers, RandomSeed = 1000 + Id }, _engine, transport, Machine);
+            _store = new Store(new StoreOptions
+            {
+                NodeId = Id,
+                Peers = peers,
+                RandomSeed = 1000 + Id,
+
+                // 500 ms election timeout at 10 ms ticks: a loaded CI machine must stall a drive loop for half a
+                // second before leadership moves (the proposals below expect a stable leader).
+                ElectionTick = 50,
+                PeerTimeoutTicks = 50,
+            }, _engine, transport, Machine);
             _store.CreateGroup(Group, new ConfState { Voters = [Id, .. peers] });
             _loop = DriveAsync(_stop.Token);
         }
