@@ -233,6 +233,50 @@ public sealed class TcpTransportFailureTests
         using var stuck = await stuckPeer;
     }
 
+    [Fact]
+    public async Task A_receiver_behind_on_its_queue_pauses_reading_and_loses_nothing_when_it_catches_up()
+    {
+        var nodes = await TestNodes.StartMesh(
+            TestNodes.Options(1) with { OutboundQueueLimit = 256 << 10 },
+            TestNodes.Options(2) with { InboundQueueLimit = 64 << 10 });
+        try
+        {
+            // Node 2's drive loop "stalls" (nobody calls TryReceive): node 2 stops reading its socket, the socket
+            // buffers fill, node 1's queue fills, and node 1's Send starts refusing.
+            var accepted = 0;
+            await Eventually.Until(
+                () =>
+                {
+                    // 128 KiB per poll, under node 1's 256 KiB limit: only a writer that cannot drain fills the queue.
+                    for (var i = 0; i < 8; i++)
+                    {
+                        if (!nodes[0].Send(2, TestNodes.Frame(accepted, 16 << 10)))
+                        {
+                            return true;
+                        }
+
+                        accepted++;
+                    }
+
+                    return false;
+                },
+                "node 1 feels the backpressure of node 2's full receive queue");
+            // Node 2 read at most its limit plus one read's worth (64 KiB) and the frame that crossed the limit.
+            var framesTaken = nodes[1].LinkTo(1)!.FramesIn;
+            Assert.True(framesTaken * (16 << 10) <= (64 << 10) + (64 << 10) + (16 << 10), $"node 2 took {framesTaken} frames in while stalled");
+            Assert.True(accepted > framesTaken);
+
+            // The drive loop catches up: every accepted frame arrives, in order, none lost.
+            var received = await Eventually.Receive(nodes[1], accepted, "every accepted frame after the stall");
+            Assert.Equal(Enumerable.Range(0, accepted), received.Select(TestNodes.TagOf));
+            Assert.Equal(LinkState.Connected, nodes[0].LinkTo(2)!.State);
+        }
+        finally
+        {
+            await TestNodes.DisposeAll(nodes);
+        }
+    }
+
     /// <summary>Accepts one connection, answers the hello as node 2, then never reads again.</summary>
     private static async Task<Socket> StuckAcceptor(Socket listener)
     {
