@@ -14,7 +14,7 @@ internal enum RoutingVerdict
     /// <summary>Not a routing matter: the retry policy decides.</summary>
     Answer,
 
-    /// <summary>The node hosts no replica and named one that does: go there at once.</summary>
+    /// <summary>The node named another that serves the shard: go there at once.</summary>
     Redirect,
 
     /// <summary>The node was not reached: suspect it, back off, try another replica.</summary>
@@ -122,19 +122,9 @@ public sealed partial class ClusterView
             ulong? leader = ParseId(trailers.GetValue(StrataTrailers.Leader));
             string? leaderAddress = trailers.GetValue(StrataTrailers.LeaderAddress);
             MarkStale();
-            if (!string.IsNullOrEmpty(leaderAddress) && TryAddress(leaderAddress, out Uri? address))
+            if (RedirectTarget(target, leader, leaderAddress, shardId) is { } next)
             {
-                ulong nodeId = leader ?? 0;
-                if (nodeId != 0)
-                {
-                    Swap(map => map.WithNode(nodeId, leaderAddress));
-                    if (shardId is ulong shard)
-                    {
-                        LearnLeader(shard, nodeId);
-                    }
-                }
-
-                redirect = new RouteTarget(Connection(address), nodeId, shardId);
+                redirect = next;
                 return RoutingVerdict.Redirect;
             }
 
@@ -161,6 +151,46 @@ public sealed partial class ClusterView
         }
 
         return RoutingVerdict.Answer;
+    }
+
+    /// <summary>
+    /// Where a refusal points, if elsewhere: the node named by <c>strata-leader-address</c> (a node without a
+    /// replica names one that has), else the node <c>strata-leader</c> names if the map knows its address. Null
+    /// when the refusal names no node, or names the node that refused (then it is a plain UNAVAILABLE). What the
+    /// refusal teaches is kept: the named node joins the map if new, and becomes the shard's leader hint.
+    /// </summary>
+    private RouteTarget? RedirectTarget(RouteTarget target, ulong? leader, string? leaderAddress, ulong? shardId)
+    {
+        ulong nodeId = leader ?? 0;
+        Uri? address = null;
+        if (!string.IsNullOrEmpty(leaderAddress))
+        {
+            if (!TryAddress(leaderAddress, out address))
+            {
+                return null;
+            }
+
+            if (nodeId != 0)
+            {
+                Swap(map => map.WithNode(nodeId, leaderAddress));
+            }
+        }
+        else if (nodeId != 0 && Current?.Node(nodeId) is { } known)
+        {
+            address = AddressOf(known.ApiAddress);
+        }
+
+        if (address is null || NodeConnection.KeyOf(address) == target.Connection.Key)
+        {
+            return null;
+        }
+
+        if (nodeId != 0 && shardId is ulong shard)
+        {
+            LearnLeader(shard, nodeId);
+        }
+
+        return new RouteTarget(Connection(address), nodeId, shardId);
     }
 
     /// <summary>Counts a redirect the caller is about to follow.</summary>

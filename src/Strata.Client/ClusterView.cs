@@ -218,7 +218,15 @@ public sealed partial class ClusterView : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         string key = NodeConnection.KeyOf(address);
-        return _connections.GetOrAdd(key, static (k, a) => new Lazy<NodeConnection>(() => NodeConnection.Open(a)), address).Value;
+        NodeConnection connection = _connections.GetOrAdd(key, static (k, a) => new Lazy<NodeConnection>(() => NodeConnection.Open(a)), address).Value;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // Disposal raced with this call and may have missed the new channel.
+            connection.Dispose();
+            throw new ObjectDisposedException(nameof(ClusterView));
+        }
+
+        return connection;
     }
 
     /// <summary>The address of a node's <c>strata.v1</c> from its host:port, in the seeds' scheme.</summary>

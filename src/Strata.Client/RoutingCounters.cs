@@ -6,9 +6,9 @@ namespace Strata.Client;
 /// </summary>
 /// <param name="MapFetches">Cluster maps fetched successfully.</param>
 /// <param name="MapFetchFailures">Map refreshes that found no node to answer (the call went on with the old map).</param>
-/// <param name="RedirectsFollowed">Refusals naming another node that were followed at once.</param>
+/// <param name="RedirectsFollowed">UNAVAILABLE refusals naming another node that were followed at once.</param>
 /// <param name="LeadersLearned">Times a response trailer named a different leader than the cached map, which was updated.</param>
-/// <param name="ConnectionFailures">Attempts that could not reach their node (the node was then suspected).</param>
+/// <param name="ConnectionFailures">Attempts and map fetches that could not reach their node (the node was then suspected).</param>
 public readonly record struct RoutingCounters(long MapFetches, long MapFetchFailures, long RedirectsFollowed, long LeadersLearned, long ConnectionFailures)
 {
     /// <summary>The counts between <paramref name="earlier"/> and this reading.</summary>

@@ -20,8 +20,9 @@ public sealed partial class StrataClient
     /// (<see cref="Cluster"/>), fetched again on the next call after
     /// <see cref="ClusterRoutingOptions.MapRefreshInterval"/>, and before the next attempt after any routing
     /// error. A response whose <c>strata-leader</c> trailer names another leader of the shard moves later calls
-    /// there. An UNAVAILABLE refusal naming a node with a replica (<c>strata-leader</c>,
-    /// <c>strata-leader-address</c>) is followed at once: that redirect is not an attempt of the
+    /// there. An UNAVAILABLE refusal naming another node (<c>strata-leader-address</c>, sent by a node without a
+    /// replica of the shard; or <c>strata-leader</c> alone, naming a node of the cached map) is followed at once,
+    /// and the named node becomes the shard's leader hint: that redirect is not an attempt of the
     /// <see cref="RetryPolicy"/> and waits for no backoff, but a call follows at most
     /// <see cref="ClusterRoutingOptions.MaxRedirects"/> of them and then fails with a <see cref="StrataException"/>
     /// saying so (<see cref="StrataException.Redirects"/>). A node that cannot be reached (a transport failure, or

@@ -280,6 +280,9 @@ internal sealed class FakeStrataService(FakeNode node) : GrpcStrata.StrataBase
     public override Task<EntryResponse> PutObject(PutObjectRequest request, ServerCallContext context) =>
         node.Serve("PutObject", request.Bucket, request.Path, request.Id, context, () => EntryAt(request.Bucket, request.Path));
 
+    public override Task<EntryResponse> DeleteObject(DeleteObjectRequest request, ServerCallContext context) =>
+        node.Serve("DeleteObject", request.Bucket, request.Path, request.Id, context, () => EntryAt(request.Bucket, request.Path));
+
     public override Task<EntryResponse> Stat(StatRequest request, ServerCallContext context) =>
         node.Serve("Stat", request.Bucket, request.Path, null, context, () => EntryAt(request.Bucket, request.Path));
 

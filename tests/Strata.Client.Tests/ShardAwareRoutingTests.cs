@@ -319,7 +319,8 @@ public sealed class ShardAwareRoutingTests
             Assert.True(failure.IsConnectionFailure);
             Assert.Equal(client.Options.Retry.MaxAttempts, failure.Attempts);
             Assert.Equal(client.Options.Retry.MaxAttempts - 1, time.Waits.Count);
-            Assert.True(client.Cluster!.Counters.MapFetchFailures >= 1);
+            // Each retry looked for a fresh map first, and no node answered.
+            Assert.Equal(client.Options.Retry.MaxAttempts - 1, client.Cluster!.Counters.MapFetchFailures);
         }
     }
 
@@ -336,5 +337,63 @@ public sealed class ShardAwareRoutingTests
         Assert.Equal(1UL, map.AnsweredBy);
         Assert.Equal(2UL, map.ShardFor("anything")!.Leader);
         Assert.Equal([1UL, 2UL], map.Shards.Single().Replicas.ToArray());
+    }
+
+    [Fact]
+    public async Task A_refusal_naming_the_leader_by_id_only_is_followed_at_once_to_its_address_in_the_map()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 1, 1, 2, 3);
+        cluster.SetActualLeader(1, 2);
+        var trailers = new Metadata { { StrataTrailers.Shard, "1" }, { StrataTrailers.Leader, "2" } };
+        cluster[1].RefuseNext(StatusCode.Unavailable, "outcome unknown: leadership changed", trailers);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[3]);
+        using (client)
+        {
+            await client.DeleteObjectAsync("media", "a.ts");
+
+            FakeCall refused = Assert.Single(cluster[1].DataCalls);
+            FakeCall served = Assert.Single(cluster[2].DataCalls);
+            Assert.Equal((refused.ClientId, refused.Sequence), (served.ClientId, served.Sequence));
+            Assert.Empty(time.Waits);
+            Assert.Equal(1, client.Cluster!.Counters.RedirectsFollowed);
+            Assert.Equal(2UL, client.Cluster.Current!.Shards.Single().Leader);
+        }
+    }
+
+    [Fact]
+    public async Task A_refusal_naming_the_refusing_node_itself_is_retried_after_backoff_not_redirected()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        var trailers = new Metadata { { StrataTrailers.Shard, "1" }, { StrataTrailers.Leader, "1" } };
+        cluster[1].RefuseNext(StatusCode.Unavailable, "outcome unknown: wait timed out", trailers);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+
+            Assert.Equal(2, cluster[1].DataCalls.Count);
+            Assert.Single(cluster[1].DataCalls.Select(c => c.Sequence).Distinct());
+            Assert.Empty(cluster[2].DataCalls);
+            Assert.Single(time.Waits);
+            Assert.Equal(0, client.Cluster!.Counters.RedirectsFollowed);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_first_calls_share_one_map_fetch()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 2, 1, 2);
+        (StrataClient client, _) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(i => client.PutObjectAsync("media", $"{i}.ts", Attributes)));
+
+            Assert.Equal(1, cluster.MapFetches);
+            Assert.Equal(32, cluster[2].DataCalls.Count);
+            Assert.Equal(Enumerable.Range(1, 32).Select(i => (ulong)i), cluster[2].DataCalls.Select(c => c.Sequence).Order());
+        }
     }
 }
