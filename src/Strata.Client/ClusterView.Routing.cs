@@ -17,11 +17,15 @@ internal enum RoutingVerdict
     /// <summary>The node named another that serves the shard: go there at once.</summary>
     Redirect,
 
-    /// <summary>The node was not reached: suspect it, back off, try another replica.</summary>
+    /// <summary>The node was not reached (a transport failure): suspect it, back off, try another replica.</summary>
     ConnectionFailure,
 
-    /// <summary>The node answered UNAVAILABLE (no leader, outcome unknown): back off with a fresh map.</summary>
+    /// <summary>The node answered UNAVAILABLE (no leader, outcome unknown, shutting down): back off, fetch a fresh
+    /// map, and prefer another replica for the rest of the call.</summary>
     NodeUnavailable,
+
+    /// <summary>The shard's leader itself answered UNAVAILABLE (e.g. outcome unknown): back off and retry there.</summary>
+    LeaderUnavailable,
 }
 
 public sealed partial class ClusterView
@@ -128,7 +132,9 @@ public sealed partial class ClusterView
                 return RoutingVerdict.Redirect;
             }
 
-            if (StrataException.IsNetworkFailure(failure.Status.DebugException) || !HasStrataTrailers(trailers))
+            // The transport reports a node it could not reach with a debug exception; a node's own UNAVAILABLE
+            // (no leader, outcome unknown, shutting down) has none.
+            if (StrataException.IsNetworkFailure(failure.Status.DebugException))
             {
                 Suspect(target.Connection.Key);
                 return RoutingVerdict.ConnectionFailure;
@@ -137,6 +143,10 @@ public sealed partial class ClusterView
             if (shardId is ulong known && leader is ulong named && named != 0)
             {
                 LearnLeader(known, named);
+                if (IsNode(target, named))
+                {
+                    return RoutingVerdict.LeaderUnavailable;
+                }
             }
 
             return RoutingVerdict.NodeUnavailable;
@@ -192,6 +202,11 @@ public sealed partial class ClusterView
 
         return new RouteTarget(Connection(address), nodeId, shardId);
     }
+
+    /// <summary>Whether <paramref name="target"/> is the node with id <paramref name="nodeId"/>.</summary>
+    private bool IsNode(RouteTarget target, ulong nodeId) =>
+        target.NodeId == nodeId ||
+        (target.NodeId == 0 && Current?.Node(nodeId) is { } node && NodeConnection.KeyOf(AddressOf(node.ApiAddress)) == target.Connection.Key);
 
     /// <summary>Counts a redirect the caller is about to follow.</summary>
     internal void CountRedirect() => Interlocked.Increment(ref _redirectsFollowed);
@@ -255,22 +270,7 @@ public sealed partial class ClusterView
     private bool TryAddress(string apiAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? address) =>
         Uri.TryCreate($"{_scheme}://{apiAddress}", UriKind.Absolute, out address);
 
-    private static bool HasStrataTrailers(Metadata trailers)
-    {
-        foreach (Metadata.Entry entry in trailers)
-        {
-            if (entry.Key.StartsWith("strata-", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    internal static bool IsConnectionFailure(RpcException failure) =>
-        StrataException.IsNetworkFailure(failure.Status.DebugException) ||
-        (failure.StatusCode == StatusCode.Unavailable && !HasStrataTrailers(failure.Trailers));
+    internal static bool IsConnectionFailure(RpcException failure) => StrataException.IsNetworkFailure(failure.Status.DebugException);
 
     private static ulong? ParseId(string? text) =>
         ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value : null;

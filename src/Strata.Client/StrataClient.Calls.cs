@@ -24,12 +24,12 @@ public sealed partial class StrataClient
         long started = time.GetTimestamp();
         ulong? routingKey = _cluster is not null && bucket is not null ? ShardRouting.RoutingKey(bucket) : null;
         RouteTarget? redirect = null;
-        HashSet<string>? failedNodes = null;
+        HashSet<string>? avoided = null; // nodes that failed this call: other replicas first
         int redirects = 0;
         for (int attempt = 1; ;)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            RouteTarget target = redirect ?? await RouteAsync(routingKey, failedNodes, cancellationToken).ConfigureAwait(false);
+            RouteTarget target = redirect ?? await RouteAsync(routingKey, avoided, cancellationToken).ConfigureAwait(false);
             redirect = null;
             DateTime? attemptDeadline = perAttempt is TimeSpan span ? time.GetUtcNow().UtcDateTime + span : null;
             try
@@ -60,8 +60,13 @@ public sealed partial class StrataClient
                             throw new StrataException(e, attempt, redirects,
                                 $"gave up after following {redirects} redirects (the nodes' views of the shard disagree; last sent to {target.Connection.Address})");
                         case RoutingVerdict.ConnectionFailure:
-                            (failedNodes ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Connection.Key);
+                            // A call torn by the transport is retried whatever its status: the same MutationId
+                            // makes a retry safe even if the node received it.
+                            (avoided ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Connection.Key);
                             transient = true;
+                            break;
+                        case RoutingVerdict.NodeUnavailable:
+                            (avoided ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Connection.Key);
                             break;
                     }
                 }
@@ -84,10 +89,10 @@ public sealed partial class StrataClient
     }
 
     /// <summary>The node for the next attempt: the one node of a single-node client, else the cluster's choice.</summary>
-    private ValueTask<RouteTarget> RouteAsync(ulong? routingKey, HashSet<string>? failedNodes, CancellationToken cancellationToken) =>
+    private ValueTask<RouteTarget> RouteAsync(ulong? routingKey, HashSet<string>? avoided, CancellationToken cancellationToken) =>
         _cluster is null
             ? ValueTask.FromResult(new RouteTarget(_node!, 0, null))
-            : _cluster.RouteAsync(routingKey, failedNodes, cancellationToken);
+            : _cluster.RouteAsync(routingKey, avoided, cancellationToken);
 
     /// <summary>
     /// Runs one mutation under the retry policy: takes the next sequence number (waiting for the window),

@@ -25,10 +25,11 @@ public sealed partial class StrataClient
     /// and the named node becomes the shard's leader hint: that redirect is not an attempt of the
     /// <see cref="RetryPolicy"/> and waits for no backoff, but a call follows at most
     /// <see cref="ClusterRoutingOptions.MaxRedirects"/> of them and then fails with a <see cref="StrataException"/>
-    /// saying so (<see cref="StrataException.Redirects"/>). A node that cannot be reached (a transport failure, or
-    /// UNAVAILABLE without any Strata trailer) is avoided for <see cref="ClusterRoutingOptions.SuspicionPeriod"/>
+    /// saying so (<see cref="StrataException.Redirects"/>). A node that cannot be reached (the transport failed:
+    /// refused, reset, unreachable) is avoided by every call for <see cref="ClusterRoutingOptions.SuspicionPeriod"/>,
     /// and the call is retried, after the policy's backoff, on another replica of the shard. Other UNAVAILABLE
-    /// answers (no leader, outcome unknown) are retried after backoff with a fresh map.</para>
+    /// answers (no leader right now, outcome unknown, shutting down) are retried after the backoff with a fresh
+    /// map, on another replica when the shard has one (unless the refusing node named itself the leader).</para>
     /// <para><b>Exactly once across redirects.</b> A mutation takes its sequence number once, before its first
     /// attempt; every redirect and every retry, to whichever node, resends the same (client id, sequence), so the
     /// shard applies it at most once whichever replica forwarded it.</para>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Strata.Api;
 using Strata.Api.V1;
@@ -26,8 +25,6 @@ public sealed class ShardAwareRoutingTests
         });
         return (client, time);
     }
-
-    private static Metadata NoLeaderRightNow(ulong shard) => new() { { StrataTrailers.Shard, shard.ToString(CultureInfo.InvariantCulture) } };
 
     [Fact]
     public async Task Calls_go_to_the_leader_of_the_cached_map()
@@ -239,16 +236,17 @@ public sealed class ShardAwareRoutingTests
     public async Task A_map_fetched_after_an_unavailable_answer_moves_the_retry_to_the_new_leader()
     {
         await using FakeCluster cluster = await FakeCluster.StartAsync(3);
-        cluster.SetSingleShard(leader: 1, 1, 2, 3);
+        cluster.SetSingleShard(leader: 1, 1, 3, 2);
         (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
         using (client)
         {
             await client.PutObjectAsync("media", "a.ts", Attributes);
             RoutingCounters before = client.Cluster!.Counters;
 
-            // Leadership moves; the old leader answers "no leader" once, the map then names the new one.
+            // Leadership moves; the old leader answers "no leader" once (as a node does: no trailers), the map then
+            // names the new one. Without the fresh map the retry would go to the next replica, node 3.
             cluster.SetMapLeader(1, 2);
-            cluster[1].RefuseNext(StatusCode.Unavailable, "no leader right now", NoLeaderRightNow(1));
+            cluster[1].RefuseNext(StatusCode.Unavailable, "shard 1 has no leader right now (election in progress); retry", []);
             await client.PutObjectAsync("media", "b.ts", Attributes);
 
             FakeCall refused = cluster[1].DataCalls[^1];
@@ -394,6 +392,28 @@ public sealed class ShardAwareRoutingTests
             Assert.Equal(1, cluster.MapFetches);
             Assert.Equal(32, cluster[2].DataCalls.Count);
             Assert.Equal(Enumerable.Range(1, 32).Select(i => (ulong)i), cluster[2].DataCalls.Select(c => c.Sequence).Order());
+        }
+    }
+
+    [Fact]
+    public async Task A_node_answering_unavailable_is_passed_over_for_the_retry_but_not_suspected()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 1, 1, 2);
+        cluster[1].RefuseNext(StatusCode.Unavailable, "outcome unknown: the wait timed out; retry with the same id", []);
+        (StrataClient client, ManualTime time) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.PutObjectAsync("media", "a.ts", Attributes);
+            await client.PutObjectAsync("media", "b.ts", Attributes);
+
+            FakeCall refused = cluster[1].DataCalls[0];
+            FakeCall retried = Assert.Single(cluster[2].DataCalls);
+            Assert.Equal((refused.ClientId, refused.Sequence), (retried.ClientId, retried.Sequence));
+            Assert.Equal(["a.ts", "b.ts"], cluster[1].DataCalls.Select(c => c.Path));
+            Assert.Single(time.Waits);
+            Assert.Equal(0, client.Cluster!.Counters.ConnectionFailures);
+            Assert.False(client.Cluster.IsSuspected(cluster[1].Address));
         }
     }
 }
