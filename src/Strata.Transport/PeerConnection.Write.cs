@@ -6,12 +6,18 @@ namespace Strata.Transport;
 internal sealed partial class PeerConnection
 {
     /// <summary>
-    /// Drains the link's queue until the connection ends. Each round writes every queued small frame, then at most
-    /// one chunk of the bulk frame in progress (if the throttle allows), then flushes once: many small frames go out
-    /// in few writes, and a small frame waits behind at most one chunk of bulk.
+    /// Drains the link's queue until the connection ends. Each round writes queued small frames (up to a flush
+    /// budget), then — once no small frame is left — at most one chunk of the bulk frame in progress (if the throttle
+    /// allows), then flushes once: many small frames go out in few writes, and a small frame waits behind at most one
+    /// chunk of bulk.
     /// </summary>
     private async Task WriteLoopAsync(CancellationToken cancellationToken)
     {
+        // Bytes of small frames written per flush. Coalescing far more would hold that much pooled memory at once
+        // (the pool then stops pooling and every segment becomes a fresh large-object allocation) for no fewer
+        // syscalls, as the stream writes segment by segment anyway.
+        const long FlushBudget = 256 << 10;
+
         var options = _transport.Options;
         var throttle = new BulkThrottle(options.BulkBytesPerSecond, options.BulkChunkSize, options.TimeProvider);
         var batch = new List<byte[]>();
@@ -21,7 +27,7 @@ internal sealed partial class PeerConnection
         {
             while (true)
             {
-                if (!_link.TakeSmall(this, batch))
+                if (!_link.TakeSmall(this, batch, FlushBudget, out var moreSmall))
                 {
                     SetReason("replaced by a newer connection");
                     return;
@@ -29,12 +35,13 @@ internal sealed partial class PeerConnection
 
                 var wrote = WriteSmall(batch);
                 var wait = Timeout.InfiniteTimeSpan;
-                if (bulk is null && (bulk = _link.TakeBulk(this)) is not null)
+                if (!moreSmall && bulk is null && (bulk = _link.TakeBulk(this)) is not null)
                 {
                     bulkSent = 0;
                 }
 
-                if (bulk is not null)
+                // Every queued small frame goes before the next chunk, over as many flushes as it takes.
+                if (bulk is not null && !moreSmall)
                 {
                     var chunk = Math.Min(options.BulkChunkSize, bulk.Length - bulkSent);
                     wait = throttle.TryTake(chunk);

@@ -116,20 +116,31 @@ internal sealed class PeerLink
     /// <summary>A frame refused before queueing (too large): counted with the queue-full drops.</summary>
     public void CountRefused() => Interlocked.Increment(ref _droppedQueueFull);
 
-    /// <summary>Moves every queued small frame into <paramref name="into"/>; false when
+    /// <summary>Moves queued small frames into <paramref name="into"/>, at least one and up to about
+    /// <paramref name="budget"/> bytes; <paramref name="more"/> says whether some are left. False when
     /// <paramref name="connection"/> is no longer the link's connection (its writer must stop).</summary>
-    public bool TakeSmall(PeerConnection connection, List<byte[]> into)
+    public bool TakeSmall(PeerConnection connection, List<byte[]> into, long budget, out bool more)
     {
         lock (_lock)
         {
+            more = false;
             if (_connection != connection)
             {
                 return false;
             }
 
-            while (_small.TryDequeue(out var frame))
+            long taken = 0;
+            while (_small.TryPeek(out var frame))
             {
+                if (taken > 0 && taken + frame.Length > budget)
+                {
+                    more = true;
+                    break;
+                }
+
+                _small.Dequeue();
                 _queuedBytes -= frame.Length;
+                taken += frame.Length;
                 into.Add(frame);
             }
 

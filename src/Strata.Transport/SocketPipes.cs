@@ -6,8 +6,9 @@ namespace Strata.Transport;
 /// <summary>A connected socket with its stream and the pipe reader and writer over it.</summary>
 internal sealed record SocketPipes(Socket Socket, NetworkStream Stream, PipeReader Reader, PipeWriter Writer)
 {
-    /// <summary>Segment size of both pipes: a bulk chunk fits one segment, and many small records share one write.</summary>
-    private const int BufferSize = 64 << 10;
+    /// <summary>Segment size of both pipes: a whole record of up to 64 KiB of frame fits one segment (the default chunk
+    /// and bulk threshold), and many small records share one write.</summary>
+    private const int BufferSize = 128 << 10;
 
     /// <summary>Tunes a connected socket (no Nagle delay, keepalive to notice dead peers) and opens its pipes.</summary>
     public static SocketPipes Open(Socket socket)
