@@ -77,7 +77,8 @@ internal sealed partial class PeerConnection
         SocketPipes.Close(_reader, _writer, _stream, _socket);
         _transport.OnConnectionClosed(this, _link);
         _stop.Dispose();
-        _writerWake.Dispose();
+
+        // _writerWake is not disposed: a Send that captured this connection just before it ended may still set it.
     }
 
     private void SetReason(string reason) => Interlocked.CompareExchange(ref _closeReason, reason, null);

@@ -212,14 +212,15 @@ internal sealed class PeerLink
         }
     }
 
-    /// <summary>The peer was removed: drop the queue and refuse frames from now on.</summary>
-    public PeerConnection? Close()
+    /// <summary>The peer was removed or the transport is closing: drop the queue and refuse frames from now on.
+    /// Returns the connection to close.</summary>
+    public PeerConnection? Close(string reason)
     {
         lock (_lock)
         {
             var old = _connection;
             _connection = null;
-            BecomeUnreachable("peer removed");
+            BecomeUnreachable(reason);
             return old;
         }
     }

@@ -47,11 +47,12 @@ public sealed partial class TcpTransport
     /// <summary>The acceptor's side of the handshake; on success runs the connection until it ends.</summary>
     private async Task AcceptAsync(Socket socket, CancellationToken cancellationToken)
     {
-        var remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+        var remote = "unknown";
         SocketPipes? pipes = null;
         PeerConnection connection;
         try
         {
+            remote = socket.RemoteEndPoint?.ToString() ?? remote;
             pipes = SocketPipes.Open(socket);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.HandshakeTimeout);

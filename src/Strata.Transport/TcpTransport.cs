@@ -170,7 +170,7 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
         }
 
         link.Lifetime.Cancel();
-        link.Close()?.Abort("peer removed");
+        link.Close("peer removed")?.Abort("peer removed");
     }
 
     /// <summary>
@@ -234,23 +234,25 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
         foreach (var link in _links.Values)
         {
             await link.Lifetime.CancelAsync().ConfigureAwait(false);
-            link.Close()?.Abort("transport disposed");
+            link.Close("transport disposed")?.Abort("transport disposed");
         }
 
         ReleaseInboundSpace();
         while (!_background.IsEmpty)
         {
-            // The loops never fault; WhenAll is only the way to wait for all of them.
-            await Task.WhenAll(_background.Keys).ConfigureAwait(false);
+            try
+            {
+                // The loops are written never to fault; WhenAll is the way to wait for all of them.
+                await Task.WhenAll(_background.Keys).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                TransportLog.UnexpectedError(Logger, 0, e);
+            }
         }
 
-        foreach (var link in _links.Values)
-        {
-            link.Lifetime.Dispose();
-            link.AddressChanged.Dispose();
-        }
-
-        _stop.Dispose();
+        // The cancellation sources are not disposed: they own no timer, and a late SetPeer, RemovePeer or Send from
+        // another thread must find them usable rather than throw.
 
         TransportLog.Stopped(Logger, LocalNode);
     }

@@ -17,7 +17,14 @@ internal sealed class WakeSignal : IDisposable
     {
         if (Interlocked.Exchange(ref _pending, 1) == 0)
         {
-            _semaphore.Release();
+            try
+            {
+                _semaphore.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The consumer is gone; there is nobody to wake.
+            }
         }
     }
 
