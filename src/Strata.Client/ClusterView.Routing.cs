@@ -40,46 +40,30 @@ public sealed partial class ClusterView
     {
         ClusterSnapshot? map = await FreshSnapshotAsync(cancellationToken).ConfigureAwait(false);
         ClusterShard? shard = routingKey is ulong key ? map?.ShardFor(key) : null;
-        long now = _time.GetTimestamp();
-
-        // Candidates in order of preference; the first of the best tier wins.
-        RouteTarget? best = null;
-        int bestTier = int.MaxValue;
-        void Consider(Uri address, ulong nodeId, bool suspectedByMap)
-        {
-            string connectionKey = NodeConnection.KeyOf(address);
-            bool failed = failedInCall?.Contains(connectionKey) == true;
-            int tier = failed ? 3 : IsSuspected(connectionKey, now) ? 2 : suspectedByMap ? 1 : 0;
-            if (tier < bestTier)
-            {
-                bestTier = tier;
-                best = new RouteTarget(Connection(address), nodeId, shard?.Id);
-            }
-        }
-
+        var choice = new Choice(this, failedInCall, _time.GetTimestamp());
         if (map is not null)
         {
             if (shard is not null)
             {
                 if (shard.Leader != 0 && map.Node(shard.Leader) is { } leader)
                 {
-                    Consider(AddressOf(leader.ApiAddress), leader.Id, leader.Suspected);
+                    choice.Consider(leader);
                 }
 
                 foreach (ulong replica in shard.Replicas)
                 {
-                    if (bestTier > 0 && map.Node(replica) is { } node)
+                    if (!choice.IsIdeal && map.Node(replica) is { } node)
                     {
-                        Consider(AddressOf(node.ApiAddress), node.Id, node.Suspected);
+                        choice.Consider(node);
                     }
                 }
             }
 
             foreach (ClusterNode node in map.Nodes)
             {
-                if (bestTier > 0)
+                if (!choice.IsIdeal)
                 {
-                    Consider(AddressOf(node.ApiAddress), node.Id, node.Suspected);
+                    choice.Consider(node);
                 }
             }
         }
@@ -88,14 +72,48 @@ public sealed partial class ClusterView
         {
             foreach (Uri seed in _seeds)
             {
-                if (bestTier > 0)
+                if (!choice.IsIdeal)
                 {
-                    Consider(seed, 0, suspectedByMap: false);
+                    choice.Consider(Connection(seed), 0, suspectedByMap: false);
                 }
             }
         }
 
-        return best ?? new RouteTarget(Connection(_seeds[0]), 0, shard?.Id);
+        return choice.Best is { } best
+            ? new RouteTarget(best, choice.BestNodeId, shard?.Id)
+            : new RouteTarget(Connection(_seeds[0]), 0, shard?.Id);
+    }
+
+    /// <summary>
+    /// The best candidate so far, by tier: 0 fine, 1 suspected by the map's answering node, 2 suspected by this
+    /// client, 3 already failed in this call. Candidates come in order of preference; the first of the best
+    /// tier wins.
+    /// </summary>
+    private struct Choice(ClusterView view, IReadOnlySet<string>? failedInCall, long now)
+    {
+        private int _bestTier = int.MaxValue;
+
+        public NodeConnection? Best { get; private set; }
+
+        public ulong BestNodeId { get; private set; }
+
+        public readonly bool IsIdeal => _bestTier == 0;
+
+        public void Consider(ClusterNode node) => Consider(view.ConnectionTo(node.ApiAddress), node.Id, node.Suspected);
+
+        public void Consider(NodeConnection connection, ulong nodeId, bool suspectedByMap)
+        {
+            int tier = failedInCall?.Contains(connection.Key) == true ? 3
+                : view.IsSuspected(connection.Key, now) ? 2
+                : suspectedByMap ? 1
+                : 0;
+            if (tier < _bestTier)
+            {
+                _bestTier = tier;
+                Best = connection;
+                BestNodeId = nodeId;
+            }
+        }
     }
 
     /// <summary>
@@ -187,7 +205,7 @@ public sealed partial class ClusterView
         }
         else if (nodeId != 0 && Current?.Node(nodeId) is { } known)
         {
-            address = AddressOf(known.ApiAddress);
+            address = ConnectionTo(known.ApiAddress).Address;
         }
 
         if (address is null || NodeConnection.KeyOf(address) == target.Connection.Key)
@@ -206,7 +224,7 @@ public sealed partial class ClusterView
     /// <summary>Whether <paramref name="target"/> is the node with id <paramref name="nodeId"/>.</summary>
     private bool IsNode(RouteTarget target, ulong nodeId) =>
         target.NodeId == nodeId ||
-        (target.NodeId == 0 && Current?.Node(nodeId) is { } node && NodeConnection.KeyOf(AddressOf(node.ApiAddress)) == target.Connection.Key);
+        (target.NodeId == 0 && Current?.Node(nodeId) is { } node && ConnectionTo(node.ApiAddress) == target.Connection);
 
     /// <summary>Counts a redirect the caller is about to follow.</summary>
     internal void CountRedirect() => Interlocked.Increment(ref _redirectsFollowed);

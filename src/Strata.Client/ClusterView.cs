@@ -28,6 +28,7 @@ public sealed partial class ClusterView : IDisposable
     private readonly ClusterRoutingOptions _routing;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Lazy<NodeConnection>> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NodeConnection> _byApiAddress = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _suspectedUntil = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _fetchGate = new();
@@ -200,8 +201,8 @@ public sealed partial class ClusterView : IDisposable
         {
             foreach (ClusterNode node in map.Nodes)
             {
-                Uri address = AddressOf(node.ApiAddress);
-                (IsSuspected(NodeConnection.KeyOf(address), now) || node.Suspected ? suspected : keys).Add(address);
+                NodeConnection connection = ConnectionTo(node.ApiAddress);
+                (IsSuspected(connection.Key, now) || node.Suspected ? suspected : keys).Add(connection.Address!);
             }
         }
 
@@ -229,8 +230,12 @@ public sealed partial class ClusterView : IDisposable
         return connection;
     }
 
-    /// <summary>The address of a node's <c>strata.v1</c> from its host:port, in the seeds' scheme.</summary>
-    internal Uri AddressOf(string apiAddress) => new($"{_scheme}://{apiAddress}");
+    /// <summary>The connection to the node whose <c>strata.v1</c> is at host:port <paramref name="apiAddress"/>
+    /// (in the seeds' scheme); remembered by that string so routing parses no address per call.</summary>
+    internal NodeConnection ConnectionTo(string apiAddress) =>
+        _byApiAddress.TryGetValue(apiAddress, out NodeConnection? known)
+            ? known
+            : _byApiAddress.GetOrAdd(apiAddress, Connection(new Uri($"{_scheme}://{apiAddress}")));
 
     private static Uri Normalize(Uri seed)
     {
