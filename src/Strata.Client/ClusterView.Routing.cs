@@ -99,7 +99,13 @@ public sealed partial class ClusterView
 
         public readonly bool IsIdeal => _bestTier == 0;
 
-        public void Consider(ClusterNode node) => Consider(view.ConnectionTo(node.ApiAddress), node.Id, node.Suspected);
+        public void Consider(ClusterNode node)
+        {
+            if (view.ConnectionTo(node.ApiAddress) is { } connection)
+            {
+                Consider(connection, node.Id, node.Suspected);
+            }
+        }
 
         public void Consider(NodeConnection connection, ulong nodeId, bool suspectedByMap)
         {
@@ -205,7 +211,7 @@ public sealed partial class ClusterView
         }
         else if (nodeId != 0 && Current?.Node(nodeId) is { } known)
         {
-            address = ConnectionTo(known.ApiAddress).Address;
+            address = ConnectionTo(known.ApiAddress)?.Address;
         }
 
         if (address is null || NodeConnection.KeyOf(address) == target.Connection.Key)
@@ -285,8 +291,20 @@ public sealed partial class ClusterView
     private bool IsSuspected(string connectionKey, long now) =>
         _suspectedUntil.TryGetValue(connectionKey, out long until) && now < until;
 
-    private bool TryAddress(string apiAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? address) =>
-        Uri.TryCreate($"{_scheme}://{apiAddress}", UriKind.Absolute, out address);
+    /// <summary>host:port as an address in the seeds' scheme; false for anything else (empty, a path, a scheme).</summary>
+    private bool TryAddress(string apiAddress, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? address)
+    {
+        if (apiAddress.Length > 0 &&
+            Uri.TryCreate($"{_scheme}://{apiAddress}", UriKind.Absolute, out Uri? parsed) &&
+            parsed.PathAndQuery == "/")
+        {
+            address = parsed;
+            return true;
+        }
+
+        address = null;
+        return false;
+    }
 
     internal static bool IsConnectionFailure(RpcException failure) => StrataException.IsNetworkFailure(failure.Status.DebugException);
 

@@ -201,8 +201,10 @@ public sealed partial class ClusterView : IDisposable
         {
             foreach (ClusterNode node in map.Nodes)
             {
-                NodeConnection connection = ConnectionTo(node.ApiAddress);
-                (IsSuspected(connection.Key, now) || node.Suspected ? suspected : keys).Add(connection.Address!);
+                if (ConnectionTo(node.ApiAddress) is { } connection)
+                {
+                    (IsSuspected(connection.Key, now) || node.Suspected ? suspected : keys).Add(connection.Address!);
+                }
             }
         }
 
@@ -231,11 +233,17 @@ public sealed partial class ClusterView : IDisposable
     }
 
     /// <summary>The connection to the node whose <c>strata.v1</c> is at host:port <paramref name="apiAddress"/>
-    /// (in the seeds' scheme); remembered by that string so routing parses no address per call.</summary>
-    internal NodeConnection ConnectionTo(string apiAddress) =>
-        _byApiAddress.TryGetValue(apiAddress, out NodeConnection? known)
-            ? known
-            : _byApiAddress.GetOrAdd(apiAddress, Connection(new Uri($"{_scheme}://{apiAddress}")));
+    /// (in the seeds' scheme), remembered by that string so routing parses no address per call; null when the
+    /// map's address is not one (such a node is never routed to).</summary>
+    internal NodeConnection? ConnectionTo(string apiAddress)
+    {
+        if (_byApiAddress.TryGetValue(apiAddress, out NodeConnection? known))
+        {
+            return known;
+        }
+
+        return TryAddress(apiAddress, out Uri? address) ? _byApiAddress.GetOrAdd(apiAddress, Connection(address)) : null;
+    }
 
     private static Uri Normalize(Uri seed)
     {

@@ -27,6 +27,9 @@ internal sealed class FakeCluster : IAsyncDisposable
 
     public IReadOnlyList<FakeNode> Nodes => _nodes;
 
+    /// <summary>Nodes the map lists besides the running fakes (set before the client fetches the map).</summary>
+    public List<NodeInfo> ExtraNodes { get; } = [];
+
     public FakeNode this[ulong id] => _nodes.Single(n => n.Id == id);
 
     public static async Task<FakeCluster> StartAsync(int nodes)
@@ -93,6 +96,7 @@ internal sealed class FakeCluster : IAsyncDisposable
     {
         var map = new ClusterMap { ClusterId = "fake", AnsweredBy = nodeId };
         map.Nodes.AddRange(_nodes.Select(n => new NodeInfo { Id = n.Id, ApiAddress = n.ApiAddress, RaftAddress = "127.0.0.1:1" }));
+        map.Nodes.AddRange(ExtraNodes.Select(n => n.Clone()));
         lock (_gate)
         {
             map.Shards.AddRange(_shards.Select(s => s.Clone()));

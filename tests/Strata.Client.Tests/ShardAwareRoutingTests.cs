@@ -416,4 +416,21 @@ public sealed class ShardAwareRoutingTests
             Assert.False(client.Cluster.IsSuspected(cluster[1].Address));
         }
     }
+
+    [Fact]
+    public async Task A_map_node_without_a_usable_address_is_never_routed_to()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(2);
+        cluster.SetSingleShard(leader: 7, 7, 2);
+        cluster.ExtraNodes.Add(new NodeInfo { Id = 7, ApiAddress = "" });
+        (StrataClient client, _) = ConnectTo(cluster[1]);
+        using (client)
+        {
+            await client.StatAsync("media", "a.ts");
+
+            FakeCall call = Assert.Single(cluster.DataCalls);
+            Assert.Equal(2UL, call.Node);
+            Assert.NotNull(client.Cluster!.Current!.Node(7));
+        }
+    }
 }
