@@ -71,18 +71,34 @@ internal sealed class PeerLink
         }
     }
 
-    /// <summary>Changes the address; returns the connection to close (made to the old address), if any.</summary>
-    public PeerConnection? SetAddress(string address)
+    /// <summary>
+    /// Changes the address. With <paramref name="detachConnection"/> (a peer we dial) the current connection, made to
+    /// the old address, stops being the link's at once and is returned for closing; the link is
+    /// <see cref="LinkState.Connecting"/> again (even if it was unreachable at the old address), so frames sent from
+    /// now on wait for the connection to the new address instead of going down with the old one.
+    /// </summary>
+    public PeerConnection? SetAddress(string address, bool detachConnection, out string? previous)
     {
         lock (_lock)
         {
+            previous = _address;
             if (_address == address)
             {
                 return null;
             }
 
             _address = address;
-            return _connection;
+            if (!detachConnection)
+            {
+                return null;
+            }
+
+            // Whatever was known about the old address says nothing about the new one.
+            var old = _connection;
+            _connection = null;
+            _state = LinkState.Connecting;
+            _since = _options.TimeProvider.GetUtcNow();
+            return old;
         }
     }
 

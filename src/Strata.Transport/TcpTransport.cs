@@ -137,10 +137,16 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
             if (_links.TryGetValue(nodeId, out var existing))
             {
                 // Only a connection we dialed went to the old address; a lower-id peer's own connection stays.
-                var dialedToOldAddress = existing.SetAddress(hostAndPort);
-                if (nodeId > LocalNode)
+                var dialed = nodeId > LocalNode;
+                var old = existing.SetAddress(hostAndPort, detachConnection: dialed, out var previous);
+                if (previous != hostAndPort)
                 {
-                    dialedToOldAddress?.Abort("peer address changed");
+                    TransportLog.PeerMoved(Logger, nodeId, previous, hostAndPort);
+                }
+
+                old?.Abort("peer address changed");
+                if (dialed)
+                {
                     existing.AddressChanged.Set();
                 }
 

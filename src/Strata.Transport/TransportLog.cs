@@ -46,6 +46,9 @@ internal static partial class TransportLog
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Unexpected error in the transport (peer {Peer})")]
     public static partial void UnexpectedError(ILogger logger, ulong peer, Exception exception);
 
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Peer {Peer} moved from {Previous} to {Address}")]
+    public static partial void PeerMoved(ILogger logger, ulong peer, string? previous, string address);
+
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Node {Node} transport stopped")]
     public static partial void Stopped(ILogger logger, ulong node);
 }

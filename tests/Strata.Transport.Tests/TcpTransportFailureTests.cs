@@ -54,6 +54,61 @@ public sealed class TcpTransportFailureTests
     }
 
     [Fact]
+    public async Task Another_protocol_or_silence_before_the_hello_is_cut_off()
+    {
+        var (node, talker) = await AcceptorWithRawDialer();
+        await using (node)
+        await using (talker)
+        {
+            await talker.Write("GET / HTTP/1.1\r\nHost: strata\r\n\r\n"u8.ToArray());
+            Assert.True(await talker.ClosedByPeer(), "a non-Strata client is disconnected");
+        }
+
+        var quick = await TcpTransport.StartAsync(TestNodes.Options(2) with { HandshakeTimeout = TimeSpan.FromMilliseconds(200) }, CancellationToken.None);
+        await using (quick)
+        await using (var silent = await RawPeer.Connect(quick.ListenEndPoint))
+        {
+            Assert.True(await silent.ClosedByPeer(), "a client that never says hello is disconnected");
+            Assert.Empty(quick.Links);
+        }
+    }
+
+    [Fact]
+    public async Task A_peer_that_moves_to_a_new_address_is_redialed_there()
+    {
+        var log1 = new ListLogger();
+        var log2 = new ListLogger();
+        var nodes = await TestNodes.StartMesh(TestNodes.Options(1) with { Logger = log1 }, TestNodes.Options(2));
+        TcpTransport? moved = null;
+        try
+        {
+            await nodes[1].DisposeAsync();
+            moved = await TcpTransport.StartAsync(
+                TestNodes.Options(2) with { Logger = log2, Peers = new Dictionary<ulong, string> { [1] = TestNodes.Address(nodes[0]) } },
+                CancellationToken.None);
+            nodes[0].SetPeer(2, TestNodes.Address(moved));
+
+            // From SetPeer on, frames wait for the connection to the new address (none is lost with the old one).
+            Assert.True(nodes[0].Send(2, TestNodes.Frame(11, 10)));
+            Assert.Equal(11, TestNodes.TagOf((await Eventually.Receive(moved, 1, "frame to the moved node"))[0]));
+            var link = nodes[0].LinkTo(2)!;
+            Assert.Equal(2, link.Connections);
+            Assert.Equal(TestNodes.Address(moved), link.Address);
+            Assert.Contains(log1.Lines, l => l.Contains($"Peer 2 moved from {TestNodes.Address(nodes[1])} to {TestNodes.Address(moved)}", StringComparison.Ordinal));
+            Assert.Contains(log2.Lines, l => l.Contains("connected to peer 1", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await nodes[0].DisposeAsync();
+            await nodes[1].DisposeAsync();
+            if (moved is not null)
+            {
+                await moved.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_second_connection_for_the_same_pair_replaces_the_first()
     {
         var (node, first) = await AcceptorWithRawDialer();
