@@ -139,15 +139,16 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
                 // Only a connection we dialed went to the old address; a lower-id peer's own connection stays.
                 var dialed = nodeId > LocalNode;
                 var old = existing.SetAddress(hostAndPort, detachConnection: dialed, out var previous);
-                if (previous != hostAndPort)
+                if (previous == hostAndPort)
                 {
-                    TransportLog.PeerMoved(Logger, nodeId, previous, hostAndPort);
+                    return;
                 }
 
+                TransportLog.PeerMoved(Logger, nodeId, previous, hostAndPort);
                 old?.Abort("peer address changed");
                 if (dialed)
                 {
-                    existing.AddressChanged.Set();
+                    existing.AddressChanged.Set(); // cut the dial loop's backoff short
                 }
 
                 return;
