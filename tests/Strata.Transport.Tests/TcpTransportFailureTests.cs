@@ -213,12 +213,11 @@ public sealed class TcpTransportFailureTests
             Assert.Equal(LinkState.Unreachable, survivor.LinkTo(restarted.LocalNode)!.State);
 
             // Same id, same address (the dialer's own port does not matter but is kept too).
-            replacement = await TcpTransport.StartAsync(
+            replacement = await TestNodes.StartOnPort(
                 TestNodes.Options(restarted.LocalNode, port) with
                 {
                     Peers = new Dictionary<ulong, string> { [survivor.LocalNode] = TestNodes.Address(survivor) },
-                },
-                CancellationToken.None);
+                });
             await Eventually.Until(() => survivor.LinkTo(replacement.LocalNode)!.IsConnected, "the link reconnects");
             Assert.True(survivor.Send(replacement.LocalNode, TestNodes.Frame(3, 10)));
             var after = await Eventually.Receive(replacement, 1, "after the restart");

@@ -50,6 +50,25 @@ internal static class TestNodes
         return nodes;
     }
 
+    /// <summary>Starts a transport on a fixed port, retrying while the port is taken: between a node's stop and its
+    /// restart another process's connection may briefly hold the port as its local end (as a real restart would,
+    /// the test waits for it to be free).</summary>
+    public static async Task<TcpTransport> StartOnPort(TcpTransportOptions options)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await TcpTransport.StartAsync(options, CancellationToken.None);
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && clock.Elapsed < Eventually.Limit)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     /// <summary>A recognizable frame: a u32 tag then deterministic bytes (frames under 4 bytes are all-tag bytes).</summary>
     public static byte[] Frame(int tag, int size)
     {
