@@ -74,6 +74,11 @@ public sealed partial class TcpTransport : ITransport, IAsyncDisposable
         {
             // A restarted node must be able to bind its port while connections of its previous life sit in TIME_WAIT.
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (options.ListenEndPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true; // [::] serves IPv4 peers too
+            }
+
             listener.Bind(options.ListenEndPoint);
             listener.Listen(512);
         }
