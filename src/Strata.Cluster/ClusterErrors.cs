@@ -29,10 +29,3 @@ public sealed class OutcomeUnknownException(ulong shardId, string message) : Exc
 {
     public ulong ShardId { get; } = shardId;
 }
-
-/// <summary>The request named a shard generation that is no longer current; <see cref="Current"/> is the
-/// descriptor to route with now. Nothing was done.</summary>
-public sealed class ShardMovedException(Meta.RangeDescriptor current, string message) : Exception(message)
-{
-    public Meta.RangeDescriptor Current { get; } = current;
-}

@@ -30,6 +30,7 @@ public sealed partial class ClusterNode
             ? Stopwatch.GetTimestamp() + StopwatchTicks(Options.GarbageCollectionInterval)
             : long.MaxValue;
         bool founded = FoundedNow;
+        bool firstStep = true;
         try
         {
             while (!_stopping.IsCancellationRequested)
@@ -56,10 +57,10 @@ public sealed partial class ClusterNode
                     _tickTimestamps[_store.Ticks % TickHistory] = now;
                 }
 
-                if (founded)
+                if (firstStep)
                 {
-                    CampaignAsPreferredLeader();
-                    founded = false;
+                    CampaignAtStart(founded);
+                    firstStep = false;
                 }
 
                 AfterStep(now);
@@ -78,10 +79,26 @@ public sealed partial class ClusterNode
         }
     }
 
-    /// <summary>On a new cluster, the first replica of each shard campaigns at once, spreading leadership.</summary>
-    private void CampaignAsPreferredLeader()
+    /// <summary>
+    /// A group whose only voter is this node elects itself at once (the single-node cluster serves immediately, also
+    /// after a restart). On a new cluster, the first replica of each shard campaigns at once, spreading leadership.
+    /// </summary>
+    private void CampaignAtStart(bool founded)
     {
-        ulong[] nodes = [.. Options.InitialCluster.Select(n => n.Id)];
+        foreach (Replica replica in _store.Replicas)
+        {
+            if (replica.ConfState.Voters is [var only] && only == NodeId && replica.ConfState.VotersOutgoing.Count == 0)
+            {
+                _store.Campaign(replica.GroupId);
+            }
+        }
+
+        if (!founded)
+        {
+            return;
+        }
+
+        ulong[] nodes = [.. Options.Members.Select(n => n.Id)];
         if (ShardMap.MetaReplicas(nodes)[0] == NodeId && _store.Find(MetaShard.Id) is not null)
         {
             _store.Campaign(MetaShard.Id);
@@ -149,6 +166,12 @@ public sealed partial class ClusterNode
             {
                 Clock.Observe(shard.LastTimestamp);
             }
+        }
+
+        ulong[] suspected = [.. Options.Members.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];
+        if (!suspected.AsSpan().SequenceEqual(_suspectedPeers))
+        {
+            Volatile.Write(ref _suspectedPeers, suspected);
         }
 
         ExpireOrAbandon(now);
@@ -244,7 +267,7 @@ public sealed partial class ClusterNode
 
         _bootstrapProposedInTerm[MetaShard.Id] = meta.Term;
         var bootstrap = new Bootstrap { ClusterId = Options.ClusterId };
-        bootstrap.Nodes.Add(Options.InitialCluster.OrderBy(n => n.Id));
+        bootstrap.Nodes.Add(Options.Members.OrderBy(n => n.Id));
         bootstrap.Shards.Add(InitialLayout());
         _store.Propose(MetaShard.Id, ProposalEnvelope.Encode(ProposalKind.Meta, 0, 0, new MetaCommand { Bootstrap = bootstrap }));
     }

@@ -18,6 +18,17 @@ public sealed partial class ClusterNode
     public Task<T> ReadAsync<T>(ulong shardId, Func<NamespaceReader, T> query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        return ReadAsync(shardId, (reader, _) => query(reader), cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="ReadAsync{T}(ulong, Func{NamespaceReader, T}, CancellationToken)"/>; the query also gets the MVCC
+    /// version of the last command applied in the view it reads (read before the view was taken, so every version at
+    /// or below it is in the view): a read "at" a newer timestamp could see commands still in flight.
+    /// </summary>
+    public Task<T> ReadAsync<T>(ulong shardId, Func<NamespaceReader, ulong, T> query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
         ShardHandle handle = Handle(shardId, forNamespace: true);
         NamespaceShard shard = handle.Namespace!;
         if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp && shard.AppliedIndex >= lease.AppliedFloor)
@@ -30,7 +41,7 @@ public sealed partial class ClusterNode
         return ReadThroughReadIndexAsync(shard, query, cancellationToken);
     }
 
-    private async Task<T> ReadThroughReadIndexAsync<T>(NamespaceShard shard, Func<NamespaceReader, T> query, CancellationToken cancellationToken)
+    private async Task<T> ReadThroughReadIndexAsync<T>(NamespaceShard shard, Func<NamespaceReader, ulong, T> query, CancellationToken cancellationToken)
     {
         var read = new PendingRead(shard.ShardId);
         Post(read);
@@ -38,9 +49,10 @@ public sealed partial class ClusterNode
         return Query(shard, query);
     }
 
-    private static T Query<T>(NamespaceShard shard, Func<NamespaceReader, T> query)
+    private static T Query<T>(NamespaceShard shard, Func<NamespaceReader, ulong, T> query)
     {
+        ulong applied = shard.LastTimestamp;
         using IKvSnapshot snapshot = shard.Snapshot();
-        return query(new NamespaceReader(snapshot));
+        return query(new NamespaceReader(snapshot), applied);
     }
 }

@@ -65,7 +65,7 @@ public sealed partial class ClusterNode
                 replica.IsQuiesced, match));
         }
 
-        ulong[] suspected = [.. Options.InitialCluster.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];
+        ulong[] suspected = [.. Options.Members.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];
         return new NodeStatus(NodeId, replicas, suspected, LeaseReads, ReadIndexReads, (long)_store.Ticks);
     }
 

@@ -22,7 +22,7 @@ namespace Strata.Cluster;
 /// it is durable on a majority. Applying does not fsync: the Raft log is the durable record, the applied index is
 /// in the same batch as the changes, and after a crash the store re-applies the log from that index. (A log
 /// compaction is a synced write, and RocksDB's single write-ahead log makes every earlier write durable with it.)</para>
-/// <para><b>Reads.</b> <see cref="ReadAsync{T}"/> serves from the local replica's applied state when this node's
+/// <para><b>Reads.</b> <c>ReadAsync</c> serves from the local replica's applied state when this node's
 /// replica leads with a valid lease (no consensus round; see <see cref="LeaseView"/>), and otherwise through
 /// ReadIndex: the leader confirms its leadership with a heartbeat quorum, this replica (leader or follower) waits
 /// until it has applied that index, and the query runs on a snapshot taken then.</para>
@@ -57,7 +57,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         _time = time;
         Clock = new HybridClock(time);
         _shards = new ReplicatedShards(engine, options.NodeId, this);
-        var peers = options.InitialCluster.Select(n => n.Id).Where(id => id != options.NodeId).ToList();
+        var peers = options.Members.Select(n => n.Id).Where(id => id != options.NodeId).ToList();
         _store = new Store(new StoreOptions
         {
             NodeId = options.NodeId,
@@ -94,7 +94,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
 
     /// <summary>
     /// Opens the node over <paramref name="engine"/> and starts its loop. On an empty engine the node founds its
-    /// replicas from <see cref="ClusterNodeOptions.InitialCluster"/>; otherwise it recovers them from the log.
+    /// replicas from <see cref="ClusterNodeOptions.Members"/>; otherwise it recovers them from the log.
     /// Wire the transport's frame-arrived notification to <see cref="Wake"/>.
     /// </summary>
     public static ClusterNode Start(ClusterNodeOptions options, IKvEngine engine, ITransport transport,
@@ -191,6 +191,11 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         }
     }
 
+    /// <summary>Peers this node has not heard from recently (as of the loop's last step).</summary>
+    public IReadOnlyCollection<ulong> SuspectedPeers => Volatile.Read(ref _suspectedPeers);
+
+    private ulong[] _suspectedPeers = [];
+
     /// <summary>The leader of <paramref name="shardId"/> as this node last saw it (0 = unknown or not hosted).</summary>
     public ulong LeaderOf(ulong shardId) => _handles.TryGetValue(shardId, out ShardHandle? h) ? h.Leader : 0;
 
@@ -255,7 +260,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     /// <summary>Creates this node's founding replicas: the meta shard and the namespace shards it is a replica of.</summary>
     private void Found()
     {
-        ulong[] nodes = [.. Options.InitialCluster.Select(n => n.Id)];
+        ulong[] nodes = [.. Options.Members.Select(n => n.Id)];
         var groups = new List<(ulong, ConfState?)>();
         IReadOnlyList<ulong> meta = ShardMap.MetaReplicas(nodes);
         if (meta.Contains(NodeId))
@@ -275,7 +280,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     }
 
     private IReadOnlyList<RangeDescriptor> InitialLayout() =>
-        ShardMap.InitialLayout(Options.InitialShards, [.. Options.InitialCluster.Select(n => n.Id)], Options.ReplicationFactor);
+        ShardMap.InitialLayout(Options.InitialShards, [.. Options.Members.Select(n => n.Id)], Options.ReplicationFactor);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,16 +6,17 @@ namespace Strata.Cluster;
 public sealed record ClusterNodeOptions
 {
     /// <summary>This node's id (never 0); unique in the cluster and stable across restarts.</summary>
-    public required ulong NodeId { get; init; }
+    public ulong NodeId { get; init; } = 1;
 
     /// <summary>The cluster's name; nodes of different clusters refuse each other.</summary>
     public string ClusterId { get; init; } = "strata";
 
     /// <summary>
     /// The founding nodes (this one included), used only when the node starts on an empty data directory: every
-    /// founding node computes the same initial layout from it. Ignored on restart (the state is in the log).
+    /// founding node computes the same initial layout from it. Ignored on restart (the state is in the log), except
+    /// that its members are the peers the node talks to. Must contain this node.
     /// </summary>
-    public required IReadOnlyList<NodeRecord> InitialCluster { get; init; }
+    public IReadOnlyList<NodeRecord> InitialCluster { get; init; } = [];
 
     /// <summary>Namespace shards of a new cluster, splitting the routing-key space evenly.</summary>
     public int InitialShards { get; init; } = 4;
@@ -53,6 +54,9 @@ public sealed record ClusterNodeOptions
     /// <summary>Seed of the randomized election timeouts (mixed with node and group ids).</summary>
     public ulong RandomSeed { get; init; } = 0x5EED;
 
+    /// <summary>The founding members: <see cref="InitialCluster"/>, or this node alone when it is empty.</summary>
+    public IReadOnlyList<NodeRecord> Members => InitialCluster.Count > 0 ? InitialCluster : [new NodeRecord { Id = NodeId }];
+
     internal void Validate()
     {
         if (NodeId == 0)
@@ -60,7 +64,7 @@ public sealed record ClusterNodeOptions
             throw new ArgumentException("the node id must not be 0");
         }
 
-        if (InitialCluster.All(n => n.Id != NodeId))
+        if (InitialCluster.Count > 0 && InitialCluster.All(n => n.Id != NodeId))
         {
             throw new ArgumentException($"the initial cluster does not contain this node ({NodeId})");
         }

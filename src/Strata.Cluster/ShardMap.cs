@@ -8,8 +8,8 @@ namespace Strata.Cluster;
 /// shard applies a change; safe to share between threads.
 /// </summary>
 /// <remarks>
-/// A node's view can lag the meta shard's leader; every descriptor carries a generation so a request routed with a
-/// stale one is refused with the current descriptor (see <see cref="ShardMovedException"/>).
+/// A node's view can lag the meta shard's leader; every descriptor carries a generation, bumped by every change of
+/// its range or replicas.
 /// </remarks>
 public sealed class ShardMap
 {

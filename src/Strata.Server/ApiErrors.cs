@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using Strata.Api;
+using Strata.Cluster;
 using Strata.Namespace;
 using Strata.Namespace.Commands;
 using Strata.Storage;
@@ -65,13 +66,35 @@ public static class ApiErrors
     public static RpcException InvalidArgument(string message) =>
         new(new Status(StatusCode.InvalidArgument, message), message);
 
+    /// <summary>UNAVAILABLE: retry (a mutation with the same id).</summary>
+    public static RpcException Unavailable(string message) => new(new Status(StatusCode.Unavailable, message), message);
+
+    /// <summary>UNAVAILABLE with the trailers that name a node hosting the shard (see cluster.proto).</summary>
+    private static RpcException NotLeader(NotLeaderException notLeader, ShardMap? map)
+    {
+        var trailers = new Metadata { { StrataTrailers.Shard, notLeader.ShardId.ToString(CultureInfo.InvariantCulture) } };
+        if (notLeader.LeaderHint != 0)
+        {
+            trailers.Add(StrataTrailers.Leader, notLeader.LeaderHint.ToString(CultureInfo.InvariantCulture));
+            if (map?.FindNode(notLeader.LeaderHint) is { } hinted)
+            {
+                trailers.Add(StrataTrailers.LeaderAddress, hinted.ApiAddress);
+            }
+        }
+
+        return new RpcException(new Status(StatusCode.Unavailable, notLeader.Message), trailers, notLeader.Message);
+    }
+
     /// <summary>
     /// Translates the exceptions the node and its reader are documented to throw into the status the contract
     /// promises; returns null for anything else (an <see cref="RpcException"/> passes through as it is; any
     /// other exception is a bug, left to gRPC: UNKNOWN, logged).
     /// </summary>
-    public static RpcException? TryTranslate(Exception exception) => exception switch
+    public static RpcException? TryTranslate(Exception exception, ShardMap? map = null) => exception switch
     {
+        NotLeaderException notLeader => NotLeader(notLeader, map),
+        ShardUnavailableException unavailable => Unavailable(unavailable.Message),
+        OutcomeUnknownException unknown => Unavailable(unknown.Message),
         CommandRejectedException rejected => FromRejection(rejected),
         CorruptionException corruption => new RpcException(
             new Status(StatusCode.DataLoss, $"stored data failed verification: {corruption.Message}"), corruption.Message),

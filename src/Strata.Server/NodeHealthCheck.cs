@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Strata.Cluster;
 
 namespace Strata.Server;
 
@@ -6,7 +7,7 @@ namespace Strata.Server;
 /// Healthy while the node can apply commands; unhealthy for good once a storage failure stopped it. The gRPC
 /// health service reports this as SERVING / NOT_SERVING.
 /// </summary>
-internal sealed class NodeHealthCheck(NamespaceNode node) : IHealthCheck
+internal sealed class NodeHealthCheck(ClusterNode node) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(node.Failure is { } failure

@@ -1,17 +1,23 @@
 using System.Net;
+using System.Net.Sockets;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Strata.Cluster;
+using Strata.Cluster.Meta;
+using Strata.Replication;
 using Strata.Storage;
 
 namespace Strata.Server;
 
 /// <summary>
-/// A running Strata node: a <see cref="NamespaceNode"/> served over gRPC (<c>strata.v1.Strata</c> and the standard
-/// <c>grpc.health.v1.Health</c>) by Kestrel, HTTP/2 without TLS (h2c), on one address.
+/// A running Strata node: a <see cref="ClusterNode"/> served over gRPC (<c>strata.v1.Strata</c>, <c>strata.v1.Cluster</c>
+/// and the standard <c>grpc.health.v1.Health</c>) by Kestrel, HTTP/2 without TLS (h2c), on one address. With no
+/// founding members configured it is the embedded single-node cluster: every shard's only voter is this node.
 /// </summary>
 /// <remarks>
-/// <para>Lifecycle: <see cref="StartAsync"/> opens the node, then starts listening; it returns once the port is
-/// bound (<see cref="Address"/> is the actual address, also when port 0 asked for a free one).
+/// <para>Lifecycle: <see cref="StartAsync"/> opens the node, waits until it is ready (up to
+/// <see cref="StrataServerOptions.ReadyTimeout"/>), then starts listening; it returns once the port is bound
+/// (<see cref="Address"/> is the actual address, also when port 0 asked for a free one).
 /// <see cref="DisposeAsync"/> stops accepting, lets in-flight calls finish, then closes the node (every
 /// acknowledged mutation is already durable) and its engine. Host executables call
 /// <see cref="WaitForShutdownAsync"/> and dispose the server when it returns (Ctrl+C or SIGTERM).</para>
@@ -28,7 +34,7 @@ public sealed class StrataServer : IAsyncDisposable
     private readonly IKvEngine? _ownedEngine;
     private int _disposed;
 
-    private StrataServer(WebApplication application, NamespaceNode node, IKvEngine? ownedEngine, string dataDirectory, Uri address)
+    private StrataServer(WebApplication application, ClusterNode node, IKvEngine? ownedEngine, string dataDirectory, Uri address)
     {
         _application = application;
         Node = node;
@@ -41,7 +47,7 @@ public sealed class StrataServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>The node the server serves (tests and embedding hosts may use it directly).</summary>
-    public NamespaceNode Node { get; }
+    public ClusterNode Node { get; }
 
     /// <summary>The full path of the node's RocksDB directory; empty when the node's engine is not on disk.</summary>
     public string DataDirectory { get; }
@@ -54,11 +60,21 @@ public sealed class StrataServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
 
-        (NamespaceNode node, IKvEngine? ownedEngine, string dataDirectory) = OpenNode(options);
+        int port = options.Port == 0 ? FreePort(address) : options.Port;
+        (IKvEngine engine, IKvEngine? ownedEngine, string dataDirectory) = OpenEngine(options);
+        ClusterNode? node = null;
         WebApplication? application = null;
         try
         {
-            application = BuildApplication(options, address, node);
+            node = StartNode(options, engine, $"{FormatHost(address)}:{port}");
+            if (options.ReadyTimeout > TimeSpan.Zero)
+            {
+                using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                ready.CancelAfter(options.ReadyTimeout);
+                await node.WaitUntilReadyAsync(ready.Token).ConfigureAwait(false);
+            }
+
+            application = BuildApplication(options, address, port, node);
             await application.StartAsync(cancellationToken).ConfigureAwait(false);
             var bound = new Uri(application.Urls.First());
             return new StrataServer(application, node, ownedEngine, dataDirectory, bound);
@@ -70,7 +86,11 @@ public sealed class StrataServer : IAsyncDisposable
                 await application.DisposeAsync().ConfigureAwait(false);
             }
 
-            await node.DisposeAsync().ConfigureAwait(false);
+            if (node is not null)
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
             ownedEngine?.Dispose();
             throw;
         }
@@ -110,24 +130,59 @@ public sealed class StrataServer : IAsyncDisposable
         }
     }
 
-    private static (NamespaceNode Node, IKvEngine? OwnedEngine, string DataDirectory) OpenNode(StrataServerOptions options)
+    private static (IKvEngine Engine, IKvEngine? OwnedEngine, string DataDirectory) OpenEngine(StrataServerOptions options)
     {
         if (options.Engine is { } engine)
         {
-            return (NamespaceNode.Create(engine, options.Node), null, engine is RocksDbEngine rocks ? rocks.Directory : "");
+            return (engine, null, engine is RocksDbEngine rocks ? rocks.Directory : "");
         }
 
         if (options.InMemory)
         {
             var memory = new InMemoryKvEngine();
-            return (NamespaceNode.Create(memory, options.Node), memory, "");
+            return (memory, memory, "");
         }
 
         string directory = Path.GetFullPath(options.DataDirectory);
-        return (NamespaceNode.Open(directory, options.Node), null, directory);
+        Directory.CreateDirectory(directory);
+        RocksDbEngine rocksDb = RocksDbEngine.Open(directory);
+        return (rocksDb, rocksDb, directory);
     }
 
-    private static WebApplication BuildApplication(StrataServerOptions options, IPAddress address, NamespaceNode node)
+    /// <summary>Starts the cluster node; a single node's own record names the address it serves on.</summary>
+    private static ClusterNode StartNode(StrataServerOptions options, IKvEngine engine, string apiAddress)
+    {
+        ClusterNodeOptions cluster = options.Cluster;
+        if (cluster.InitialCluster.Count == 0)
+        {
+            cluster = cluster with { InitialCluster = [new NodeRecord { Id = cluster.NodeId, ApiAddress = apiAddress }] };
+        }
+
+        if (cluster.InitialCluster.Count == 1)
+        {
+            return ClusterNode.Start(cluster, engine, new LoneNodeTransport(cluster.NodeId));
+        }
+
+        Func<ClusterNodeOptions, Action, ITransport> makeTransport = options.Transport
+            ?? throw new ArgumentException("a cluster of several nodes needs a node-to-node transport (StrataServerOptions.Transport)");
+        ClusterNode? started = null;
+        ITransport transport = makeTransport(cluster, () => started?.Wake());
+        started = ClusterNode.Start(cluster, engine, transport);
+        return started;
+    }
+
+    /// <summary>A port nobody listens on now (the OS picks it), so the node can name its address before Kestrel binds.</summary>
+    private static int FreePort(IPAddress address)
+    {
+        using var probe = new TcpListener(address, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static string FormatHost(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+
+    private static WebApplication BuildApplication(StrataServerOptions options, IPAddress address, int port, ClusterNode node)
     {
         // The empty builder reads no configuration files or environment: the options are the whole configuration.
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -137,7 +192,7 @@ public sealed class StrataServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(address, options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
         });
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         if (options.MinimumLogLevel != LogLevel.None)
@@ -148,6 +203,7 @@ public sealed class StrataServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton<StrataService>();
+        builder.Services.AddSingleton<ClusterService>();
         builder.Services.AddSingleton<StrataEndpoint>();
         builder.Services.AddSingleton<IServiceMethodProvider<StrataEndpoint>, StrictRequestMethodProvider>();
         builder.Services.AddGrpc();
@@ -160,6 +216,7 @@ public sealed class StrataServer : IAsyncDisposable
         WebApplication application = builder.Build();
         application.UseRouting();
         application.MapGrpcService<StrataEndpoint>(); // strata.v1.Strata, see StrictRequestMethodProvider
+        application.MapGrpcService<ClusterService>();
         application.MapGrpcHealthChecksService();
         return application;
     }

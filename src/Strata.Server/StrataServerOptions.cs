@@ -1,8 +1,10 @@
+using Strata.Cluster;
+using Strata.Replication;
 using Strata.Storage;
 
 namespace Strata.Server;
 
-/// <summary>How to run a <see cref="StrataServer"/>: where its data lives and where it listens.</summary>
+/// <summary>How to run a <see cref="StrataServer"/>: where its data lives, where it listens, which cluster it joins.</summary>
 public sealed record StrataServerOptions
 {
     /// <summary>The RocksDB directory of the node (created if missing). Ignored when <see cref="InMemory"/> or <see cref="Engine"/> is set.</summary>
@@ -20,11 +22,26 @@ public sealed record StrataServerOptions
     /// <summary>The IP address to listen on ("localhost" means 127.0.0.1).</summary>
     public string Host { get; init; } = "127.0.0.1";
 
-    /// <summary>The TCP port; 0 picks a free one (read the bound one from <see cref="StrataServer.Address"/>).</summary>
+    /// <summary>The TCP port of strata.v1; 0 picks a free one (read the bound one from <see cref="StrataServer.Address"/>).</summary>
     public int Port { get; init; } = 7070;
 
-    /// <summary>Settings of the namespace node.</summary>
-    public NamespaceNodeOptions Node { get; init; } = new();
+    /// <summary>
+    /// The cluster node: its id, the founding members (<see cref="ClusterNodeOptions.InitialCluster"/>, empty for the
+    /// embedded single-node cluster), shards, timing and garbage collection. A single node's own record gets the
+    /// server's bound address.
+    /// </summary>
+    public ClusterNodeOptions Cluster { get; init; } = new();
+
+    /// <summary>
+    /// Makes the node-to-node transport of a multi-node cluster, given this node's options and the callback that
+    /// wakes the node when a frame arrives. Required when the cluster has more than one member (the host passes
+    /// the TCP transport); a single node needs none.
+    /// </summary>
+    public Func<ClusterNodeOptions, Action, ITransport>? Transport { get; init; }
+
+    /// <summary>How long <see cref="StrataServer.StartAsync"/> waits for the node to be ready (bootstrapped, leaders
+    /// known) before it starts serving; zero does not wait (a cluster node whose peers are not up yet).</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Least severe log level written to the console; <see cref="LogLevel.None"/> silences the server.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;

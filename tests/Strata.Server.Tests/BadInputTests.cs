@@ -280,7 +280,8 @@ public sealed class BadInputTests(ServerHarness harness) : IClassFixture<ServerH
             StatusCode.InvalidArgument);
         Assert.Equal("stat takes either a read timestamp (at) or a generation, not both", both.Status.Detail);
 
-        ulong future = harness.Server.Node.AppliedTimestamp + 1; // commands not applied yet could still get it
+        ulong shard = harness.Server.Node.Map.FindByRoutingKey(Api.ShardRouting.RoutingKey(bucket))!.ShardId;
+        ulong future = harness.Server.Node.AppliedTimestamp(shard) + 1; // commands not applied yet could still get it
         RpcException ahead = await Calls.Refused(
             _client.StatAsync(new StatRequest { Bucket = bucket, Path = "existing/o", At = future }), StatusCode.InvalidArgument);
         Assert.StartsWith($"read timestamp {future} is newer than the last applied change (", ahead.Status.Detail, StringComparison.Ordinal);

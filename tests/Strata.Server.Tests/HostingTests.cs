@@ -1,3 +1,5 @@
+using Strata.Api;
+using Strata.Cluster;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
@@ -27,7 +29,8 @@ public sealed class HostingTests
         Assert.Equal("127.0.0.1", server.Address.Host);
         Assert.NotEqual(0, server.Address.Port);
         Assert.Equal("", server.DataDirectory);
-        Assert.Equal(0UL, server.Node.AppliedIndex);
+        Assert.True(server.Node.Map.IsBootstrapped, "the single-node cluster is ready when StartAsync returns");
+        Assert.Equal([0UL, 1, 2, 3, 4], server.Node.HostedShards);
     }
 
     [Fact]
@@ -51,7 +54,7 @@ public sealed class HostingTests
     public async Task A_storage_failure_makes_calls_unavailable_and_health_not_serving()
     {
         using var engine = new InMemoryKvEngine();
-        StrataServerOptions options = ServerHarness.OptionsOver(engine) with { Node = new NamespaceNodeOptions { Sync = true, GarbageCollectionInterval = TimeSpan.Zero } };
+        StrataServerOptions options = ServerHarness.OptionsOver(engine) with { Cluster = new ClusterNodeOptions { GarbageCollectionInterval = TimeSpan.Zero } };
         (StrataServer server, GrpcChannel channel) = await StartAsync(options);
         await using (server)
         using (channel)
@@ -92,7 +95,7 @@ public sealed class HostingTests
         using var engine = new InterleavingEngine(memory);
         StrataServerOptions options = ServerHarness.OptionsOver(engine) with
         {
-            Node = new NamespaceNodeOptions { Sync = true, GarbageCollectionInterval = TimeSpan.Zero },
+            Cluster = new ClusterNodeOptions { GarbageCollectionInterval = TimeSpan.Zero },
         };
         (StrataServer server, GrpcChannel channel) = await StartAsync(options);
         await using (server)
@@ -141,13 +144,16 @@ public sealed class HostingTests
             await client.CreateBucketAsync("fragile");
             await client.PutAsync("fragile", "o");
 
+            // The bucket record lives in the keyspace of the shard that owns the bucket.
+            ulong shard = server.Node.Map.FindByRoutingKey(ShardRouting.RoutingKey("fragile"))!.ShardId;
+            using var keyspace = KeyspaceEngine.ForShard(engine, shard);
             byte[] key = Namespace.NamespaceKeys.Bucket("fragile");
-            byte[] stored = engine.Get(KvColumn.Data, key)!;
+            byte[] stored = keyspace.Get(KvColumn.Data, key)!;
             stored[^1] ^= 0x01; // one flipped bit in the record's payload
-            using (IKvWriteBatch batch = engine.CreateBatch())
+            using (IKvWriteBatch batch = keyspace.CreateBatch())
             {
                 batch.Put(KvColumn.Data, key, stored);
-                engine.Write(batch, sync: false);
+                keyspace.Write(batch, sync: false);
             }
 
             RpcException bucket = await Calls.Refused(client.GetBucketAsync(new GetBucketRequest { Name = "fragile" }), StatusCode.DataLoss);
@@ -170,7 +176,7 @@ public sealed class HostingTests
             {
                 InMemory = false,
                 DataDirectory = directory,
-                Node = new NamespaceNodeOptions { GarbageCollectionInterval = TimeSpan.Zero },
+                Cluster = new ClusterNodeOptions { GarbageCollectionInterval = TimeSpan.Zero },
             };
             var session = new ClientSession();
             var put = new PutObjectRequest
@@ -247,7 +253,8 @@ public sealed class HostingTests
         await client.PutAsync("inflight", "o", etag: "kept");
 
         // Hold a stat inside its read, start stopping the server, then let the stat go.
-        InterleavingEngine.Pause pause = engine.PauseNextGet(Namespace.NamespaceKeys.Bucket("inflight"));
+        ulong shard = server.Node.Map.FindByRoutingKey(ShardRouting.RoutingKey("inflight"))!.ShardId;
+        InterleavingEngine.Pause pause = engine.PauseNextGet([.. KeyspaceEngine.ShardPrefix(shard), .. Namespace.NamespaceKeys.Bucket("inflight")]);
         Task<Entry> stat = client.StatAsync("inflight", "o");
         await pause.Reached;
         Task disposing = server.DisposeAsync().AsTask();

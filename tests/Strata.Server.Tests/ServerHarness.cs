@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Strata.Api;
 using Strata.Api.V1;
+using Strata.Cluster;
 using Strata.Storage;
 using StrataClient = Strata.Api.V1.Strata.StrataClient;
 
@@ -26,13 +27,13 @@ public sealed class ServerHarness : IAsyncLifetime
 
     public StrataClient Client { get; private set; } = null!;
 
-    /// <summary>An in-memory node on a free loopback port, silent, without fsync or background GC.</summary>
+    /// <summary>An in-memory single-node cluster on a free loopback port, silent, without background GC.</summary>
     public static StrataServerOptions InMemoryOptions() => new()
     {
         InMemory = true,
         Port = 0,
         MinimumLogLevel = LogLevel.None,
-        Node = new NamespaceNodeOptions { Sync = false, GarbageCollectionInterval = TimeSpan.Zero },
+        Cluster = new ClusterNodeOptions { GarbageCollectionInterval = TimeSpan.Zero },
     };
 
     /// <summary>Like <see cref="InMemoryOptions"/> over an engine the test owns (fault injection, interleaving).</summary>
