@@ -4,8 +4,8 @@ using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Strata.Cluster;
 using Strata.Cluster.Meta;
-using Strata.Replication;
 using Strata.Storage;
+using Strata.Transport;
 
 namespace Strata.Server;
 
@@ -32,12 +32,15 @@ public sealed class StrataServer : IAsyncDisposable
 
     private readonly WebApplication _application;
     private readonly IKvEngine? _ownedEngine;
+    private readonly IAsyncDisposable? _ownedTransport;
     private int _disposed;
 
-    private StrataServer(WebApplication application, ClusterNode node, IKvEngine? ownedEngine, string dataDirectory, Uri address)
+    private StrataServer(WebApplication application, ClusterNode node, IAsyncDisposable? ownedTransport, IKvEngine? ownedEngine,
+        string dataDirectory, Uri address)
     {
         _application = application;
         Node = node;
+        _ownedTransport = ownedTransport;
         _ownedEngine = ownedEngine;
         DataDirectory = dataDirectory;
         Address = address;
@@ -63,10 +66,11 @@ public sealed class StrataServer : IAsyncDisposable
         int port = options.Port == 0 ? FreePort(address) : options.Port;
         (IKvEngine engine, IKvEngine? ownedEngine, string dataDirectory) = OpenEngine(options);
         ClusterNode? node = null;
+        IAsyncDisposable? transport = null;
         WebApplication? application = null;
         try
         {
-            node = StartNode(options, engine, $"{FormatHost(address)}:{port}");
+            (node, transport) = await StartNodeAsync(options, engine, $"{FormatHost(address)}:{port}", cancellationToken).ConfigureAwait(false);
             if (options.ReadyTimeout > TimeSpan.Zero)
             {
                 using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -77,7 +81,7 @@ public sealed class StrataServer : IAsyncDisposable
             application = BuildApplication(options, address, port, node);
             await application.StartAsync(cancellationToken).ConfigureAwait(false);
             var bound = new Uri(application.Urls.First());
-            return new StrataServer(application, node, ownedEngine, dataDirectory, bound);
+            return new StrataServer(application, node, transport, ownedEngine, dataDirectory, bound);
         }
         catch
         {
@@ -89,6 +93,11 @@ public sealed class StrataServer : IAsyncDisposable
             if (node is not null)
             {
                 await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
             }
 
             ownedEngine?.Dispose();
@@ -126,6 +135,11 @@ public sealed class StrataServer : IAsyncDisposable
         {
             await _application.DisposeAsync().ConfigureAwait(false);
             await Node.DisposeAsync().ConfigureAwait(false);
+            if (_ownedTransport is not null)
+            {
+                await _ownedTransport.DisposeAsync().ConfigureAwait(false);
+            }
+
             _ownedEngine?.Dispose();
         }
     }
@@ -149,8 +163,12 @@ public sealed class StrataServer : IAsyncDisposable
         return (rocksDb, rocksDb, directory);
     }
 
-    /// <summary>Starts the cluster node; a single node's own record names the address it serves on.</summary>
-    private static ClusterNode StartNode(StrataServerOptions options, IKvEngine engine, string apiAddress)
+    /// <summary>
+    /// Starts the cluster node and its transport (TCP for a cluster of several nodes unless the options bring one);
+    /// a single node's own record names the address it serves on. Returns the transport if the server owns it.
+    /// </summary>
+    private static async Task<(ClusterNode Node, IAsyncDisposable? OwnedTransport)> StartNodeAsync(StrataServerOptions options,
+        IKvEngine engine, string apiAddress, CancellationToken cancellationToken)
     {
         ClusterNodeOptions cluster = options.Cluster;
         if (cluster.InitialCluster.Count == 0)
@@ -160,15 +178,61 @@ public sealed class StrataServer : IAsyncDisposable
 
         if (cluster.InitialCluster.Count == 1)
         {
-            return ClusterNode.Start(cluster, engine, new LoneNodeTransport(cluster.NodeId));
+            return (ClusterNode.Start(cluster, engine, new LoneNodeTransport(cluster.NodeId)), null);
         }
 
-        Func<ClusterNodeOptions, Action, ITransport> makeTransport = options.Transport
-            ?? throw new ArgumentException("a cluster of several nodes needs a node-to-node transport (StrataServerOptions.Transport)");
         ClusterNode? started = null;
-        ITransport transport = makeTransport(cluster, () => started?.Wake());
-        started = ClusterNode.Start(cluster, engine, transport);
-        return started;
+        void Wake() => started?.Wake();
+        if (options.Transport is { } makeTransport)
+        {
+            started = ClusterNode.Start(cluster, engine, makeTransport(cluster, Wake));
+            return (started, null);
+        }
+
+        TcpTransport tcp = await StartTcpAsync(cluster, Wake, options.MinimumLogLevel, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            started = ClusterNode.Start(cluster, engine, tcp);
+            return (started, tcp);
+        }
+        catch
+        {
+            await tcp.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The node-to-node TCP transport: listens on this node's raft address, dials the other founding members.</summary>
+    private static Task<TcpTransport> StartTcpAsync(ClusterNodeOptions cluster, Action wake, LogLevel level, CancellationToken cancellationToken)
+    {
+        NodeRecord self = cluster.InitialCluster.First(n => n.Id == cluster.NodeId);
+        if (string.IsNullOrEmpty(self.RaftAddress))
+        {
+            throw new ArgumentException($"node {self.Id} has no raft address in the initial cluster");
+        }
+
+        PeerAddress listen = PeerAddress.Parse(self.RaftAddress);
+        IPAddress listenAddress = IPAddress.TryParse(listen.Host, out IPAddress? literal) ? literal
+            : listen.Host == "localhost" ? IPAddress.Loopback
+            : throw new ArgumentException($"the raft address of node {self.Id} must be an IP literal to listen on, not '{listen.Host}'");
+        var peers = cluster.InitialCluster.Where(n => n.Id != cluster.NodeId).ToDictionary(n => n.Id, n => n.RaftAddress);
+        ILoggerFactory logs = LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(level);
+            if (level != LogLevel.None)
+            {
+                builder.AddSimpleConsole(console => console.SingleLine = true);
+            }
+        });
+        return TcpTransport.StartAsync(new TcpTransportOptions
+        {
+            LocalNodeId = cluster.NodeId,
+            ClusterId = cluster.ClusterId,
+            ListenEndPoint = new IPEndPoint(listenAddress, listen.Port),
+            Peers = peers,
+            FrameArrived = wake,
+            Logger = logs.CreateLogger("Strata.Transport"),
+        }, cancellationToken);
     }
 
     /// <summary>A port nobody listens on now (the OS picks it), so the node can name its address before Kestrel binds.</summary>

@@ -34,8 +34,9 @@ public sealed record StrataServerOptions
 
     /// <summary>
     /// Makes the node-to-node transport of a multi-node cluster, given this node's options and the callback that
-    /// wakes the node when a frame arrives. Required when the cluster has more than one member (the host passes
-    /// the TCP transport); a single node needs none.
+    /// wakes the node when a frame arrives. When null, a cluster of several members uses TCP
+    /// (<see cref="Transport.TcpTransport"/>) listening on this node's <c>RaftAddress</c> in
+    /// <see cref="ClusterNodeOptions.InitialCluster"/>. In-process tests pass their own. A single node needs none.
     /// </summary>
     public Func<ClusterNodeOptions, Action, ITransport>? Transport { get; init; }
 
