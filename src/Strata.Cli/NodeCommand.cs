@@ -81,14 +81,7 @@ internal sealed class NodeCommand(CliEnvironment env)
             }
         }
 
-        var address = new Option<string>("--address")
-        {
-            Description = $"The node's gRPC address (${AddressVariable}, when set, replaces the default)",
-            HelpName = "URL",
-            DefaultValueFactory = _ => env.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } fromEnvironment
-                ? fromEnvironment
-                : DefaultAddress,
-        };
+        Option<string> address = AddressOption(env);
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of tables" };
         command.Add(address);
         command.Add(json);
@@ -107,6 +100,16 @@ internal sealed class NodeCommand(CliEnvironment env)
         });
         return command;
     }
+
+    /// <summary><c>--address</c>: the node's URL, by default <c>$STRATA_ADDRESS</c> or <see cref="DefaultAddress"/>.</summary>
+    public static Option<string> AddressOption(CliEnvironment env) => new("--address")
+    {
+        Description = $"The node's gRPC address (${AddressVariable}, when set, replaces the default)",
+        HelpName = "URL",
+        DefaultValueFactory = _ => env.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : DefaultAddress,
+    };
 
     /// <summary>An absolute http(s) URL; "host:port" means http://host:port.</summary>
     public static Uri ParseAddress(string text)

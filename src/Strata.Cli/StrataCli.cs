@@ -4,7 +4,7 @@ using Strata.Cli.Commands;
 namespace Strata.Cli;
 
 /// <summary>
-/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, <c>lincheck</c> and <c>bench</c>.
+/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, <c>cluster status</c>, <c>shards</c>, <c>lincheck</c> and <c>bench</c>.
 /// </summary>
 /// <remarks>
 /// Exit codes (<see cref="ExitCodes"/>): 0 done; 1 refused by the node (nothing changed); 2 usage error (nothing
@@ -68,6 +68,8 @@ internal static class StrataCli
         }
 
         root.Add(TransactionCommand.Create(node));
+        root.Add(ClusterCommands.CreateCluster(env));
+        root.Add(ClusterCommands.CreateShards(env));
         root.Add(LincheckCommandLine.Create(env));
         root.Add(BenchCommand.Create(env));
         return root;

@@ -13,6 +13,12 @@ namespace Strata.Cli.Commands;
 /// </summary>
 internal static class StartCommand
 {
+    /// <summary>
+    /// Hidden option used by <see cref="Cluster.LocalCluster"/>: the node stops (as on Ctrl+C) when its standard input
+    /// reaches end of file, so a node started by another process does not outlive it even if that process is killed.
+    /// </summary>
+    public const string StopWhenInputClosesOption = "--stop-when-input-closes";
+
     public static Command Create(CliEnvironment env)
     {
         var data = new Option<string>("--data") { Description = "RocksDB data directory (created if missing)", HelpName = "DIR", DefaultValueFactory = _ => "./strata-data" };
@@ -28,12 +34,20 @@ internal static class StartCommand
         var clusterId = new Option<string>("--cluster-id") { Description = "Cluster name; nodes of different clusters refuse each other", DefaultValueFactory = _ => "strata" };
         var shards = new Option<int>("--shards") { Description = "Namespace shards of a new cluster", DefaultValueFactory = _ => 4 };
         var replicas = new Option<int>("--replication-factor") { Description = "Replicas per shard (capped by the number of nodes)", DefaultValueFactory = _ => 3 };
+        var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
         var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster)")
         {
-            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas,
+            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, stopWhenInputCloses,
         };
-        command.SetGuardedAction(env, async (parse, cancellationToken) =>
+        command.SetGuardedAction(env, async (parse, interrupted) =>
         {
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(interrupted);
+            if (parse.GetValue(stopWhenInputCloses))
+            {
+                StopWhenInputCloses(env.In, stopping);
+            }
+
+            CancellationToken cancellationToken = stopping.Token;
             ulong id = parse.GetValue(nodeId);
             IReadOnlyList<NodeRecord> members = parse.GetValue(initialCluster) is { } text ? ParseMembers(text) : [];
             string listenHost = parse.GetValue(host)!;
@@ -69,6 +83,36 @@ internal static class StartCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void StopWhenInputCloses(TextReader input, CancellationTokenSource stopping)
+    {
+        // A dedicated thread: reading standard input blocks, and the node must not lose a pool thread to it.
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                while (input.Read() >= 0)
+                {
+                    // Input is ignored; only its end matters.
+                }
+            }
+            catch (IOException)
+            {
+                // A broken pipe is an end too.
+            }
+
+            try
+            {
+                stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The node already stopped.
+            }
+        })
+        { IsBackground = true, Name = "stop-when-input-closes" };
+        watcher.Start();
     }
 
     /// <summary>Parses <c>ID=API_HOST:PORT@RAFT_HOST:PORT,...</c>; a malformed member is a usage error naming it.</summary>

@@ -14,7 +14,9 @@ namespace Strata.Cli.Demo;
 /// whose guard fails and changes nothing. Every claim printed is checked against the node; a check that does
 /// not hold throws, so the demo cannot report something that did not happen.
 /// </summary>
-internal sealed class DemoScenes(StrataClient client, Uri address, IAnsiConsole console, CancellationToken cancellationToken)
+/// <remarks><paramref name="connectWriter"/> opens an independent client (scene 3 races two of them), to the same
+/// node or cluster as <paramref name="client"/>; the scenes dispose what it returns.</remarks>
+internal sealed class DemoScenes(StrataClient client, Func<StrataClient> connectWriter, IAnsiConsole console, CancellationToken cancellationToken)
 {
     public const string RenameHeading = "1. Atomic rename of a directory holding 2,000 segments";
     public const string ByTimeHeading = "2. Newest uploads first: a paginated listing by upload time";
@@ -105,8 +107,8 @@ internal sealed class DemoScenes(StrataClient client, Uri address, IAnsiConsole 
         Say($"Two editors read {Escape(SampleMedia.LiveManifest)} at generation [bold]{generation}[/] and both save with [bold]--if-generation-match {generation}[/].");
 
         // Two independent clients, as two processes would be; both writes race to the node.
-        using StrataClient writerA = StrataClient.Connect(address);
-        using StrataClient writerB = StrataClient.Connect(address);
+        using StrataClient writerA = connectWriter();
+        using StrataClient writerB = connectWriter();
         Task<Entry> a = SaveManifestAsync(writerA, generation, "editor-a");
         Task<Entry> b = SaveManifestAsync(writerB, generation, "editor-b");
         await Task.WhenAll(a.ContinueWith(_ => { }, TaskScheduler.Default), b.ContinueWith(_ => { }, TaskScheduler.Default)).ConfigureAwait(false);

@@ -1,0 +1,371 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Strata.Cli.Cluster;
+
+/// <summary>What a <see cref="LocalCluster"/> starts.</summary>
+internal sealed record LocalClusterOptions
+{
+    /// <summary>Node processes (1..<see cref="LocalCluster.MaxNodes"/>).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>Directory for the nodes' data and logs; null: a new temporary directory, deleted on dispose.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>How to run a node (this CLI's <c>strata start</c>).</summary>
+    public NodeProgram Program { get; init; } = NodeProgram.OfThisCli();
+
+    public string ClusterId { get; init; } = "strata-local";
+
+    public int Shards { get; init; } = 4;
+
+    public int ReplicationFactor { get; init; } = 3;
+
+    /// <summary>How long a node may take to stop after SIGTERM before it is killed.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
+internal sealed class LocalNode
+{
+    internal LocalNode(ulong id, int apiPort, int raftPort, string directory)
+    {
+        Id = id;
+        ApiAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{apiPort}");
+        RaftAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{raftPort}");
+        Uri = new Uri("http://" + ApiAddress);
+        DataDirectory = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}"));
+        LogPath = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}.log"));
+    }
+
+    public ulong Id { get; }
+
+    /// <summary>host:port of <c>strata.v1</c>.</summary>
+    public string ApiAddress { get; }
+
+    /// <summary>host:port of the node-to-node transport.</summary>
+    public string RaftAddress { get; }
+
+    /// <summary><see cref="ApiAddress"/> as a URL for clients.</summary>
+    public Uri Uri { get; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Standard output and error of every run of the node, appended.</summary>
+    public string LogPath { get; }
+
+    /// <summary>The id of the current process; null before the first start.</summary>
+    public int? ProcessId => Process?.Id;
+
+    /// <summary>Whether the node's process is running.</summary>
+    public bool IsRunning => Process is { HasExited: false };
+
+    /// <summary>This node as an <c>--initial-cluster</c> member.</summary>
+    public string Member => string.Create(CultureInfo.InvariantCulture, $"{Id}={ApiAddress}@{RaftAddress}");
+
+    internal Process? Process { get; set; }
+
+    internal StreamWriter? Log { get; set; }
+}
+
+/// <summary>
+/// A cluster of real <c>strata start</c> processes on loopback, for <c>strata demo --nodes N</c> and for tests:
+/// free ports chosen before start, one data directory and one log file per node, start, SIGKILL, SIGTERM and
+/// restart of any node, and a readiness check against the running processes.
+/// </summary>
+/// <remarks>
+/// <para><b>Caller's duties.</b> Dispose it (<see cref="DisposeAsync"/>) on every path, failures and Ctrl+C
+/// included: disposal stops every node (SIGTERM, then SIGKILL after <see cref="LocalClusterOptions.StopGrace"/>)
+/// and deletes a temporary directory. As a second line of defence each node is started with its standard input
+/// on a pipe from this process and stops when that pipe closes, so nodes do not outlive a parent that was
+/// itself killed.</para>
+/// <para><b>Concurrency.</b> Not thread-safe: one caller drives starts, kills and stops. The observation methods
+/// may run concurrently with each other.</para>
+/// <para>Ports are probed free just before the first start; another process could take one in between, and the
+/// node then fails to start (reported with its log).</para>
+/// </remarks>
+internal sealed partial class LocalCluster : IAsyncDisposable
+{
+    public const int MaxNodes = 7;
+
+    // Liveness bounds, not performance claims: a node that does not answer within them is reported as down.
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly LocalClusterOptions _options;
+    private readonly bool _ownsDirectory;
+    private bool _keepDirectory;
+    private bool _disposed;
+
+    private LocalCluster(LocalClusterOptions options, string directory, bool ownsDirectory, IReadOnlyList<LocalNode> nodes)
+    {
+        _options = options;
+        Directory = directory;
+        _ownsDirectory = ownsDirectory;
+        Nodes = nodes;
+        InitialCluster = string.Join(',', nodes.Select(n => n.Member));
+    }
+
+    /// <summary>The directory of the nodes' data directories and logs.</summary>
+    public string Directory { get; }
+
+    /// <summary>Whether <see cref="Directory"/> is temporary (deleted on dispose unless <see cref="KeepDirectory"/>).</summary>
+    public bool IsTemporary => _ownsDirectory;
+
+    public IReadOnlyList<LocalNode> Nodes { get; }
+
+    /// <summary>How each node is run.</summary>
+    public string Program => _options.Program.ToString();
+
+    /// <summary>The <c>--initial-cluster</c> value every node is started with.</summary>
+    public string InitialCluster { get; }
+
+    /// <summary>Chooses free ports and directories for <see cref="LocalClusterOptions.Nodes"/> nodes; starts nothing.</summary>
+    public static LocalCluster Create(LocalClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Nodes is < 1 or > MaxNodes)
+        {
+            throw new UsageException($"--nodes {options.Nodes} is outside 1..{MaxNodes}");
+        }
+
+        string directory;
+        if (options.Directory is { } chosen)
+        {
+            directory = Path.GetFullPath(chosen);
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            directory = System.IO.Directory.CreateTempSubdirectory("strata-cluster-").FullName;
+        }
+
+        int[] ports = FreePorts(2 * options.Nodes);
+        var nodes = Enumerable.Range(0, options.Nodes)
+            .Select(i => new LocalNode((ulong)i + 1, ports[2 * i], ports[(2 * i) + 1], directory))
+            .ToList();
+        return new LocalCluster(options, directory, options.Directory is null, nodes);
+    }
+
+    /// <summary>The node with id <paramref name="id"/>.</summary>
+    public LocalNode Node(ulong id) =>
+        Nodes.FirstOrDefault(n => n.Id == id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, "no such node");
+
+    /// <summary>The API addresses of the running nodes, except <paramref name="excluded"/>.</summary>
+    public IReadOnlyList<Uri> RunningAddresses(ulong excluded = 0) =>
+        [.. Nodes.Where(n => n.IsRunning && n.Id != excluded).Select(n => n.Uri)];
+
+    /// <summary>Keeps a temporary directory on dispose (to read the logs after a failure).</summary>
+    public void KeepDirectory() => _keepDirectory = true;
+
+    /// <summary>Starts every node that is not running.</summary>
+    public void StartAll()
+    {
+        foreach (LocalNode node in Nodes.Where(n => !n.IsRunning))
+        {
+            Start(node.Id);
+        }
+    }
+
+    /// <summary>Starts (or restarts) node <paramref name="id"/> over its data directory; it must not be running.</summary>
+    public void Start(ulong id)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        LocalNode node = Node(id);
+        if (node.IsRunning)
+        {
+            throw new InvalidOperationException($"node {id} is already running");
+        }
+
+        node.Process?.Dispose();
+        node.Log?.Dispose();
+        ProcessStartInfo info = _options.Program.StartInfo(
+        [
+            "start",
+            "--node-id", id.ToString(CultureInfo.InvariantCulture),
+            "--initial-cluster", InitialCluster,
+            "--data", node.DataDirectory,
+            "--cluster-id", _options.ClusterId,
+            "--shards", _options.Shards.ToString(CultureInfo.InvariantCulture),
+            "--replication-factor", _options.ReplicationFactor.ToString(CultureInfo.InvariantCulture),
+            Commands.StartCommand.StopWhenInputClosesOption,
+        ]);
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        // Plain output in the log: no colours or cursor movements.
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment["TERM"] = "dumb";
+
+        var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        log.WriteLine($"--- {_options.Program} {string.Join(' ', info.ArgumentList)}");
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, line) => WriteLog(log, line.Data);
+        process.ErrorDataReceived += (_, line) => WriteLog(log, line.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            process.Dispose();
+            log.Dispose();
+            throw new CommandFailedException($"cannot run node {id} with {_options.Program}: {e.Message}");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        node.Process = process;
+        node.Log = log;
+    }
+
+    /// <summary>Kills node <paramref name="id"/> with SIGKILL (no chance to clean up) and waits until it is gone.</summary>
+    public async Task KillAsync(ulong id)
+    {
+        LocalNode node = Node(id);
+        if (node.Process is not { } process)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await WaitGoneAsync(node).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops node <paramref name="id"/>: SIGTERM (graceful shutdown), then SIGKILL after the grace period.</summary>
+    public async Task StopAsync(ulong id)
+    {
+        LocalNode node = Node(id);
+        if (node.Process is not { } process)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            if (!Terminate(process.Id))
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            using var grace = new CancellationTokenSource(_options.StopGrace);
+            try
+            {
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        await WaitGoneAsync(node).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops every node (in parallel) and deletes a temporary directory unless asked to keep it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await Task.WhenAll(Nodes.Select(n => StopAsync(n.Id))).ConfigureAwait(false);
+        foreach (LocalNode node in Nodes)
+        {
+            node.Process?.Dispose();
+            node.Log?.Dispose();
+        }
+
+        if (_ownsDirectory && !_keepDirectory)
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held open (a node that would not die) leaves the directory behind: nothing to lose.
+            }
+        }
+    }
+
+    /// <summary>The last lines of node <paramref name="id"/>'s log (for error messages).</summary>
+    public string LogTail(ulong id, int lines = 8)
+    {
+        LocalNode node = Node(id);
+        try
+        {
+            using var reader = new StreamReader(new FileStream(node.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            string[] all = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return string.Join(Environment.NewLine, all.TakeLast(lines));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static async Task WaitGoneAsync(LocalNode node)
+    {
+        if (node.Process is { } process)
+        {
+            // Also drains the redirected output into the log.
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        node.Log?.Flush();
+    }
+
+    private static void WriteLog(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Output that arrives after the cluster was disposed has nowhere to go.
+            }
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        // All listeners are held open together so the ports are distinct; they are closed just before the nodes start.
+        var listeners = new List<TcpListener>(count);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                listeners.Add(listener);
+            }
+
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (TcpListener listener in listeners)
+            {
+                listener.Stop();
+                listener.Dispose();
+            }
+        }
+    }
+}
