@@ -31,7 +31,11 @@ public sealed partial class ClusterNode
         ArgumentNullException.ThrowIfNull(query);
         ShardHandle handle = Handle(shardId, forNamespace: true);
         NamespaceShard shard = handle.Namespace!;
-        if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp && shard.AppliedIndex >= lease.AppliedFloor)
+        // The floor: every entry committed before the lease was computed (writes earlier leaders acknowledged) and every
+        // entry whose commit the loop may already have sent (followers apply and acknowledge those before this replica
+        // applies them). Below it, ReadIndex waits for this replica to catch up.
+        if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp
+            && shard.AppliedIndex >= Math.Max(lease.AppliedFloor, handle.CommitFloor))
         {
             Interlocked.Increment(ref handle.LeaseReadsSinceStep);
             Interlocked.Increment(ref _leaseReads);

@@ -15,7 +15,12 @@ namespace Strata.Cluster;
 /// <param name="Quiesced">Whether the group is quiesced (idle, not ticked).</param>
 /// <param name="FollowerMatch">On the leader: each follower's match index (replication lag = Committed - match).</param>
 public sealed record ReplicaStatus(ulong ShardId, string Role, ulong Leader, ulong Term, ulong Committed, ulong Applied,
-    IReadOnlyList<ulong> Voters, bool HoldsLease, bool Quiesced, IReadOnlyDictionary<ulong, ulong> FollowerMatch);
+    IReadOnlyList<ulong> Voters, bool HoldsLease, bool Quiesced, IReadOnlyDictionary<ulong, ulong> FollowerMatch)
+{
+    /// <summary>Index of the replica's latest log snapshot: entries up to it are compacted away, so a follower behind
+    /// it can only catch up by receiving a snapshot.</summary>
+    public ulong SnapshotIndex { get; init; }
+}
 
 /// <summary>The node as it sees itself: its replicas and which peers it suspects down.</summary>
 public sealed record NodeStatus(ulong NodeId, IReadOnlyList<ReplicaStatus> Replicas, IReadOnlyList<ulong> SuspectedPeers,
@@ -62,7 +67,10 @@ public sealed partial class ClusterNode
 
             replicas.Add(new ReplicaStatus(replica.GroupId, replica.Role.ToString(), replica.Leader, replica.Term,
                 replica.Committed, replica.Applied, replica.ConfState.Voters, _handles[replica.GroupId].Lease is not null,
-                replica.IsQuiesced, match));
+                replica.IsQuiesced, match)
+            {
+                SnapshotIndex = replica.Log.SnapshotMetadata.Index,
+            });
         }
 
         ulong[] suspected = [.. Options.Members.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];

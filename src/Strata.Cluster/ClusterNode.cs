@@ -56,7 +56,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         _transport = transport;
         _time = time;
         Clock = new HybridClock(time);
-        _shards = new ReplicatedShards(engine, options.NodeId, this);
+        _shards = new ReplicatedShards(engine, options.NodeId, this, CommitKnown);
         var peers = options.Members.Select(n => n.Id).Where(id => id != options.NodeId).ToList();
         _store = new Store(new StoreOptions
         {
@@ -207,6 +207,16 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         }
     }
 
+    /// <summary>The loop is about to send messages that may tell other replicas of <paramref name="shardId"/> that
+    /// entries up to <paramref name="committed"/> are committed (see <see cref="ShardHandle.CommitFloor"/>).</summary>
+    private void CommitKnown(ulong shardId, ulong committed)
+    {
+        if (_handles.TryGetValue(shardId, out ShardHandle? handle))
+        {
+            handle.RaiseCommitFloor(committed);
+        }
+    }
+
     private Task<T> Propose<T>(ulong shardId, ProposalKind kind, Google.Protobuf.IMessage command, CancellationToken cancellationToken)
     {
         if (Failure is { } failure)
@@ -309,6 +319,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     internal sealed class ShardHandle(ulong shardId, NamespaceShard? shard)
     {
         private ulong _leader;
+        private ulong _commitFloor;
 
         public ulong ShardId { get; } = shardId;
 
@@ -325,6 +336,23 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         {
             get => Volatile.Read(ref _leader);
             set => Volatile.Write(ref _leader, value);
+        }
+
+        /// <summary>
+        /// The highest commit index the loop may already have told other replicas (published before the step's
+        /// messages are sent, so before any follower can apply and acknowledge those entries). A lease read must not
+        /// serve a state older than this: the leader applies its newly committed entries only after sending, and the
+        /// lease's <see cref="LeaseView.AppliedFloor"/> is as of the end of the previous step.
+        /// </summary>
+        public ulong CommitFloor => Volatile.Read(ref _commitFloor);
+
+        /// <summary>Raises <see cref="CommitFloor"/> (the loop alone writes it).</summary>
+        public void RaiseCommitFloor(ulong committed)
+        {
+            if (committed > _commitFloor)
+            {
+                Volatile.Write(ref _commitFloor, committed);
+            }
         }
     }
 

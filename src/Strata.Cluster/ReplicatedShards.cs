@@ -10,7 +10,8 @@ namespace Strata.Cluster;
 /// creating each on first use over the shard's own keyspace of the node's engine.
 /// </summary>
 /// <remarks>Called by the store on the node's drive loop only; the shard objects' read side is thread-safe.</remarks>
-internal sealed class ReplicatedShards(IKvEngine engine, ulong localNode, IProposalResults results) : IReplicatedStateMachine
+internal sealed class ReplicatedShards(IKvEngine engine, ulong localNode, IProposalResults results, Action<ulong, ulong> commitKnown)
+    : IReplicatedStateMachine
 {
     private readonly Dictionary<ulong, IShardStateMachine> _shards = [];
     private readonly Lock _gate = new();
@@ -30,6 +31,8 @@ internal sealed class ReplicatedShards(IKvEngine engine, ulong localNode, IPropo
     public ReadOnlyMemory<byte> TakeSnapshot(ulong groupId) => Shard(groupId).TakeSnapshot();
 
     public void Restore(ulong groupId, Snapshot snapshot) => Shard(groupId).Restore(snapshot);
+
+    public void CommitKnown(ulong groupId, ulong committed) => commitKnown(groupId, committed);
 
     private IShardStateMachine Shard(ulong shardId)
     {

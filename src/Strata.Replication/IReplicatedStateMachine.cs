@@ -30,4 +30,15 @@ public interface IReplicatedStateMachine
     /// <summary>Replaces the state of <paramref name="groupId"/> with <paramref name="snapshot"/> (one received from
     /// the leader, or the latest local one on restart when the state machine is behind it).</summary>
     void Restore(ulong groupId, Snapshot snapshot);
+
+    /// <summary>
+    /// Called for each group whose Ready the current step handles, after the step's batch is durable and before the
+    /// step's messages are sent, with the group's commit index. From that moment other replicas may learn that every
+    /// entry up to <paramref name="committed"/> is committed, apply it and answer their clients, while this node applies
+    /// it only later in the step. A host that serves reads off the drive loop (leader leases) must not serve a state
+    /// older than this index. The default does nothing.
+    /// </summary>
+    void CommitKnown(ulong groupId, ulong committed)
+    {
+    }
 }

@@ -65,7 +65,13 @@ public sealed partial class Store
             FlushOrStop();
         }
 
-        // Durable: now the messages may promise it.
+        // Durable: now the messages may promise it. Other nodes may learn the commit index from them (and apply and
+        // acknowledge entries) before this node applies below, so hosts serving reads off the loop hear of it first.
+        foreach (var replica in _cycle)
+        {
+            _stateMachine.CommitKnown(replica.GroupId, replica.Raft.Committed);
+        }
+
         var messages = 0;
         foreach (var replica in _cycle)
         {

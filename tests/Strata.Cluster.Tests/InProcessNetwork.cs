@@ -39,6 +39,21 @@ internal sealed class InProcessNetwork
         _cut[(b, a)] = true;
     }
 
+    /// <summary>Drops frames from <paramref name="from"/> to <paramref name="to"/> only (the other way still works).</summary>
+    public void CutOneWay(ulong from, ulong to) => _cut[(from, to)] = true;
+
+    /// <summary>Cuts <paramref name="node"/> from every node in <paramref name="others"/>, both ways.</summary>
+    public void Isolate(ulong node, IEnumerable<ulong> others)
+    {
+        foreach (ulong other in others)
+        {
+            if (other != node)
+            {
+                Cut(node, other);
+            }
+        }
+    }
+
     public void HealAll() => _cut.Clear();
 
     private bool Deliver(ulong from, ulong to, byte[] frame)

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Strata.Cluster.Meta;
+using Strata.Namespace;
 using Strata.Namespace.Commands;
 using Strata.Storage;
 
@@ -37,11 +39,31 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public InProcessNetwork Network { get; } = new();
 
-    public Dictionary<ulong, ClusterNode> Nodes { get; } = [];
+    /// <summary>The running nodes. Thread-safe: client tasks pick nodes while a fault task kills and restarts them.</summary>
+    public ConcurrentDictionary<ulong, ClusterNode> Nodes { get; } = new();
 
     public ClusterNode this[ulong id] => Nodes[id];
 
     public IEnumerable<ClusterNode> Running => Nodes.Values;
+
+    /// <summary>A running node chosen by <paramref name="random"/> (seeded by the caller).</summary>
+    public ClusterNode PickRunning(Random random)
+    {
+        while (true)
+        {
+            ulong[] ids = [.. Nodes.Keys.Order()];
+            if (ids.Length > 0 && Nodes.TryGetValue(ids[random.Next(ids.Length)], out ClusterNode? node))
+            {
+                return node;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="node"/> is still running (not killed since it was picked).</summary>
+    public bool IsRunning(ClusterNode node) => Nodes.TryGetValue(node.NodeId, out ClusterNode? current) && ReferenceEquals(current, node);
+
+    /// <summary>Every member's id, running or not.</summary>
+    public IEnumerable<ulong> MemberIds => Members.Select(m => m.Id);
 
     public void Start(ulong id)
     {
@@ -64,9 +86,62 @@ internal sealed class TestCluster : IAsyncDisposable
     public async Task KillAsync(ulong id)
     {
         Network.Down(id);
-        await Nodes[id].DisposeAsync();
-        Nodes.Remove(id);
+        Nodes.TryRemove(id, out ClusterNode? node);
+        await node!.DisposeAsync();
         _engines[id].SimulateCrash();
+    }
+
+    /// <summary>Waits until every running node other than <paramref name="excluded"/> names one leader of
+    /// <paramref name="shard"/> that is also not <paramref name="excluded"/> (e.g. the side of a partition that has a
+    /// majority elected a new leader), and returns it.</summary>
+    public async Task<ulong> NewLeaderAsync(ulong shard, ulong excluded)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            ulong[] seen = [.. Running.Where(n => n.NodeId != excluded).Select(n => n.LeaderOf(shard)).Distinct()];
+            if (seen.Length == 1 && seen[0] != 0 && seen[0] != excluded && Nodes.ContainsKey(seen[0]))
+            {
+                return seen[0];
+            }
+
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+
+    /// <summary>Every object of <paramref name="bucket"/> (path and size), read linearizably through <paramref name="node"/>.</summary>
+    public static async Task<IReadOnlyList<(string Path, ulong Size, ulong Generation)>> ListAsync(ClusterNode node, ulong shard, string bucket)
+    {
+        var all = new List<(string, ulong, ulong)>();
+        string? token = null;
+        do
+        {
+            string? page = token;
+            ListPage listed = await node.ReadAsync(shard, reader =>
+                reader.List(new ListRequest(bucket, Recursive: true, Limit: NamespaceLimits.MaxListLimit, ContinuationToken: page)));
+            all.AddRange(listed.Entries.Select(e => (e.Path, e.Attributes.Size, e.Generation)));
+            token = listed.NextToken;
+        }
+        while (token is not null);
+
+        return all;
+    }
+
+    /// <summary>Runs <paramref name="read"/>, retrying while the shard has no leader (elections after faults); gives up
+    /// after a generous number of attempts.</summary>
+    public static async Task<T> RetryUnavailableAsync<T>(Func<Task<T>> read)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (ShardUnavailableException) when (attempt < 300)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 
     public async Task WaitReadyAsync()
