@@ -74,8 +74,8 @@ internal sealed class ClusterDemo(CliEnvironment env, int nodeCount, string? dat
     private async Task RunAsync(LocalCluster cluster, bool keepRunning)
     {
         Heading(string.Format(CultureInfo.InvariantCulture, StartHeading, nodeCount));
-        Say($"Each node is a [bold]strata start --node-id N --initial-cluster ...[/] process ({Escape(cluster.Program)}) on free loopback ports; " +
-            $"data and logs in {Escape(cluster.Directory)}{(cluster.IsTemporary ? " (temporary)" : "")}.");
+        Say($"Each node is a [bold]strata start --node-id N --initial-cluster ...[/] process on free loopback ports: {Escape(cluster.Program)}");
+        Say($"Data and logs in {Escape(cluster.Directory)}{(cluster.IsTemporary ? " (temporary)" : "")}");
         long started = Stopwatch.GetTimestamp();
         cluster.StartAll();
         ClusterObservation ready = await cluster.WaitUntilReadyAsync(ReadyTimeout, cancellationToken).ConfigureAwait(false);
