@@ -107,7 +107,7 @@ public sealed class HostingTests
             // Hold the batch of the first put in its write, send three more puts, then fail the fsync.
             InterleavingEngine.Pause pause = engine.PauseNextWrite();
             Task<Entry> first = client.PutAsync("queue", "first");
-            await pause.Reached;
+            await pause.Reached.WaitAsync(TimeSpan.FromSeconds(60)); // fails instead of hanging if it is never reached
             // Whether they reach the node's queue before the failure (failed with it) or after (refused), the
             // outcome is the same; either way none of them may apply.
             Task<Entry>[] queued = [.. Enumerable.Range(0, 3).Select(i => client.PutAsync("queue", $"queued-{i}"))];
@@ -253,10 +253,9 @@ public sealed class HostingTests
         await client.PutAsync("inflight", "o", etag: "kept");
 
         // Hold a stat inside its read, start stopping the server, then let the stat go.
-        ulong shard = server.Node.Map.FindByRoutingKey(ShardRouting.RoutingKey("inflight"))!.ShardId;
-        InterleavingEngine.Pause pause = engine.PauseNextGet([.. KeyspaceEngine.ShardPrefix(shard), .. Namespace.NamespaceKeys.Bucket("inflight")]);
+        InterleavingEngine.Pause pause = engine.PauseNextGet(ServerHarness.EngineKey(server, "inflight", Namespace.NamespaceKeys.Bucket("inflight")));
         Task<Entry> stat = client.StatAsync("inflight", "o");
-        await pause.Reached;
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(60)); // fails instead of hanging if it is never reached
         Task disposing = server.DisposeAsync().AsTask();
         pause.Resume();
 

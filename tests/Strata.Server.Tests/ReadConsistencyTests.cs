@@ -26,9 +26,9 @@ public sealed class ReadConsistencyTests
         ulong a = (await client.StatAsync("race", "a")).DirectoryId;
 
         // Stop the stat right after it resolved "a", before it looks up "b" inside it.
-        InterleavingEngine.Pause pause = engine.PauseNextGet(NamespaceKeys.Entry(a, "b"u8));
+        InterleavingEngine.Pause pause = engine.PauseNextGet(ServerHarness.EngineKey(server, "race", NamespaceKeys.Entry(a, "b"u8)));
         Task<Entry> stat = client.StatAsync("race", "a/b/o");
-        await pause.Reached;
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(60)); // fails instead of hanging if the read never comes
 
         // Meanwhile "a" moves away and the object (now z/b/o) is replaced. "a/b/o" with etag "new" never exists.
         await client.RenameAsync(new RenameRequest { Bucket = "race", Source = "a", Destination = "z" });
@@ -59,9 +59,9 @@ public sealed class ReadConsistencyTests
         ulong d2 = (await client.StatAsync("race", "d2")).DirectoryId;
 
         // Stop the listing when it reaches d2 (after it listed d1), then move the object from d1 into d2.
-        InterleavingEngine.Pause pause = engine.PauseNextScan(NamespaceKeys.DirectoryEntries(d2).Lower);
+        InterleavingEngine.Pause pause = engine.PauseNextScan(ServerHarness.EngineKey(server, "race", NamespaceKeys.DirectoryEntries(d2).Lower));
         Task<ListResponse> listing = client.ListAsync(new ListRequest { Bucket = "race", Delimiter = "" }).ResponseAsync;
-        await pause.Reached;
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(60)); // fails instead of hanging if the read never comes
         await client.RenameAsync(new RenameRequest { Bucket = "race", Source = "d1/o", Destination = "d2/o" });
         pause.Resume();
 

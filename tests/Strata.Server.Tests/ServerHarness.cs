@@ -36,6 +36,16 @@ public sealed class ServerHarness : IAsyncLifetime
         Cluster = new ClusterNodeOptions { GarbageCollectionInterval = TimeSpan.Zero },
     };
 
+    /// <summary>
+    /// The key under which the engine stores <paramref name="key"/> of <paramref name="bucket"/>'s namespace: inside the
+    /// keyspace of the shard that owns the bucket (for tests that watch or corrupt raw engine keys).
+    /// </summary>
+    public static byte[] EngineKey(StrataServer server, string bucket, byte[] key)
+    {
+        ulong shard = server.Node.Map.FindByRoutingKey(ShardRouting.RoutingKey(bucket))!.ShardId;
+        return [.. KeyspaceEngine.ShardPrefix(shard), .. key];
+    }
+
     /// <summary>Like <see cref="InMemoryOptions"/> over an engine the test owns (fault injection, interleaving).</summary>
     public static StrataServerOptions OptionsOver(IKvEngine engine) => InMemoryOptions() with { InMemory = false, Engine = engine };
 
