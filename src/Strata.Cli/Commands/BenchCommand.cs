@@ -50,10 +50,11 @@ internal static class BenchCommand
         var inMemory = new Option<bool>("--in-memory") { Description = "In-process node: keep the namespace in memory instead of RocksDB" };
         var data = new Option<string>("--data") { Description = "In-process node: RocksDB directory (default: a temporary one, deleted afterwards)", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print the JSON results instead of the table" };
+        var cluster = new Option<bool>("--cluster") { Description = "With --address: the node is a seed of a cluster; clients route each call to its shard's leader" };
         var command = new Command("bench", "Measure a node: latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            clients, seed, bucket, output, address, inMemory, data, json,
+            clients, seed, bucket, output, address, inMemory, data, json, cluster,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -99,8 +100,17 @@ internal static class BenchCommand
                 }
 
                 Uri node = NodeCommand.ParseAddress(remote);
-                return await RunAsync(env, node, $"node at {NodeLauncher.Display(node)}", options, clientCount, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken)
+                bool routed = parse.GetValue(cluster);
+                string remoteTarget = routed
+                    ? $"cluster seeded by {NodeLauncher.Display(node)}, calls routed to each shard's leader"
+                    : $"node at {NodeLauncher.Display(node)}";
+                return await RunAsync(env, node, remoteTarget, options, clientCount, routed, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken)
                     .ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(cluster))
+            {
+                throw new UsageException("--cluster needs --address (a node of the cluster to bench)");
             }
 
             string? chosen = parse.GetValue(data);
@@ -113,7 +123,7 @@ internal static class BenchCommand
                 string target = memory
                     ? "in-process single node, in memory, same process as the load generator"
                     : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
-                return await RunAsync(env, server.Address, target, options, clientCount, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken).ConfigureAwait(false);
+                return await RunAsync(env, server.Address, target, options, clientCount, routed: false, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -127,11 +137,13 @@ internal static class BenchCommand
     }
 
     private static async Task<int> RunAsync(
-        CliEnvironment env, Uri node, string target, BenchOptions options, int clientCount, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
+        CliEnvironment env, Uri node, string target, BenchOptions options, int clientCount, bool routed, string outDirectory, bool json, string commandLine,
+        CancellationToken cancellationToken)
     {
         string bucket = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
             $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
-        StrataClient[] clients = [.. Enumerable.Range(0, clientCount).Select(_ => StrataClient.Connect(node, ClientOptions))];
+        StrataClient[] clients = [.. Enumerable.Range(0, clientCount)
+            .Select(_ => routed ? StrataClient.ConnectCluster([node], ClientOptions) : StrataClient.Connect(node, ClientOptions))];
         try
         {
             return await RunAsync(env, node, target, options, clients, bucket, outDirectory, json, commandLine, cancellationToken).ConfigureAwait(false);
