@@ -87,8 +87,17 @@ internal sealed class ClusterDemo(CliEnvironment env, int nodeCount, string? dat
         SampleMedia sample = await DemoCommand.LoadAndRunScenesAsync(env, client, () => StrataClient.ConnectCluster(seeds), cancellationToken).ConfigureAwait(false);
         Say("[grey](all four scenes ran unchanged through the shard-aware client, StrataClient.ConnectCluster)[/]");
 
-        ulong killed = await FailoverAsync(cluster, client, sample).ConfigureAwait(false);
-        await RestartAsync(cluster, killed, sample).ConfigureAwait(false);
+        if (ready.ShardOf(Bucket).Replicas.Count >= 3)
+        {
+            ulong killed = await FailoverAsync(cluster, client, sample).ConfigureAwait(false);
+            await RestartAsync(cluster, killed, sample).ConfigureAwait(false);
+        }
+        else
+        {
+            Heading(FailoverHeading);
+            Say($"[yellow]Skipped:[/] shard {ready.ShardOf(Bucket).ShardId} has {ready.ShardOf(Bucket).Replicas.Count} replicas; losing one leaves no majority, " +
+                "so no new leader could be elected. Run [bold]strata demo --nodes 3[/] (or more) to see a leader fail.");
+        }
 
         ClusterObservation final = await cluster.WaitUntilReadyAsync(ReadyTimeout, cancellationToken).ConfigureAwait(false);
         ShowTables(cluster, final);
@@ -136,8 +145,8 @@ internal sealed class ClusterDemo(CliEnvironment env, int nodeCount, string? dat
         Say($"  [green]✓[/] node [bold]{newLeader}[/] leads shard {shard.ShardId} now (term {newReplica.Term} > {leaderReplica.Term}); " +
             $"the first write through the survivors succeeded [bold]{servedAfter}[/] after the kill.");
 
-        // Read everything back through one surviving node: a follower if there is one, to show it serves reads too.
-        LocalNode reader = cluster.Nodes.Where(n => n.IsRunning).OrderBy(n => n.Id == newLeader ? 1 : 0).First();
+        // Read everything back through one surviving replica of the shard: a follower if there is one, to show it serves reads too.
+        LocalNode reader = cluster.Nodes.Where(n => n.IsRunning && shard.Replicas.Contains(n.Id)).OrderBy(n => n.Id == newLeader ? 1 : 0).First();
         using StrataClient readerClient = StrataClient.Connect(reader.Uri);
         int objectsAfter = await CountObjectsAsync(readerClient).ConfigureAwait(false);
         Check(objectsAfter == objectsBefore + 1, $"node {reader.Id} lists {objectsBefore + 1:N0} objects (the loaded ones and the probe), not {objectsAfter:N0}");
