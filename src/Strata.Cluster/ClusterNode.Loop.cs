@@ -155,7 +155,14 @@ public sealed partial class ClusterNode
         foreach (Replica replica in _store.Replicas)
         {
             ShardHandle handle = _handles[replica.GroupId];
+            if (handle.Leader != replica.Leader && replica.Leader != 0)
+            {
+                _metrics.LeaderChanges.Add(1, _metrics.NodeTag, new("strata.shard", (long)replica.GroupId));
+            }
+
             handle.Leader = replica.Leader;
+            handle.Committed = replica.Committed;
+            handle.Applied = replica.Applied;
             if (Interlocked.Exchange(ref handle.LeaseReadsSinceStep, 0) > 0)
             {
                 _store.KeepAwake(replica.GroupId);
@@ -330,6 +337,9 @@ public sealed partial class ClusterNode
     internal abstract class PendingProposal(ulong shardId, ulong id, byte[] data) : LoopWork
     {
         public ulong ShardId { get; } = shardId;
+
+        /// <summary>When the caller proposed it (<see cref="Stopwatch"/> timestamp), for the commit latency metric.</summary>
+        public long Created { get; } = Stopwatch.GetTimestamp();
 
         public ulong Id { get; } = id;
 

@@ -90,7 +90,14 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         }
 
         _loop = new Thread(RunLoop) { IsBackground = true, Name = $"strata-node-{options.NodeId}" };
+        _metrics = new ClusterMetrics(this);
     }
+
+    private readonly ClusterMetrics _metrics;
+
+    /// <summary>Committed entries each hosted shard has not applied yet (as of the loop's last step).</summary>
+    public IReadOnlyList<(ulong ShardId, ulong Lag)> ApplyLag() =>
+        [.. _handles.Values.OrderBy(h => h.ShardId).Select(h => (h.ShardId, h.Committed > h.Applied ? h.Committed - h.Applied : 0))];
 
     /// <summary>
     /// Opens the node over <paramref name="engine"/> and starts its loop. On an empty engine the node founds its
@@ -204,6 +211,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         if (_pendingProposals.Remove(proposalId, out PendingProposal? pending))
         {
             pending.Complete(result);
+            _metrics.CommitLatency.Record(Stopwatch.GetElapsedTime(pending.Created).TotalMilliseconds, _metrics.NodeTag);
         }
     }
 
@@ -225,6 +233,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         }
 
         ulong id = Interlocked.Increment(ref _nextProposalId);
+        _metrics.Proposals.Add(1, _metrics.NodeTag);
         var pending = new PendingProposal<T>(shardId, id, ProposalEnvelope.Encode(kind, NodeId, id, command));
         Post(pending);
         // Cancellation abandons the wait, not the proposal: once handed to Raft it may still apply (exactly once).
@@ -313,6 +322,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
 
         _signal.Dispose();
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 
     /// <summary>This node's view of one hosted shard, shared between the loop (writer) and request threads.</summary>
@@ -337,6 +347,23 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
             get => Volatile.Read(ref _leader);
             set => Volatile.Write(ref _leader, value);
         }
+
+        /// <summary>The local replica's commit index as of the loop's last step.</summary>
+        public ulong Committed
+        {
+            get => Volatile.Read(ref _committed);
+            set => Volatile.Write(ref _committed, value);
+        }
+
+        /// <summary>The local replica's applied index as of the loop's last step.</summary>
+        public ulong Applied
+        {
+            get => Volatile.Read(ref _applied);
+            set => Volatile.Write(ref _applied, value);
+        }
+
+        private ulong _committed;
+        private ulong _applied;
 
         /// <summary>
         /// The highest commit index the loop may already have told other replicas (published before the step's

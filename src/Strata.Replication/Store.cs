@@ -57,7 +57,7 @@ public sealed partial class Store : IDisposable
             throw new ArgumentException($"transport of node {transport.LocalNode} given to the store of node {options.NodeId}");
         }
 
-        _writer = new RaftLogWriter(engine);
+        _writer = new RaftLogWriter(engine, options.Time);
         foreach (var peer in options.Peers)
         {
             PeerOf(peer);

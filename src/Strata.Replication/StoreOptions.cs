@@ -41,6 +41,9 @@ public sealed record StoreOptions
     /// <summary>Compact a group's log once this many applied entries follow its snapshot (0 = never compact).</summary>
     public ulong CompactionThreshold { get; init; } = 1024;
 
+    /// <summary>Clock for the metrics (write durations); the simulator passes its own.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Recent entries each group keeps in memory.</summary>
     public int MaxCachedEntriesPerGroup { get; init; } = DurableRaftLog.DefaultMaxCachedEntries;
 
