@@ -277,7 +277,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         }
 
         _disposed = true;
-        await Task.WhenAll(Nodes.Select(n => StopAsync(n.Id))).ConfigureAwait(false);
+        await Task.WhenAll(Nodes.Select(n => StopQuietlyAsync(n.Id))).ConfigureAwait(false);
         foreach (LocalNode node in Nodes)
         {
             node.Process?.Dispose();
@@ -293,6 +293,26 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             catch (IOException)
             {
                 // A file still held open (a node that would not die) leaves the directory behind: nothing to lose.
+            }
+        }
+    }
+
+    /// <summary>Stops a node on disposal: whatever goes wrong with the graceful path, the process is killed.</summary>
+    private async Task StopQuietlyAsync(ulong id)
+    {
+        try
+        {
+            await StopAsync(id).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+        {
+            try
+            {
+                Node(id).Process?.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited meanwhile.
             }
         }
     }
