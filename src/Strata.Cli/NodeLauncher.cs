@@ -40,6 +40,10 @@ internal static class NodeLauncher
         grid.AddRow("gRPC address", $"[bold]{Markup.Escape(Display(server.Address))}[/]  (service strata.v1.Strata, HTTP/2 cleartext)");
         grid.AddRow("health", $"grpc.health.v1.Health at the same address (services \"\" and \"{StrataServer.HealthServiceName}\")");
         grid.AddRow("data directory", Markup.Escape(data + (dataNote is null ? "" : $" ({dataNote})")));
+        if (server.MetricsAddress is { } metrics)
+        {
+            grid.AddRow("operations", Markup.Escape($"{Display(metrics)}/metrics (Prometheus), {Display(metrics)}/healthz"));
+        }
         grid.AddRow("try", Markup.Escape($"strata bucket ls --address {Display(server.Address)}"));
         env.Console.Write(new Panel(grid).Header("Strata node running").Border(BoxBorder.Rounded));
         env.Console.MarkupLine("Press [bold]Ctrl+C[/] to stop.");

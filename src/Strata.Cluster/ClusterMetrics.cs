@@ -7,7 +7,7 @@ namespace Strata.Cluster;
 /// tagged with the node id): proposals, commit latency, leader changes, lease reads against ReadIndex reads, and the
 /// apply lag of every hosted shard. Recording costs nothing while no exporter listens.
 /// </summary>
-internal sealed class ClusterMetrics : IDisposable
+public sealed class ClusterMetrics : IDisposable
 {
     /// <summary>The meter's name, for exporters to subscribe to.</summary>
     public const string MeterName = "Strata.Cluster";
@@ -15,7 +15,7 @@ internal sealed class ClusterMetrics : IDisposable
     private readonly Meter _meter;
     private readonly KeyValuePair<string, object?> _node;
 
-    public ClusterMetrics(ClusterNode node)
+    internal ClusterMetrics(ClusterNode node)
     {
         _meter = new Meter(MeterName);
         _node = new("strata.node", (long)node.NodeId);

@@ -4,6 +4,8 @@ using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Strata.Cluster;
 using Strata.Cluster.Meta;
+using OpenTelemetry.Metrics;
+using Strata.Replication;
 using Strata.Storage;
 using Strata.Transport;
 
@@ -46,6 +48,9 @@ public sealed class StrataServer : IAsyncDisposable
         Address = address;
     }
 
+    /// <summary>The operations endpoint (<c>/metrics</c>, <c>/healthz</c>), or null when it is off.</summary>
+    public Uri? MetricsAddress { get; private init; }
+
     /// <summary>The bound address, e.g. http://127.0.0.1:7070.</summary>
     public Uri Address { get; }
 
@@ -64,6 +69,13 @@ public sealed class StrataServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
 
         int port = options.Port == 0 ? FreePort(address) : options.Port;
+        int? metricsPort = options.MetricsPort switch
+        {
+            null => null,
+            0 => FreePort(address),
+            int chosen when chosen is > 0 and <= IPEndPoint.MaxPort => chosen,
+            int bad => throw new ArgumentOutOfRangeException(nameof(options), $"metrics port {bad} is outside 0..65535"),
+        };
         (IKvEngine engine, IKvEngine? ownedEngine, string dataDirectory) = OpenEngine(options);
         ClusterNode? node = null;
         IAsyncDisposable? transport = null;
@@ -78,10 +90,11 @@ public sealed class StrataServer : IAsyncDisposable
                 await node.WaitUntilReadyAsync(ready.Token).ConfigureAwait(false);
             }
 
-            application = BuildApplication(options, address, port, node);
+            application = BuildApplication(options, address, port, metricsPort, node);
             await application.StartAsync(cancellationToken).ConfigureAwait(false);
-            var bound = new Uri(application.Urls.First());
-            return new StrataServer(application, node, transport, ownedEngine, dataDirectory, bound);
+            var bound = new Uri($"http://{FormatHost(address)}:{port}");
+            Uri? metrics = metricsPort is int m ? new Uri($"http://{FormatHost(address)}:{m}") : null;
+            return new StrataServer(application, node, transport, ownedEngine, dataDirectory, bound) { MetricsAddress = metrics };
         }
         catch
         {
@@ -246,7 +259,7 @@ public sealed class StrataServer : IAsyncDisposable
     private static string FormatHost(IPAddress address) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 
-    private static WebApplication BuildApplication(StrataServerOptions options, IPAddress address, int port, ClusterNode node)
+    private static WebApplication BuildApplication(StrataServerOptions options, IPAddress address, int port, int? metricsPort, ClusterNode node)
     {
         // The empty builder reads no configuration files or environment: the options are the whole configuration.
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -257,6 +270,10 @@ public sealed class StrataServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+            if (metricsPort is int m)
+            {
+                kestrel.Listen(address, m, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
         if (options.MinimumLogLevel != LogLevel.None)
@@ -277,11 +294,24 @@ public sealed class StrataServer : IAsyncDisposable
             health.Services.Map(HealthServiceName, _ => true);
         }).AddCheck<NodeHealthCheck>("node");
 
+        if (metricsPort is not null)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(ClusterMetrics.MeterName, ReplicationMetrics.MeterName)
+                .AddPrometheusExporter());
+        }
+
         WebApplication application = builder.Build();
         application.UseRouting();
         application.MapGrpcService<StrataEndpoint>(); // strata.v1.Strata, see StrictRequestMethodProvider
         application.MapGrpcService<ClusterService>();
         application.MapGrpcHealthChecksService();
+        if (metricsPort is int operations)
+        {
+            string host = $"*:{operations}";
+            application.MapPrometheusScrapingEndpoint("/metrics").RequireHost(host);
+            application.MapHealthChecks("/healthz").RequireHost(host);
+        }
         return application;
     }
 

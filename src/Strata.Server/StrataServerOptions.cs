@@ -26,6 +26,13 @@ public sealed record StrataServerOptions
     public int Port { get; init; } = 7070;
 
     /// <summary>
+    /// The TCP port (HTTP/1.1, same host) of the operations endpoint: <c>/metrics</c> (Prometheus text format: the
+    /// <c>Strata.Cluster</c> and <c>Strata.Replication</c> meters) and <c>/healthz</c> (200 while the node is healthy,
+    /// 503 after a storage failure). Null disables it; 0 picks a free port (see <see cref="StrataServer.MetricsAddress"/>).
+    /// </summary>
+    public int? MetricsPort { get; init; }
+
+    /// <summary>
     /// The cluster node: its id, the founding members (<see cref="ClusterNodeOptions.InitialCluster"/>, empty for the
     /// embedded single-node cluster), shards, timing and garbage collection. A single node's own record gets the
     /// server's bound address.

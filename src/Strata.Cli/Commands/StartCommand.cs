@@ -34,6 +34,7 @@ internal static class StartCommand
         var clusterId = new Option<string>("--cluster-id") { Description = "Cluster name; nodes of different clusters refuse each other", DefaultValueFactory = _ => "strata" };
         var shards = new Option<int>("--shards") { Description = "Namespace shards of a new cluster", DefaultValueFactory = _ => 4 };
         var replicas = new Option<int>("--replication-factor") { Description = "Replicas per shard (capped by the number of nodes)", DefaultValueFactory = _ => 3 };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve /metrics (Prometheus) and /healthz over HTTP/1.1 on this port (0 picks a free one)" };
         var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
         var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster)")
         {
@@ -75,6 +76,7 @@ internal static class StartCommand
                 Host = listenHost,
                 InMemory = parse.GetValue(inMemory),
                 Cluster = cluster,
+                MetricsPort = parse.GetValue(metricsPort),
                 // A founding member serves at once; its shards become available as its peers come up.
                 ReadyTimeout = members.Count > 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(30),
             }, cancellationToken).ConfigureAwait(false);
