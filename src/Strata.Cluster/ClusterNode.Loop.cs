@@ -13,6 +13,9 @@ public sealed partial class ClusterNode
 {
     private const int TickHistory = 4096;
 
+    /// <summary>Steps taken right after one that handled a Ready, before the loop waits again.</summary>
+    private const int MaxFollowUpSteps = 4;
+
     private readonly Dictionary<ulong, PendingProposal> _pendingProposals = [];
     private readonly Dictionary<ulong, PendingRead> _pendingReads = [];
     private readonly List<PendingRead> _readsAwaitingApply = [];
@@ -51,10 +54,17 @@ public sealed partial class ClusterNode
                     _nextTickAt = now + interval;
                 }
 
-                _store.Step(tick);
+                StepResult step = _store.Step(tick);
                 if (tick)
                 {
                     _tickTimestamps[_store.Ticks % TickHistory] = now;
+                }
+
+                // Handling a Ready can make the next one due at once (a single voter commits what it just persisted;
+                // applying frees flow control): step again without waiting, so that work never waits for a tick.
+                for (int more = 0; step.ReadyGroups > 0 && more < MaxFollowUpSteps; more++)
+                {
+                    step = _store.Step(tick: false);
                 }
 
                 if (firstStep)
