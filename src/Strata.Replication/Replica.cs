@@ -45,6 +45,12 @@ public sealed class Replica
     /// <summary>Ticks the store delivered to this replica since it was opened.</summary>
     public long TicksDelivered { get; internal set; }
 
+    /// <summary>
+    /// True when the replica was recovered from the log as the store opened (a restart), not created. Such a replica
+    /// refuses votes until it has been ticked an election timeout (see <see cref="Store"/>'s lease guard).
+    /// </summary>
+    public bool RestartedFromLog { get; internal set; }
+
     /// <summary>On the leader: the highest index known replicated on <paramref name="replicaId"/> (null elsewhere).</summary>
     public ulong? MatchOf(ulong replicaId) => Raft.ProgressOf(replicaId)?.Match;
 

@@ -159,6 +159,12 @@ public sealed partial class Store
                     continue;
                 }
 
+                if (m.Type is MessageType.Vote or MessageType.PreVote && RefusesVotesAfterRestart(replica))
+                {
+                    RefusedVotesAfterRestart++;
+                    continue;
+                }
+
                 replica.Raft.Step(m);
                 Wake(replica);
                 delivered++;
@@ -167,6 +173,21 @@ public sealed partial class Store
 
         return delivered;
     }
+
+    /// <summary>
+    /// The lease guard: a replica restarted from its log drops vote and pre-vote requests until it has been ticked for
+    /// an election timeout. Before the restart it may have acknowledged a heartbeat that extended a leader's lease; the
+    /// core remembers that only in memory (a follower refuses votes while it hears from a leader), so without the guard
+    /// a restarted voter would help elect a new leader at once while the old one still serves reads from its lease.
+    /// Dropping is safe (Raft tolerates lost messages) and costs at most one election timeout after a restart. The
+    /// core's <see cref="ReadOnlyOption.LeaseBased"/> mode has the same rule; hosts that serve leases themselves on
+    /// <see cref="ReadOnlyOption.Safe"/> (Strata.Cluster) rely on this one.
+    /// </summary>
+    private bool RefusesVotesAfterRestart(Replica replica) =>
+        replica.RestartedFromLog && replica.TicksDelivered < Options.ElectionTick;
+
+    /// <summary>Vote requests dropped by the lease guard (see <see cref="RefusesVotesAfterRestart"/>).</summary>
+    public long RefusedVotesAfterRestart { get; private set; }
 
     private void HeardFrom(ulong nodeId)
     {

@@ -67,7 +67,7 @@ public sealed partial class Store : IDisposable
         {
             var log = DurableRaftLog.Open(engine, group, options.MaxCachedEntriesPerGroup);
             RepairedTornTails += log.Recovery.TornEntriesDropped;
-            OpenReplica(log);
+            OpenReplica(log).RestartedFromLog = true;
         }
     }
 

@@ -109,7 +109,7 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Every object of <paramref name="bucket"/> (path and size), read linearizably through <paramref name="node"/>.</summary>
+    /// <summary>Every object of <paramref name="bucket"/> (path, size, generation; directories left out), read linearizably through <paramref name="node"/>.</summary>
     public static async Task<IReadOnlyList<(string Path, ulong Size, ulong Generation)>> ListAsync(ClusterNode node, ulong shard, string bucket)
     {
         var all = new List<(string, ulong, ulong)>();
@@ -119,7 +119,7 @@ internal sealed class TestCluster : IAsyncDisposable
             string? page = token;
             ListPage listed = await node.ReadAsync(shard, reader =>
                 reader.List(new ListRequest(bucket, Recursive: true, Limit: NamespaceLimits.MaxListLimit, ContinuationToken: page)));
-            all.AddRange(listed.Entries.Select(e => (e.Path, e.Attributes.Size, e.Generation)));
+            all.AddRange(listed.Entries.Where(e => e.Kind == EntryKind.Object).Select(e => (e.Path, e.Attributes.Size, e.Generation)));
             token = listed.NextToken;
         }
         while (token is not null);
