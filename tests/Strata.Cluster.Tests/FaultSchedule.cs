@@ -9,8 +9,8 @@ internal interface IOperationProgress
 }
 
 /// <summary>
-/// Injects faults into a running <see cref="TestCluster"/> between client operations: every <c>every</c> finished
-/// operations the next fault in the cycle hits the shard's current leader — kill it (power cut) and restart it once
+/// Injects faults into a running <see cref="TestCluster"/> between client operations: once <c>every</c> more
+/// operations have finished (fault k is due at k times <c>every</c>), the next fault in the cycle hits the shard's current leader — kill it (power cut) and restart it once
 /// a new leader serves; isolate it from every other node and heal once a new leader serves; or ask it to hand
 /// leadership to another node. Faults are paced by operation counts, not durations; the choice of transfer target
 /// comes from the seeded <see cref="Random"/>.
@@ -18,6 +18,8 @@ internal interface IOperationProgress
 internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random random, IOperationProgress progress, Task clientsDone,
     ITestOutputHelper output)
 {
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
     /// <summary>What was injected, in order (printed with the seed).</summary>
     public List<string> Log { get; } = [];
 
@@ -28,12 +30,14 @@ internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random ran
         int injected = 0;
         for (int fault = 0; ; fault++)
         {
-            if (!await WaitForProgressAsync(progress.Completed + every))
+            // Absolute thresholds: a slow fault (an election under load) does not push the later ones back.
+            if (!await WaitForProgressAsync((fault + 1) * every))
             {
                 return injected;
             }
 
             ulong leader = await cluster.LeaderAsync(shard);
+            output.WriteLine($"fault {fault}: leader {leader} ({progress.Completed} operations, {_clock.ElapsedMilliseconds} ms)");
             switch (fault % 3)
             {
                 case 0:
@@ -85,7 +89,7 @@ internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random ran
             Log.Add(what);
         }
 
-        output.WriteLine($"fault: {what} (after {progress.Completed} operations)");
+        output.WriteLine($"fault: {what} (after {progress.Completed} operations, {_clock.ElapsedMilliseconds} ms)");
     }
 
     /// <summary>Waits until <paramref name="target"/> operations finished; false when the clients finished first.</summary>
