@@ -43,8 +43,17 @@ public sealed class RaftLogWriter : IDisposable
     /// <summary>Number of groups with changes staged for the next <see cref="Flush"/>.</summary>
     public int StagedGroups => _stagedLogs.Count;
 
-    /// <summary>Number of batches written (each with one fsync).</summary>
+    /// <summary>Number of batches written.</summary>
     public long Flushes { get; private set; }
+
+    /// <summary>Number of batches written with an fsync (the others carried only changes that need none).</summary>
+    public long SyncedFlushes { get; private set; }
+
+    // Whether the staged batch must be fsynced: new entries, a new term or vote, a snapshot, a compaction, a group's
+    // creation. A batch that only moves commit indexes need not be (etcd's MustSync rule): losing it in a crash
+    // loses nothing a message promised, and the engine's write-ahead log keeps writes in order, so a later synced
+    // write (or a later write that survived) implies it survived too.
+    private bool _syncNeeded;
 
     /// <summary>Stages the persistence part of <paramref name="ready"/>: snapshot, then entries, then hard state.</summary>
     public void StageReady(DurableRaftLog log, Ready ready)
@@ -57,7 +66,7 @@ public sealed class RaftLogWriter : IDisposable
             return;
         }
 
-        Track(log);
+        Track(log, ready.MustSync || ready.Snapshot is not null || ready.Entries.Count > 0);
         if (ready.Snapshot is { } snapshot)
         {
             log.StageSnapshot(_batch, snapshot);
@@ -140,9 +149,14 @@ public sealed class RaftLogWriter : IDisposable
         long started = _time.GetTimestamp();
         try
         {
-            Engine.Write(_batch, sync: true);
-            ReplicationMetrics.FsyncDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds);
-            ReplicationMetrics.GroupsPerFsync.Record(_stagedLogs.Count);
+            bool sync = _syncNeeded;
+            Engine.Write(_batch, sync);
+            if (sync)
+            {
+                SyncedFlushes++;
+                ReplicationMetrics.FsyncDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds);
+                ReplicationMetrics.GroupsPerFsync.Record(_stagedLogs.Count);
+            }
         }
         catch (Exception)
         {
@@ -158,6 +172,7 @@ public sealed class RaftLogWriter : IDisposable
         }
 
         _batch.Clear();
+        _syncNeeded = false;
         var groups = _stagedLogs.Count;
         foreach (var log in _stagedLogs)
         {
@@ -173,8 +188,9 @@ public sealed class RaftLogWriter : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _batch.Dispose();
 
-    private void Track(DurableRaftLog log)
+    private void Track(DurableRaftLog log, bool mustSync = true)
     {
+        _syncNeeded |= mustSync;
         if (!log.InWriterBatch)
         {
             log.InWriterBatch = true;

@@ -202,10 +202,14 @@ public sealed partial class Store : IDisposable
             applied = snapshotIndex;
         }
 
-        if (applied > log.HardState.Commit)
+        // A state machine only applies committed entries, so what it applied is committed even when the durable commit
+        // index is older (batches that only move the commit index are not fsynced; see RaftLogWriter): the core learns
+        // the commit again from its group, and the entries up to `applied` are not handed to the state machine twice.
+        // Beyond the durable log, though, the state machine holds entries this node's log lost: that is corruption.
+        if (applied > log.LastIndex)
         {
-            throw new InvalidOperationException(
-                $"group {group}: the state machine applied {applied}, beyond the durable commit {log.HardState.Commit}");
+            throw new CorruptionException(
+                $"group {group}: the state machine applied {applied}, beyond the last durable log entry {log.LastIndex}");
         }
 
         // The log keeps the membership as of its snapshot only, so the core starts at the snapshot index and re-applies
