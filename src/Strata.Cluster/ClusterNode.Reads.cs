@@ -34,6 +34,18 @@ public sealed partial class ClusterNode
         // The floor: every entry committed before the lease was computed (writes earlier leaders acknowledged) and every
         // entry whose commit the loop may already have sent (followers apply and acknowledge those before this replica
         // applies them). Below it, ReadIndex waits for this replica to catch up.
+        // A stopped node (disposed, or halted by a storage failure) serves nothing, not even from a lease it still holds:
+        // the loop no longer watches it.
+        if (Failure is { } failure)
+        {
+            return Task.FromException<T>(new StorageFailureException("the node stopped after a storage failure", failure));
+        }
+
+        if (_stopping.IsCancellationRequested)
+        {
+            return Task.FromException<T>(new ObjectDisposedException(nameof(ClusterNode)));
+        }
+
         if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp
             && shard.AppliedIndex >= Math.Max(lease.AppliedFloor, handle.CommitFloor))
         {

@@ -94,6 +94,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     }
 
     private readonly ClusterMetrics _metrics;
+    private int _disposed;
 
     /// <summary>Committed entries each hosted shard has not applied yet (as of the loop's last step).</summary>
     public IReadOnlyList<(ulong ShardId, ulong Lag)> ApplyLag() =>
@@ -301,13 +302,17 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     private IReadOnlyList<RangeDescriptor> InitialLayout() =>
         ShardMap.InitialLayout(Options.InitialShards, [.. Options.Members.Select(n => n.Id)], Options.ReplicationFactor);
 
+    /// <summary>Stops the loop (pending calls fail with <see cref="ObjectDisposedException"/>) and closes the store.
+    /// Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-            _signal.Set();
+            return;
         }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _signal.Set();
 
         if (_loop.IsAlive || _loop.ThreadState != System.Threading.ThreadState.Unstarted)
         {

@@ -115,6 +115,35 @@ public sealed class ClusterNodeTests
     }
 
     [Fact]
+    public async Task StoppedNodeServesNoReadsEvenFromALeaseItStillHolds()
+    {
+        var cluster = new TestCluster(nodes: 1, shards: 1);
+        await using (cluster)
+        {
+            await cluster.WaitReadyAsync();
+            ulong shard = cluster.ShardOf("gone");
+            ClusterNode node = cluster[1];
+            await node.ProposeAsync(shard, TestCluster.CreateBucket("gone"));
+            await AssertLeaseReadsAsync(node, shard, "gone-object-is-absent");
+            await node.DisposeAsync();
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => node.ReadAsync(shard, r => r.ListBuckets(string.Empty, 10)));
+        }
+    }
+
+    /// <summary>Reads until one is served from the lease (the bucket exists; the listing is the query).</summary>
+    private static async Task AssertLeaseReadsAsync(ClusterNode leader, ulong shard, string label)
+    {
+        long before = leader.LeaseReads;
+        for (int i = 0; i < 400 && leader.LeaseReads == before; i++)
+        {
+            Assert.NotEmpty(await leader.ReadAsync(shard, r => r.ListBuckets(string.Empty, 10)));
+            await Task.Delay(5);
+        }
+
+        Assert.True(leader.LeaseReads > before, $"{label}: the leader never served a read from its lease");
+    }
+
+    [Fact]
     public async Task RestartedNodeRecoversItsReplicasFromItsLog()
     {
         await using var cluster = new TestCluster(nodes: 1, shards: 1);
