@@ -4,11 +4,11 @@ using Strata.Cli.Commands;
 namespace Strata.Cli;
 
 /// <summary>
-/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, <c>cluster status</c>, <c>shards</c>, <c>lincheck</c> and <c>bench</c>.
+/// The <c>strata</c> command line: <c>start</c>, <c>demo</c>, the namespace commands, <c>cluster status</c>, <c>shards</c>, <c>lincheck</c>, <c>bench</c> and <c>chaos</c>.
 /// </summary>
 /// <remarks>
 /// Exit codes (<see cref="ExitCodes"/>): 0 done; 1 refused by the node (nothing changed); 2 usage error (nothing
-/// sent); 3 node unreachable. <c>lincheck</c> keeps the checker's own codes. Every error is one line on standard
+/// sent); 3 node unreachable. <c>lincheck</c> keeps the checker's own codes; <c>chaos</c> exits 1 on an anomaly and 3 when undecided. Every error is one line on standard
 /// error starting with <c>strata: </c>.
 /// </remarks>
 internal static class StrataCli
@@ -72,6 +72,7 @@ internal static class StrataCli
         root.Add(ClusterCommands.CreateShards(env));
         root.Add(LincheckCommandLine.Create(env));
         root.Add(BenchCommand.Create(env));
+        root.Add(ChaosCommand.Create(env));
         return root;
     }
 

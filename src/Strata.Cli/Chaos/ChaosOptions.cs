@@ -1,0 +1,124 @@
+using System.Globalization;
+using Strata.Cli.Cluster;
+
+namespace Strata.Cli.Chaos;
+
+/// <summary>A fault the chaos runner injects into one node process.</summary>
+internal enum FaultKind
+{
+    /// <summary>SIGKILL the node (no shutdown, nothing flushed that was not fsynced), then restart it over its data.</summary>
+    Kill,
+
+    /// <summary>SIGSTOP the node for longer than the election timeout, then SIGCONT: a process that freezes and wakes up believing nothing happened.</summary>
+    Pause,
+}
+
+/// <summary>What one <c>strata chaos</c> run does. Immutable; <see cref="Validate"/> before use.</summary>
+internal sealed record ChaosOptions
+{
+    /// <summary>Node processes of the cluster (3..<see cref="LocalCluster.MaxNodes"/> with faults: one node may be down while a majority serves).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>Register operations the clients issue in total (the final reads come on top).</summary>
+    public int Operations { get; init; } = 2000;
+
+    /// <summary>Concurrent clients, each with its own <c>StrataClient</c> (its own client id and connections).</summary>
+    public int Clients { get; init; } = 5;
+
+    /// <summary>Registers (objects) the operations spread over.</summary>
+    public int Keys { get; init; } = 5;
+
+    /// <summary>The kinds of fault injected, in turn (each round of faults uses every kind once, in a seeded order). Empty: none.</summary>
+    public IReadOnlyList<FaultKind> Faults { get; init; } = [FaultKind.Kill, FaultKind.Pause];
+
+    /// <summary>Faults injected over the run; null: one per 400 operations (at least one when <see cref="Faults"/> is not empty).</summary>
+    public int? FaultCount { get; init; }
+
+    /// <summary>Seed of every random choice of the run: the operations, the keys, the values, the fault plan.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Operations per second offered by all clients together (each client paces itself); 0: as fast as they go.</summary>
+    public double Rate { get; init; } = 200;
+
+    /// <summary>Deadline of each attempt of a call (a call is retried on another node after it).</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one operation may take over all its attempts; past it, the outcome is unknown (indeterminate).</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time the linearizability checker may spend before answering "undecided".</summary>
+    public TimeSpan CheckBudget { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Directory in which the run's report folder is created.</summary>
+    public string OutDirectory { get; init; } = "chaos-results";
+
+    /// <summary>The number of faults this run injects: <see cref="FaultCount"/> or its default.</summary>
+    public int PlannedFaults => Faults.Count == 0 ? 0 : FaultCount ?? Math.Max(1, Operations / 400);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first unusable value.</summary>
+    public void Validate()
+    {
+        Require(Operations is >= 1 and <= 10_000_000, $"--ops {Operations} is outside 1..10000000");
+        Require(Clients is >= 1 and <= 256, $"--clients {Clients} is outside 1..256");
+        Require(Keys is >= 1 and <= 10_000, $"--keys {Keys} is outside 1..10000");
+        Require(Rate >= 0 && double.IsFinite(Rate), string.Create(CultureInfo.InvariantCulture, $"--rate {Rate} must be 0 (unpaced) or a positive number of operations per second"));
+        Require(FaultCount is null or >= 0, $"--fault-count {FaultCount} must not be negative");
+        Require(PlannedFaults < Operations, $"--fault-count {PlannedFaults} must be below --ops {Operations} (every fault starts while operations are still to come)");
+        Require(AttemptTimeout > TimeSpan.Zero && CallTimeout >= AttemptTimeout, "the call timeout must be at least the attempt timeout, both positive");
+        Require(CheckBudget > TimeSpan.Zero, "--check-budget must be positive");
+        if (PlannedFaults > 0)
+        {
+            Require(Nodes is >= 3 and <= LocalCluster.MaxNodes,
+                $"--nodes {Nodes}: faults need 3..{LocalCluster.MaxNodes} nodes (a majority of every shard must stay up while one node is down)");
+            Require(!Faults.Contains(FaultKind.Pause) || !OperatingSystem.IsWindows(), "--faults pause needs POSIX signals (SIGSTOP/SIGCONT); Windows has none");
+        }
+        else
+        {
+            Require(Nodes is >= 1 and <= LocalCluster.MaxNodes, $"--nodes {Nodes} is outside 1..{LocalCluster.MaxNodes}");
+        }
+    }
+
+    /// <summary>Parses <c>kill,pause</c> (or <c>none</c>) into fault kinds, in the order given, without repeats.</summary>
+    public static IReadOnlyList<FaultKind> ParseFaults(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+
+        var kinds = new List<FaultKind>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            FaultKind kind = part.ToLowerInvariant() switch
+            {
+                "kill" => FaultKind.Kill,
+                "pause" => FaultKind.Pause,
+                _ => throw new ArgumentException(
+                    $"--faults '{part}' is not a fault this runner injects (kill, pause, or none; partitions, clock skew and disk faults are not built yet)"),
+            };
+            if (!kinds.Contains(kind))
+            {
+                kinds.Add(kind);
+            }
+        }
+
+        return kinds.Count > 0 ? kinds : throw new ArgumentException("--faults names no fault (use kill, pause, kill,pause or none)");
+    }
+
+    /// <summary>The name of <paramref name="kind"/> on the command line and in reports.</summary>
+    public static string Name(FaultKind kind) => kind switch
+    {
+        FaultKind.Kill => "kill",
+        FaultKind.Pause => "pause",
+        _ => kind.ToString(),
+    };
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

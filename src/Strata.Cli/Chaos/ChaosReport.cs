@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Strata.Linearizability;
+using Strata.Linearizability.Models;
+
+namespace Strata.Cli.Chaos;
+
+/// <summary>
+/// Judges a <see cref="ChaosRun"/> with the linearizability checker and writes its report folder:
+/// <c>history.jsonl</c> (one operation per line), <c>faults.json</c> (plan and timeline), <c>result.json</c>
+/// (verdict, explanation, counts, per-key results, final values), <c>explanation.txt</c> (the checker's
+/// explanation, when the history is not linearizable or undecided) and <c>summary.md</c>.
+/// </summary>
+/// <remarks>
+/// Exit codes (<see cref="ChaosVerdict.ExitCode"/>): 0 linearizable and nothing else wrong; 1 not linearizable, or a
+/// node process exited by itself; 3 the checker could not decide within its budget, or the run could not finish
+/// (the cluster did not recover, a final read got no answer). Stateless.
+/// </remarks>
+internal static class ChaosReport
+{
+    public const int ExitLinearizable = 0;
+    public const int ExitAnomaly = 1;
+    public const int ExitUndecided = 3;
+
+    public const string HistoryFile = "history.jsonl";
+    public const string FaultsFile = "faults.json";
+    public const string ResultFile = "result.json";
+    public const string ExplanationFile = "explanation.txt";
+    public const string SummaryFile = "summary.md";
+
+    /// <summary>Indented JSON, camelCase, enums as camelCase strings, nulls left out.</summary>
+    public static JsonSerializerOptions Json { get; } = CreateJson(indented: true);
+
+    private static readonly JsonSerializerOptions JsonLine = CreateJson(indented: false);
+
+    /// <summary>Checks the run's history and says what it means (see the remarks for the exit codes).</summary>
+    public static ChaosVerdict Judge(ChaosRun run, string folder, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        long started = Stopwatch.GetTimestamp();
+        (CheckResult result, int checkedCount) = HistoryCheck.Check(run.History, run.Options.CheckBudget, cancellationToken);
+        double checkSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        List<ChaosOperation> workload = [.. run.History.Where(o => !o.Final)];
+        List<ChaosOperation> finals = [.. run.History.Where(o => o.Final)];
+        var counts = new List<OutcomeCounts> { OutcomeCounts.Of("all", workload) };
+        counts.AddRange(new[] { CasRegisterOp.Read, CasRegisterOp.Write, CasRegisterOp.Cas }
+            .Select(k => OutcomeCounts.Of(OutcomeCounts.Name(k), workload.Where(o => o.Kind == k))));
+
+        var problems = new List<string>();
+        if (run.Failure is { } failure)
+        {
+            problems.Add("the run stopped early: " + failure);
+        }
+
+        foreach (FaultEvent crash in run.Faults.Where(f => f.Kind == "crash"))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"node {crash.Node} (pid {crash.ProcessId}) exited by itself at {ChaosClock.Seconds(crash.StartNanos):0.0} s: {crash.Note}"));
+        }
+
+        foreach (ChaosOperation read in finals.Where(o => o.Outcome != ChaosOutcome.Ok))
+        {
+            problems.Add($"the final read of {read.Key} through node {read.Node} got no answer: {read.Error}");
+        }
+
+        if (run.Failure is null && finals.Count == 0)
+        {
+            problems.Add("no final reads were made");
+        }
+
+        bool crashed = run.Faults.Any(f => f.Kind == "crash");
+        bool incomplete = run.Failure is not null || finals.Count == 0 || finals.Any(o => o.Outcome != ChaosOutcome.Ok);
+        (string verdict, int exit) = result.Verdict switch
+        {
+            Verdict.Illegal => (ChaosVerdict.NotLinearizable, ExitAnomaly),
+            Verdict.Unknown => (ChaosVerdict.Undecided, crashed ? ExitAnomaly : ExitUndecided),
+            _ => (ChaosVerdict.Linearizable, crashed ? ExitAnomaly : incomplete ? ExitUndecided : ExitLinearizable),
+        };
+
+        return new ChaosVerdict
+        {
+            Verdict = verdict,
+            ExitCode = exit,
+            Explanation = result.Explanation,
+            Problems = problems,
+            Counts = counts,
+            FinalReads = OutcomeCounts.Of("final read", finals),
+            CheckedOperations = checkedCount,
+            CheckSeconds = checkSeconds,
+            Keys = [.. result.Partitions.Select(p => new KeyVerdict(
+                KeyOf(p.Name), p.Verdict switch { Verdict.Ok => ChaosVerdict.Linearizable, Verdict.Illegal => ChaosVerdict.NotLinearizable, _ => ChaosVerdict.Undecided },
+                p.OperationCount, p.VisitedStates))],
+            FinalValues = [.. finals.Select(o => new FinalValue(o.Key, o.Node ?? 0, o.Outcome == ChaosOutcome.Ok && o.Found == true ? o.ReadValue : null,
+                o.Outcome == ChaosOutcome.Ok ? null : o.Error ?? o.Outcome.ToString()))],
+            Folder = Path.GetFullPath(folder),
+        };
+    }
+
+    /// <summary>Judges <paramref name="run"/> and writes the report folder <paramref name="folder"/> (created if missing).</summary>
+    public static async Task<ChaosVerdict> CheckAndWriteAsync(ChaosRun run, string folder, CancellationToken cancellationToken)
+    {
+        ChaosVerdict verdict = Judge(run, folder, cancellationToken);
+        await WriteAsync(run, verdict, cancellationToken).ConfigureAwait(false);
+        return verdict;
+    }
+
+    /// <summary>Writes the report files of <paramref name="run"/> judged as <paramref name="verdict"/> into <see cref="ChaosVerdict.Folder"/>.</summary>
+    public static async Task WriteAsync(ChaosRun run, ChaosVerdict verdict, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(verdict);
+        string folder = verdict.Folder;
+        Directory.CreateDirectory(folder);
+        var lines = new StringBuilder();
+        foreach (ChaosOperation op in run.History)
+        {
+            lines.AppendLine(JsonSerializer.Serialize(op, JsonLine));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(folder, HistoryFile), lines.ToString(), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(folder, FaultsFile), JsonSerializer.Serialize(new { plan = run.Plan, timeline = run.Faults }, Json), cancellationToken).ConfigureAwait(false);
+        var result = new
+        {
+            verdict.Verdict,
+            verdict.ExitCode,
+            run.Command,
+            seed = run.Options.Seed,
+            startedUtc = run.StartedUtc,
+            seconds = Math.Round(run.Seconds, 3),
+            options = Describe(run.Options),
+            run.Bucket,
+            verdict.Explanation,
+            verdict.Problems,
+            verdict.Counts,
+            verdict.FinalReads,
+            verdict.CheckedOperations,
+            checkSeconds = Math.Round(verdict.CheckSeconds, 3),
+            verdict.Keys,
+            verdict.FinalValues,
+            faults = run.Faults.Count(f => f.Kind != "crash"),
+            crashes = run.Faults.Count(f => f.Kind == "crash"),
+            run.ClusterDirectory,
+        };
+        await File.WriteAllTextAsync(Path.Combine(folder, ResultFile), JsonSerializer.Serialize(result, Json), cancellationToken).ConfigureAwait(false);
+        string explanationPath = Path.Combine(folder, ExplanationFile);
+        if (verdict.Explanation is { } explanation)
+        {
+            await File.WriteAllTextAsync(explanationPath, Explain(run, verdict, explanation), cancellationToken).ConfigureAwait(false);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(folder, SummaryFile), ToMarkdown(run, verdict), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The report as Markdown: command, setup, counts, faults, final values, verdict and problems.</summary>
+    public static string ToMarkdown(ChaosRun run, ChaosVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(verdict);
+        var md = new StringBuilder();
+        ChaosOptions o = run.Options;
+        Line(md, $"# strata chaos: {verdict.Verdict}");
+        md.AppendLine();
+        Line(md, $"Command: `{run.Command}`");
+        md.AppendLine();
+        Line(md, $"- Started {run.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC, {run.Seconds:0.0} s; seed {o.Seed}; exit code {verdict.ExitCode}");
+        Line(md, $"- Cluster: {o.Nodes} `strata start` processes on loopback (3 replicas per shard); bucket `{run.Bucket}`");
+        string pace = o.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $"{o.Rate:0.#} ops/s offered") : "unpaced";
+        Line(md, $"- Workload: {o.Operations:N0} register operations (50% read, 30% write, 20% cas) by {o.Clients} clients over {o.Keys} keys, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, call budget {o.CallTimeout.TotalSeconds:0.###} s");
+        Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
+        Line(md, $"- Checker: {verdict.CheckedOperations:N0} operations checked in {verdict.CheckSeconds:0.###} s (budget {o.CheckBudget.TotalSeconds:0} s), one partition per key");
+        md.AppendLine();
+        md.AppendLine("## Operations");
+        md.AppendLine();
+        md.AppendLine("| kind | total | ok | failed | indeterminate |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (OutcomeCounts c in verdict.Counts.Append(verdict.FinalReads))
+        {
+            Line(md, $"| {c.Kind} | {c.Total:N0} | {c.Ok:N0} | {c.Failed:N0} | {c.Indeterminate:N0} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("Failed: refused by the node, definitely without effect (a cas whose generation no longer matched). " +
+            "Indeterminate: no answer within the call budget; the checker lets such a write or cas take effect at any time after its call, or never.");
+        md.AppendLine();
+        md.AppendLine("## Faults");
+        md.AppendLine();
+        if (run.Faults.Count == 0)
+        {
+            md.AppendLine("None.");
+        }
+        else
+        {
+            md.AppendLine("| # | kind | node | pid | role | after ops | start s | healed s | serving again s |");
+            md.AppendLine("|---:|---|---:|---:|---|---:|---:|---:|---:|");
+            foreach (FaultEvent f in run.Faults)
+            {
+                string role = f.Kind == "crash" ? "exited by itself" : f.WasLeader ? $"leader of shard {f.Shard}" : $"follower{(f.AimedAtLeader ? " (leader not seen)" : "")}";
+                Line(md, $"| {f.Number} | {f.Kind} | {f.Node} | {f.ProcessId} | {role} | {f.OperationsBefore:N0} | {ChaosClock.Seconds(f.StartNanos):0.00} | {Seconds(f.HealNanos)} | {Seconds(f.ReadyNanos)} |");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Final reads (after healing, through every node)");
+        md.AppendLine();
+        ulong[] nodes = [.. verdict.FinalValues.Select(v => v.Node).Distinct().Order()];
+        if (nodes.Length == 0)
+        {
+            md.AppendLine("None.");
+        }
+        else
+        {
+            md.Append("| key |").AppendJoin("", nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $" node {n} |"))).AppendLine();
+            md.Append("|---|").AppendJoin("", nodes.Select(_ => "---:|")).AppendLine();
+            foreach (IGrouping<string, FinalValue> key in verdict.FinalValues.GroupBy(v => v.Key))
+            {
+                md.Append("| ").Append(key.Key).Append(" |");
+                foreach (ulong node in nodes)
+                {
+                    FinalValue? value = key.FirstOrDefault(v => v.Node == node);
+                    md.Append(' ').Append(value is null ? "" : value.Error is not null ? "no answer" : value.Value?.ToString(CultureInfo.InvariantCulture) ?? "absent").Append(" |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Verdict");
+        md.AppendLine();
+        Line(md, $"**{verdict.Verdict}**");
+        md.AppendLine();
+        md.AppendLine("| key | operations checked | verdict | search states |");
+        md.AppendLine("|---|---:|---|---:|");
+        foreach (KeyVerdict key in verdict.Keys)
+        {
+            Line(md, $"| {key.Key} | {key.Operations:N0} | {key.Verdict} | {key.VisitedStates:N0} |");
+        }
+
+        if (verdict.Explanation is { } explanation)
+        {
+            md.AppendLine();
+            md.AppendLine("The checker's explanation (times are nanoseconds since the run began, as in history.jsonl; `op N` is the operation's index there):");
+            md.AppendLine();
+            md.AppendLine("```");
+            md.AppendLine(explanation);
+            md.AppendLine("```");
+        }
+
+        if (verdict.Problems.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## Problems");
+            md.AppendLine();
+            foreach (string problem in verdict.Problems)
+            {
+                md.Append("- ").AppendLine(problem.ReplaceLineEndings(" / "));
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static string Explain(ChaosRun run, ChaosVerdict verdict, string explanation) =>
+        $"""
+        strata chaos: {verdict.Verdict} (seed {run.Options.Seed})
+        Command: {run.Command}
+        Times are nanoseconds since the run began (as in {HistoryFile}); "op N" is the operation with index N there;
+        "client" is the Jepsen process (client number, renumbered after each indeterminate operation; final reads are -node).
+
+        {explanation}
+
+        """;
+
+    private static object Describe(ChaosOptions o) => new
+    {
+        o.Nodes,
+        operations = o.Operations,
+        o.Clients,
+        o.Keys,
+        faults = o.Faults.Select(ChaosOptions.Name).ToArray(),
+        faultCount = o.PlannedFaults,
+        o.Rate,
+        attemptTimeoutSeconds = o.AttemptTimeout.TotalSeconds,
+        callTimeoutSeconds = o.CallTimeout.TotalSeconds,
+        checkBudgetSeconds = o.CheckBudget.TotalSeconds,
+    };
+
+    private static string KeyOf(string partitionName) =>
+        partitionName.StartsWith("key \"", StringComparison.Ordinal) && partitionName.EndsWith('"') ? partitionName[5..^1] : partitionName;
+
+    private static string Seconds(long? nanos) => nanos is long n ? ChaosClock.Seconds(n).ToString("0.00", CultureInfo.InvariantCulture) : "";
+
+    private static void Line(StringBuilder md, FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
+
+    private static JsonSerializerOptions CreateJson(bool indented) => new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = indented,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+}

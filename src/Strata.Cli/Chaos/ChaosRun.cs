@@ -1,0 +1,114 @@
+using Strata.Linearizability.Models;
+
+namespace Strata.Cli.Chaos;
+
+/// <summary>Everything a chaos run produced, before it is judged: the input of <see cref="ChaosReport"/>.</summary>
+internal sealed record ChaosRun
+{
+    /// <summary>The command line that produced the run (to rerun it).</summary>
+    public required string Command { get; init; }
+
+    public required ChaosOptions Options { get; init; }
+
+    public required string Bucket { get; init; }
+
+    public required DateTimeOffset StartedUtc { get; init; }
+
+    /// <summary>Wall time of the whole run, cluster start to final reads.</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>Every operation, workload and final reads, by index.</summary>
+    public required IReadOnlyList<ChaosOperation> History { get; init; }
+
+    public required IReadOnlyList<PlannedFault> Plan { get; init; }
+
+    /// <summary>The faults as they happened (and nodes that exited by themselves).</summary>
+    public required IReadOnlyList<FaultEvent> Faults { get; init; }
+
+    /// <summary>Why the run stopped before its end (the cluster did not start or recover); null when it ran to the end.</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>Where the nodes' data and logs are.</summary>
+    public string? ClusterDirectory { get; init; }
+}
+
+/// <summary>Operations by outcome, for one kind of operation or all.</summary>
+internal sealed record OutcomeCounts(string Kind, int Ok, int Failed, int Indeterminate)
+{
+    public int Total => Ok + Failed + Indeterminate;
+
+    public static OutcomeCounts Of(string kind, IEnumerable<ChaosOperation> operations)
+    {
+        int ok = 0, failed = 0, unknown = 0;
+        foreach (ChaosOperation op in operations)
+        {
+            switch (op.Outcome)
+            {
+                case ChaosOutcome.Ok:
+                    ok++;
+                    break;
+                case ChaosOutcome.Failed:
+                    failed++;
+                    break;
+                default:
+                    unknown++;
+                    break;
+            }
+        }
+
+        return new OutcomeCounts(kind, ok, failed, unknown);
+    }
+
+    public static string Name(CasRegisterOp kind) => kind switch
+    {
+        CasRegisterOp.Read => "read",
+        CasRegisterOp.Write => "write",
+        CasRegisterOp.Cas => "cas",
+        _ => kind.ToString(),
+    };
+}
+
+/// <summary>The checker's verdict on one key.</summary>
+internal sealed record KeyVerdict(string Key, string Verdict, int Operations, int VisitedStates);
+
+/// <summary>A key's value as the final read through one node saw it (null: absent, or the read failed: see <see cref="Error"/>).</summary>
+internal sealed record FinalValue(string Key, ulong Node, long? Value, string? Error);
+
+/// <summary>
+/// The judgement of a chaos run, as written to <c>result.json</c>: the verdict, why, the counts, and the exit code.
+/// </summary>
+internal sealed record ChaosVerdict
+{
+    public const string Linearizable = "linearizable";
+    public const string NotLinearizable = "not linearizable";
+    public const string Undecided = "undecided";
+
+    /// <summary><see cref="Linearizable"/>, <see cref="NotLinearizable"/> or <see cref="Undecided"/> (checker out of budget).</summary>
+    public required string Verdict { get; init; }
+
+    /// <summary>0 linearizable and nothing else wrong; 1 an anomaly or a crashed node; 3 undecided or the run incomplete.</summary>
+    public required int ExitCode { get; init; }
+
+    /// <summary>The checker's explanation when not linearizable or undecided.</summary>
+    public string? Explanation { get; init; }
+
+    /// <summary>Everything else found wrong: nodes that exited by themselves, final reads that failed, a run that stopped early.</summary>
+    public required IReadOnlyList<string> Problems { get; init; }
+
+    /// <summary>The workload's operations: all, then read, write, cas.</summary>
+    public required IReadOnlyList<OutcomeCounts> Counts { get; init; }
+
+    public required OutcomeCounts FinalReads { get; init; }
+
+    /// <summary>Operations given to the checker (see <see cref="HistoryCheck"/>).</summary>
+    public required int CheckedOperations { get; init; }
+
+    public required double CheckSeconds { get; init; }
+
+    public required IReadOnlyList<KeyVerdict> Keys { get; init; }
+
+    public required IReadOnlyList<FinalValue> FinalValues { get; init; }
+
+    /// <summary>The report folder.</summary>
+    public required string Folder { get; init; }
+}

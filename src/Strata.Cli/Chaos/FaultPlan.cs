@@ -1,0 +1,69 @@
+namespace Strata.Cli.Chaos;
+
+/// <summary>
+/// One fault of a run's plan, chosen before the run from the seed alone.
+/// </summary>
+/// <param name="Number">1-based position in the plan.</param>
+/// <param name="Kind">What is done to the node.</param>
+/// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until it has begun.</param>
+/// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>).</param>
+/// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
+/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT).</param>
+internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration);
+
+/// <summary>
+/// The seeded fault plan of a chaos run: <see cref="ChaosOptions.PlannedFaults"/> faults spread evenly over the
+/// operations (fault k of F starts after k·ops/(F+1) operations), kinds taken in rounds that use every requested
+/// kind once in a seeded order, half of them aimed at the bucket's shard leader.
+/// </summary>
+/// <remarks>
+/// Durations: a killed node stays down 0.5–2 s before it is restarted over its data; a paused node stays stopped
+/// 2–3 s, at least twice the longest election timeout of a node (10 ticks of 50 ms, randomised up to 1 s), so the
+/// other replicas elect a new leader and the paused one wakes up a deposed leader with a stale view and an expired
+/// lease. The same seed and options always give the same plan.
+/// </remarks>
+internal static class FaultPlan
+{
+    private static readonly TimeSpan KillDownMin = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan KillDownMax = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PauseMin = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PauseMax = TimeSpan.FromSeconds(3);
+
+    public static IReadOnlyList<PlannedFault> Create(ChaosOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int count = options.PlannedFaults;
+        var random = new Random(unchecked((options.Seed * 31) + 17));
+        var plan = new List<PlannedFault>(count);
+        var round = new List<FaultKind>();
+        for (int k = 1; k <= count; k++)
+        {
+            if (round.Count == 0)
+            {
+                round.AddRange(options.Faults);
+                Shuffle(round, random);
+            }
+
+            FaultKind kind = round[0];
+            round.RemoveAt(0);
+            bool atLeader = random.NextDouble() < 0.5;
+            int node = random.Next(options.Nodes);
+            (TimeSpan min, TimeSpan max) = kind == FaultKind.Kill ? (KillDownMin, KillDownMax) : (PauseMin, PauseMax);
+            TimeSpan duration = min + ((max - min) * random.NextDouble());
+            duration = TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
+            int after = (int)((long)k * options.Operations / (count + 1));
+            plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration));
+        }
+
+        return plan;
+    }
+
+    private static void Shuffle(List<FaultKind> kinds, Random random)
+    {
+        for (int i = kinds.Count - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (kinds[i], kinds[j]) = (kinds[j], kinds[i]);
+        }
+    }
+}

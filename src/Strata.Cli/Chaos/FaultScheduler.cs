@@ -1,0 +1,343 @@
+using System.Globalization;
+using Spectre.Console;
+using Strata.Api.V1;
+using Strata.Cli.Cluster;
+
+namespace Strata.Cli.Chaos;
+
+/// <summary>A fault as it happened: one entry of the run's fault timeline (<c>faults.json</c>).</summary>
+internal sealed record FaultEvent
+{
+    /// <summary>The planned fault's number (1-based); 0 for a node that exited by itself.</summary>
+    public required int Number { get; init; }
+
+    /// <summary><c>kill</c>, <c>pause</c>, or <c>crash</c> (a node process that exited without being killed: a bug).</summary>
+    public required string Kind { get; init; }
+
+    public required ulong Node { get; init; }
+
+    /// <summary>The process hit (killed, stopped, or found exited).</summary>
+    public int? ProcessId { get; init; }
+
+    /// <summary>The plan aimed this fault at the leader of the bucket's shard.</summary>
+    public bool AimedAtLeader { get; init; }
+
+    /// <summary>The node led the bucket's shard when it was hit (as the nodes reported just before).</summary>
+    public bool WasLeader { get; init; }
+
+    /// <summary>The shard of the run's bucket.</summary>
+    public ulong? Shard { get; init; }
+
+    /// <summary>Operations started before the fault began.</summary>
+    public int OperationsBefore { get; init; }
+
+    /// <summary>When the signal was sent (ns since the run began).</summary>
+    public required long StartNanos { get; init; }
+
+    /// <summary>When the node was restarted or continued.</summary>
+    public long? HealNanos { get; init; }
+
+    /// <summary>When the cluster was seen serving again: every node answering, every shard led by a running node.</summary>
+    public long? ReadyNanos { get; init; }
+
+    public string? Note { get; init; }
+}
+
+/// <summary>
+/// Executes a <see cref="FaultPlan"/> against a <see cref="LocalCluster"/> while the workload runs, one fault at a
+/// time: at most one node is ever killed or paused, so a majority of every shard's replicas stays up and the run
+/// can make progress. Also the workload's <see cref="IOperationGate"/>: operations past a fault's starting point
+/// wait until that fault has begun, so every planned fault hits a cluster under load whatever the machine's speed.
+/// </summary>
+/// <remarks>
+/// <para>After each fault is healed (the killed node restarted over its data, the paused one continued) the
+/// scheduler waits until the cluster serves again before the next one may start. A node process that exited
+/// without being killed is recorded as a <c>crash</c> (a bug to look at) and restarted.</para>
+/// <para><b>Caller's duties.</b> Call <see cref="ResumeAll"/> on every path before the cluster is disposed (a
+/// stopped process would otherwise ignore its SIGTERM until the grace period ends), and
+/// <see cref="HealAsync"/> after the workload to bring every node back.</para>
+/// <para><b>Concurrency.</b> <see cref="RunAsync"/> is called once; <see cref="BeforeOperationAsync"/> from any
+/// client thread; <see cref="Timeline"/> from any thread.</para>
+/// </remarks>
+internal sealed class FaultScheduler : IOperationGate
+{
+    // A liveness bound, not a performance claim: a cluster that does not serve again within it fails the run.
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
+    private const int MaxRestartsPerRecovery = 3;
+
+    private readonly LocalCluster _cluster;
+    private readonly string _bucket;
+    private readonly IReadOnlyList<PlannedFault> _plan;
+    private readonly ChaosClock _clock;
+    private readonly ChaosLog _log;
+    private readonly Func<int> _started;
+    private readonly TaskCompletionSource[] _reached;
+    private readonly TaskCompletionSource[] _begun;
+    private readonly Lock _gate = new();
+    private readonly List<FaultEvent> _timeline = [];
+    private readonly HashSet<ulong> _killed = [];
+    private readonly Dictionary<ulong, int> _paused = [];
+
+    public FaultScheduler(LocalCluster cluster, string bucket, IReadOnlyList<PlannedFault> plan, ChaosClock clock, ChaosLog log, Func<int> started)
+    {
+        _cluster = cluster;
+        _bucket = bucket;
+        _plan = plan;
+        _clock = clock;
+        _log = log;
+        _started = started;
+        _reached = [.. plan.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+        _begun = [.. plan.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+    }
+
+    /// <summary>The faults so far, in the order they began.</summary>
+    public IReadOnlyList<FaultEvent> Timeline
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _timeline];
+            }
+        }
+    }
+
+    public async ValueTask BeforeOperationAsync(int index, CancellationToken cancellationToken)
+    {
+        for (int k = 0; k < _plan.Count && _plan[k].AfterOperations <= index; k++)
+        {
+            if (!_begun[k].Task.IsCompleted)
+            {
+                _reached[k].TrySetResult();
+                await _begun[k].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Injects every planned fault in turn, each when the workload reaches its starting point, heals it after its
+    /// duration and waits for the cluster to serve again. Throws <see cref="CommandFailedException"/> when the
+    /// cluster does not recover. Whatever happens, no client is left waiting at a gate.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (PlannedFault fault in _plan)
+            {
+                await _reached[fault.Number - 1].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                int index = await InjectAsync(fault, cancellationToken).ConfigureAwait(false);
+                _begun[fault.Number - 1].TrySetResult();
+                try
+                {
+                    await Task.Delay(fault.Duration, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Heal(index);
+                }
+
+                await RecoverAsync(cancellationToken).ConfigureAwait(false);
+                Update(index, e => e with { ReadyNanos = _clock.Now });
+                FaultEvent done = Timeline[index];
+                _log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"fault {done.Number}: cluster serving again {ChaosClock.Seconds(done.ReadyNanos!.Value - done.HealNanos!.Value):0.00} s after node {done.Node} was {(done.Kind == "kill" ? "restarted" : "continued")}")));
+            }
+        }
+        finally
+        {
+            foreach (TaskCompletionSource begun in _begun)
+            {
+                begun.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Continues every paused node (SIGCONT), restarts every killed one, restarts any that exited by itself, and waits until the cluster serves.</summary>
+    public async Task HealAsync(CancellationToken cancellationToken)
+    {
+        ResumeAll();
+        List<ulong> killed;
+        lock (_gate)
+        {
+            killed = [.. _killed];
+            _killed.Clear();
+        }
+
+        foreach (ulong node in killed)
+        {
+            _cluster.Start(node);
+        }
+
+        await RecoverAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends SIGCONT to every node this scheduler stopped. Safe to call at any time, more than once.</summary>
+    public void ResumeAll()
+    {
+        List<(ulong Node, int Pid)> paused;
+        lock (_gate)
+        {
+            paused = [.. _paused.Select(p => (p.Key, p.Value))];
+            _paused.Clear();
+        }
+
+        foreach ((_, int pid) in paused)
+        {
+            ProcessSignals.Continue(pid);
+        }
+    }
+
+    /// <summary>Hits the node the fault aims at; returns the index of its timeline entry.</summary>
+    private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
+    {
+        ulong? shard = null;
+        ulong? leader = null;
+        if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
+        {
+            try
+            {
+                ShardInfo info = seen.ShardOf(_bucket);
+                shard = info.ShardId;
+                leader = seen.Leader(info.ShardId)?.Node;
+            }
+            catch (CommandFailedException)
+            {
+                // The answering node's map has no shard for the bucket (not yet learned): aim at the planned node.
+            }
+        }
+
+        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : _cluster.Nodes[fault.NodeIndex].Id;
+        LocalNode node = _cluster.Node(target);
+        int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
+        var started = new FaultEvent
+        {
+            Number = fault.Number,
+            Kind = ChaosOptions.Name(fault.Kind),
+            Node = target,
+            ProcessId = pid,
+            AimedAtLeader = fault.AtLeader,
+            WasLeader = leader == target,
+            Shard = shard,
+            OperationsBefore = _started(),
+            StartNanos = _clock.Now,
+        };
+        string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+        string action = fault.Kind == FaultKind.Kill ? "kill -9" : "SIGSTOP";
+        string length = fault.Kind == FaultKind.Kill ? "restart in" : "SIGCONT in";
+        if (fault.Kind == FaultKind.Kill)
+        {
+            lock (_gate)
+            {
+                _killed.Add(target);
+            }
+
+            await _cluster.KillAsync(target).ConfigureAwait(false);
+        }
+        else
+        {
+            lock (_gate)
+            {
+                _paused[target] = pid;
+            }
+
+            if (!ProcessSignals.Stop(pid))
+            {
+                throw new CommandFailedException($"cannot stop node {target} (pid {pid}): the process is gone; its log ends with:{Environment.NewLine}{_cluster.LogTail(target)}");
+            }
+        }
+
+        _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: {action} node {target} " +
+            Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"(pid {pid}, {role}) after {started.OperationsBefore:N0} operations; {length} {fault.Duration.TotalSeconds:0.0} s")));
+        lock (_gate)
+        {
+            _timeline.Add(started);
+            return _timeline.Count - 1;
+        }
+    }
+
+    private void Heal(int index)
+    {
+        FaultEvent fault = Timeline[index];
+        if (fault.Kind == "kill")
+        {
+            lock (_gate)
+            {
+                _killed.Remove(fault.Node);
+            }
+
+            _cluster.Start(fault.Node);
+        }
+        else
+        {
+            lock (_gate)
+            {
+                _paused.Remove(fault.Node);
+            }
+
+            ProcessSignals.Continue(fault.ProcessId!.Value);
+        }
+
+        Update(index, e => e with { HealNanos = _clock.Now });
+    }
+
+    /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        for (int restarts = 0; ; restarts++)
+        {
+            RestartCrashed();
+            try
+            {
+                await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (CommandFailedException) when (restarts < MaxRestartsPerRecovery && Crashed().Count > 0)
+            {
+                // A node exited while the cluster recovered: record it, restart it, wait again.
+            }
+        }
+    }
+
+    private List<LocalNode> Crashed()
+    {
+        lock (_gate)
+        {
+            return [.. _cluster.Nodes.Where(n => n.Process is { HasExited: true } && !_killed.Contains(n.Id))];
+        }
+    }
+
+    private void RestartCrashed()
+    {
+        foreach (LocalNode node in Crashed())
+        {
+            string tail = _cluster.LogTail(node.Id, lines: 20);
+            int code = node.Process!.ExitCode;
+            lock (_gate)
+            {
+                _timeline.Add(new FaultEvent
+                {
+                    Number = 0,
+                    Kind = "crash",
+                    Node = node.Id,
+                    ProcessId = node.ProcessId,
+                    OperationsBefore = _started(),
+                    StartNanos = _clock.Now,
+                    HealNanos = _clock.Now,
+                    Note = $"exited by itself with code {code}; its log ends with:{Environment.NewLine}{tail}",
+                });
+            }
+
+            _log.Line($"[red bold]node {node.Id} exited by itself[/] " + Markup.Escape($"(code {code}); restarting it. Log tail:{Environment.NewLine}{tail}"));
+            _cluster.Start(node.Id);
+        }
+    }
+
+    private void Update(int index, Func<FaultEvent, FaultEvent> change)
+    {
+        lock (_gate)
+        {
+            _timeline[index] = change(_timeline[index]);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Strata.Cli.Chaos;
+using Strata.Cli.Cluster;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// <c>strata chaos</c>: breaks a local cluster of real node processes on purpose while clients read, write and
+/// compare-and-set registers, then checks the recorded history for linearizability (see <see cref="ChaosRunner"/>)
+/// and writes a report folder into <c>--out</c>.
+/// </summary>
+/// <remarks>
+/// Exit codes: 0 linearizable (and no node crashed, every final read answered); 1 not linearizable, or a node
+/// process exited by itself; 2 usage error; 3 undecided (the checker's budget ran out, or the run could not
+/// finish: the cluster did not start or recover, a final read got no answer).
+/// </remarks>
+internal static class ChaosCommand
+{
+    public static Command Create(CliEnvironment env)
+    {
+        var defaults = new ChaosOptions();
+        var nodes = new Option<int>("--nodes") { Description = $"Node processes (3..{LocalCluster.MaxNodes} with faults)", DefaultValueFactory = _ => defaults.Nodes };
+        var ops = new Option<int>("--ops") { Description = "Register operations in total (the final reads come on top)", DefaultValueFactory = _ => defaults.Operations };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with its own client id and connections", DefaultValueFactory = _ => defaults.Clients };
+        var keys = new Option<int>("--keys") { Description = "Registers (objects) the operations spread over", DefaultValueFactory = _ => defaults.Keys };
+        var faults = new Option<string>("--faults")
+        {
+            Description = "Faults to inject, in turn: kill (SIGKILL, restart), pause (SIGSTOP ~2-3 s, SIGCONT), or none",
+            DefaultValueFactory = _ => "kill,pause",
+        };
+        var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the operations, keys, values and fault plan", DefaultValueFactory = _ => defaults.Seed };
+        var rate = new Option<double>("--rate") { Description = "Operations per second offered by all clients together; 0: unpaced", DefaultValueFactory = _ => defaults.Rate };
+        var attempt = new Option<double>("--attempt-timeout")
+        {
+            Description = "Seconds each attempt of a call may take before it is retried on another node",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => defaults.AttemptTimeout.TotalSeconds,
+        };
+        var call = new Option<double>("--call-timeout")
+        {
+            Description = "Seconds one operation may take over all attempts; then its outcome is unknown",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => defaults.CallTimeout.TotalSeconds,
+        };
+        var budget = new Option<double>("--check-budget")
+        {
+            Description = "Seconds the linearizability checker may spend before answering 'undecided' (exit 3)",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => defaults.CheckBudget.TotalSeconds,
+        };
+        var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
+        var command = new Command("chaos", "Kill and pause nodes of a local cluster under a register workload, then check the history for linearizability")
+        {
+            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, output,
+        };
+        command.SetGuardedAction(env, async (parse, cancellationToken) =>
+        {
+            ChaosOptions options;
+            try
+            {
+                options = new ChaosOptions
+                {
+                    Nodes = parse.GetValue(nodes),
+                    Operations = parse.GetValue(ops),
+                    Clients = parse.GetValue(clients),
+                    Keys = parse.GetValue(keys),
+                    Faults = ChaosOptions.ParseFaults(parse.GetValue(faults)!),
+                    FaultCount = parse.GetValue(faultCount),
+                    Seed = parse.GetValue(seed),
+                    Rate = parse.GetValue(rate),
+                    AttemptTimeout = Seconds("--attempt-timeout", parse.GetValue(attempt)),
+                    CallTimeout = Seconds("--call-timeout", parse.GetValue(call)),
+                    CheckBudget = Seconds("--check-budget", parse.GetValue(budget)),
+                    OutDirectory = parse.GetValue(output)!,
+                };
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            string commandLine = "strata " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+            ChaosVerdict verdict = await new ChaosRunner(env, options, commandLine).RunAsync(cancellationToken).ConfigureAwait(false);
+            WriteSummary(env, verdict);
+            return verdict.ExitCode;
+        });
+        return command;
+    }
+
+    private static void WriteSummary(CliEnvironment env, ChaosVerdict verdict)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string column in new[] { "operations", "total", "ok", "failed", "indeterminate" })
+        {
+            table.AddColumn(new TableColumn(column) { Alignment = column == "operations" ? Justify.Left : Justify.Right });
+        }
+
+        foreach (OutcomeCounts count in verdict.Counts.Append(verdict.FinalReads))
+        {
+            table.AddRow(count.Kind, count.Total.ToString("N0", c), count.Ok.ToString("N0", c), count.Failed.ToString("N0", c), count.Indeterminate.ToString("N0", c));
+        }
+
+        env.Console.Write(table);
+        string colour = verdict.ExitCode switch { ChaosReport.ExitLinearizable => "green", ChaosReport.ExitAnomaly => "red", _ => "yellow" };
+        env.Console.MarkupLine($"[{colour} bold]{Markup.Escape(verdict.Verdict)}[/]" + Markup.Escape(string.Create(c,
+            $": {verdict.CheckedOperations:N0} operations checked over {verdict.Keys.Count} keys in {verdict.CheckSeconds:0.###} s")));
+        if (verdict.Explanation is { } explanation)
+        {
+            env.Console.WriteLine(explanation);
+        }
+
+        foreach (string problem in verdict.Problems)
+        {
+            env.Console.MarkupLine("[red]problem:[/] " + Markup.Escape(problem));
+        }
+
+        env.Console.MarkupLine("report: " + Markup.Escape(verdict.Folder));
+    }
+
+    private static TimeSpan Seconds(string option, double seconds) =>
+        seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option} {seconds} must be a positive number of seconds"));
+}

@@ -1,0 +1,333 @@
+using System.Text.Json;
+using Grpc.Core;
+using Strata.Cli.Chaos;
+using Strata.Client;
+using Strata.Linearizability.Models;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// <c>strata chaos</c> against real node processes: a short run with one kill and one pause ends linearizable with
+/// a complete report, and an interrupted run leaves no node process behind (paused ones included).
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class ChaosTests : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "strata-chaos-cli-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+        {
+            Directory.Delete(_out, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_short_run_with_a_kill_and_a_pause_is_linearizable_and_its_report_adds_up()
+    {
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "300", "--clients", "4", "--keys", "4", "--faults", "kill,pause", "--fault-count", "2",
+            "--seed", "7", "--out", _out);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
+        string folder = Assert.Single(Directory.GetDirectories(_out));
+        Assert.Contains("seed7", Path.GetFileName(folder), StringComparison.Ordinal);
+        foreach (string file in new[] { ChaosReport.HistoryFile, ChaosReport.FaultsFile, ChaosReport.ResultFile, ChaosReport.SummaryFile })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, file)), $"{file} is missing");
+        }
+
+        Assert.False(File.Exists(Path.Combine(folder, ChaosReport.ExplanationFile)), "a linearizable run has no explanation");
+
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
+        JsonElement root = report.RootElement;
+        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
+        Assert.Equal(0, root.GetProperty("exitCode").GetInt32());
+        Assert.Empty(root.GetProperty("problems").EnumerateArray());
+        JsonElement[] counts = [.. root.GetProperty("counts").EnumerateArray()];
+        Assert.Equal(["all", "read", "write", "cas"], counts.Select(c => c.GetProperty("kind").GetString()));
+        Assert.All(counts, c => Assert.Equal(
+            c.GetProperty("total").GetInt32(),
+            c.GetProperty("ok").GetInt32() + c.GetProperty("failed").GetInt32() + c.GetProperty("indeterminate").GetInt32()));
+        Assert.Equal(300, counts[0].GetProperty("total").GetInt32());
+        Assert.Equal(300, counts.Skip(1).Sum(c => c.GetProperty("total").GetInt32()));
+        Assert.True(counts[0].GetProperty("ok").GetInt32() > 0);
+        JsonElement finals = root.GetProperty("finalReads");
+        Assert.Equal(3 * 4, finals.GetProperty("total").GetInt32());
+        Assert.Equal(3 * 4, finals.GetProperty("ok").GetInt32());
+        Assert.Equal(4, root.GetProperty("keys").GetArrayLength());
+        Assert.All(root.GetProperty("keys").EnumerateArray(), k => Assert.Equal("linearizable", k.GetProperty("verdict").GetString()));
+
+        // Every node answers the same value for every key once healed.
+        foreach (IGrouping<string, JsonElement> key in root.GetProperty("finalValues").EnumerateArray().GroupBy(v => v.GetProperty("key").GetString()!))
+        {
+            Assert.Equal(3, key.Count());
+            Assert.Single(key.Select(v => v.TryGetProperty("value", out JsonElement value) ? value.GetInt64() : -1).Distinct());
+        }
+
+        string[] history = File.ReadAllLines(Path.Combine(folder, ChaosReport.HistoryFile));
+        Assert.Equal(300 + 12, history.Length);
+        Assert.Equal(Enumerable.Range(0, 312), history.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("index").GetInt32()));
+
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["kill", "pause"], timeline.Select(f => f.GetProperty("kind").GetString()).Order());
+        foreach (JsonElement fault in timeline)
+        {
+            long start = fault.GetProperty("startNanos").GetInt64();
+            long heal = fault.GetProperty("healNanos").GetInt64();
+            long ready = fault.GetProperty("readyNanos").GetInt64();
+            Assert.True(start < heal && heal <= ready, fault.ToString());
+            Assert.InRange(fault.GetProperty("operationsBefore").GetInt32(), 1, 299);
+        }
+
+        // Never two nodes down at once: each fault began after the previous one was healed and the cluster served.
+        Assert.True(timeline[0].GetProperty("readyNanos").GetInt64() <= timeline[1].GetProperty("startNanos").GetInt64());
+        Assert.Empty(NodeProcessesUnder(_out));
+        // A clean run keeps the node logs and deletes their data.
+        Assert.True(File.Exists(Path.Combine(folder, "cluster", "node-1.log")));
+        Assert.False(Directory.Exists(Path.Combine(folder, "cluster", "node-1")));
+    }
+
+    [Fact]
+    public async Task An_interrupted_run_stops_every_node_even_a_paused_one()
+    {
+        using var interrupt = new CancellationTokenSource();
+        (Task<int> exit, SignallingWriter output, SignallingWriter error) = Cli.Start(interrupt.Token,
+            "chaos", "--nodes", "3", "--ops", "2000", "--clients", "2", "--faults", "pause", "--fault-count", "3", "--rate", "200",
+            "--seed", "3", "--out", _out);
+
+        await output.WaitForAsync("SIGSTOP node", exit, TimeSpan.FromSeconds(60));
+        Assert.NotEmpty(NodeProcessesUnder(_out));
+        await interrupt.CancelAsync();
+        int code = await exit.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 1, $"exit {code}\n{output.Text}\n{error.Text}");
+        Assert.Contains("interrupted", error.Text, StringComparison.Ordinal);
+        Assert.Empty(NodeProcessesUnder(_out));
+    }
+
+    [Theory]
+    [InlineData("--faults", "partition", "not built yet")]
+    [InlineData("--nodes", "2", "majority")]
+    [InlineData("--ops", "0", "--ops")]
+    [InlineData("--fault-count", "500", "must be below --ops")]
+    public async Task Bad_usage_exits_2_and_says_why(string option, string value, string reason)
+    {
+        CliResult result = await Cli.RunAsync("chaos", "--ops", "300", option, value, "--out", _out);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(reason, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_out), "nothing is started or written on a usage error");
+    }
+
+    /// <summary>The ids of running processes whose command line names <paramref name="directory"/> (the nodes' --data); empty where /proc does not exist.</summary>
+    private static List<int> NodeProcessesUnder(string directory)
+    {
+        var found = new List<int>();
+        if (!Directory.Exists("/proc"))
+        {
+            return found;
+        }
+
+        foreach (string entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                string commandLine = File.ReadAllText(Path.Combine(entry, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(directory, StringComparison.Ordinal) && commandLine.Contains(" start ", StringComparison.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours.
+            }
+        }
+
+        return found;
+    }
+}
+
+/// <summary>The chaos report's judgement from synthetic histories: the real checker decides, the exit code and files follow.</summary>
+public sealed class ChaosReportTests : IDisposable
+{
+    private const string Key = "registers/r000";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "strata-chaos-report-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_stale_read_after_an_acknowledged_write_is_reported_as_an_anomaly_with_the_checkers_explanation()
+    {
+        ChaosRun run = Run(
+            Write(0, client: 0, value: 1, call: 10, ret: 20),
+            Write(1, client: 1, value: 2, call: 30, ret: 40),
+            Read(2, client: 2, value: 1, call: 50, ret: 60), // 2 was acknowledged before this read began
+            Final(3, value: 2, call: 70, ret: 80));
+
+        ChaosVerdict verdict = await ChaosReport.CheckAndWriteAsync(run, _folder, CancellationToken.None);
+
+        Assert.Equal(ChaosReport.ExitAnomaly, verdict.ExitCode);
+        Assert.Equal(ChaosVerdict.NotLinearizable, verdict.Verdict);
+        Assert.Contains("not linearizable", verdict.Explanation, StringComparison.Ordinal);
+        Assert.Contains("op 2: read -> 1", verdict.Explanation, StringComparison.Ordinal);
+        string explanation = File.ReadAllText(Path.Combine(_folder, ChaosReport.ExplanationFile));
+        Assert.Contains("seed 42", explanation, StringComparison.Ordinal);
+        Assert.Contains(verdict.Explanation!, explanation, StringComparison.Ordinal);
+        using JsonDocument result = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, ChaosReport.ResultFile)));
+        Assert.Equal("not linearizable", result.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal(1, result.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Contains("**not linearizable**", File.ReadAllText(Path.Combine(_folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(_folder, ChaosReport.HistoryFile)).Length);
+    }
+
+    [Fact]
+    public void A_write_whose_outcome_is_unknown_may_take_effect_late_and_is_counted_as_indeterminate()
+    {
+        ChaosRun run = Run(
+            Write(0, client: 0, value: 1, call: 10, ret: 20),
+            Write(1, client: 1, value: 2, call: 30, ret: null), // timed out: may land at any time after 30
+            Read(2, client: 2, value: 1, call: 50, ret: 60),
+            Read(3, client: 2, value: 2, call: 70, ret: 80),
+            Read(4, client: 0, value: null, call: 85, ret: null), // a read without an answer constrains nothing
+            Final(5, value: 2, call: 90, ret: 95));
+
+        ChaosVerdict verdict = ChaosReport.Judge(run, _folder, CancellationToken.None);
+
+        Assert.Equal(ChaosReport.ExitLinearizable, verdict.ExitCode);
+        Assert.Null(verdict.Explanation);
+        Assert.Equal(5, verdict.CheckedOperations); // the unanswered read is left out
+        OutcomeCounts all = verdict.Counts[0];
+        Assert.Equal((5, 3, 0, 2), (all.Total, all.Ok, all.Failed, all.Indeterminate));
+        Assert.Equal(1, verdict.FinalReads.Ok);
+    }
+
+    [Fact]
+    public void A_cas_refused_while_the_register_held_its_expected_value_is_an_anomaly()
+    {
+        ChaosOperation refused = new()
+        {
+            Index = 1, Process = 1, Client = 1, Key = Key, Kind = CasRegisterOp.Cas, Value = 2, Expected = 1, ExpectedGeneration = 100,
+            CallNanos = 30, ReturnNanos = 40, Outcome = ChaosOutcome.Failed, PreconditionFailed = true, Generation = 100,
+        };
+        ChaosRun run = Run(Write(0, client: 0, value: 1, call: 10, ret: 20), refused, Final(2, value: 1, call: 50, ret: 60));
+
+        ChaosVerdict verdict = ChaosReport.Judge(run, _folder, CancellationToken.None);
+
+        Assert.Equal(ChaosReport.ExitAnomaly, verdict.ExitCode);
+        Assert.Contains("op 1: cas 1 -> 2 failed", verdict.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_linearizable_run_without_final_reads_is_undecided_and_a_crashed_node_is_a_problem()
+    {
+        ChaosRun noFinals = Run(Write(0, client: 0, value: 1, call: 10, ret: 20));
+        ChaosRun crashed = Run(Write(0, client: 0, value: 1, call: 10, ret: 20), Final(1, value: 1, call: 30, ret: 40)) with
+        {
+            Faults = [new FaultEvent { Number = 0, Kind = "crash", Node = 2, ProcessId = 4242, StartNanos = 25, Note = "exited by itself with code 134" }],
+        };
+
+        ChaosVerdict incomplete = ChaosReport.Judge(noFinals, _folder, CancellationToken.None);
+        ChaosVerdict crash = ChaosReport.Judge(crashed, _folder, CancellationToken.None);
+
+        Assert.Equal((ChaosVerdict.Linearizable, ChaosReport.ExitUndecided), (incomplete.Verdict, incomplete.ExitCode));
+        Assert.Contains("no final reads", Assert.Single(incomplete.Problems), StringComparison.Ordinal);
+        Assert.Equal((ChaosVerdict.Linearizable, ChaosReport.ExitAnomaly), (crash.Verdict, crash.ExitCode));
+        Assert.Contains("node 2 (pid 4242) exited by itself", Assert.Single(crash.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(CasRegisterOp.Read, StatusCode.NotFound, "Ok")]
+    [InlineData(CasRegisterOp.Cas, StatusCode.FailedPrecondition, "Failed")]
+    [InlineData(CasRegisterOp.Write, StatusCode.InvalidArgument, "Failed")]
+    [InlineData(CasRegisterOp.Write, StatusCode.Unavailable, "Indeterminate")]
+    [InlineData(CasRegisterOp.Cas, StatusCode.DeadlineExceeded, "Indeterminate")]
+    [InlineData(CasRegisterOp.Write, StatusCode.Internal, "Indeterminate")]
+    [InlineData(CasRegisterOp.Read, StatusCode.Unavailable, "Indeterminate")]
+    public void Failed_calls_are_classified_by_what_they_prove(CasRegisterOp kind, StatusCode status, string outcome)
+    {
+        ChaosOutcome expected = Enum.Parse<ChaosOutcome>(outcome);
+        var call = new ChaosOperation
+        {
+            Index = 0, Process = 0, Client = 0, Key = Key, Kind = kind, Value = kind == CasRegisterOp.Read ? null : 5,
+            Expected = kind == CasRegisterOp.Cas ? 4 : null, ExpectedGeneration = kind == CasRegisterOp.Cas ? 9 : null,
+            CallNanos = 100, Outcome = ChaosOutcome.Indeterminate,
+        };
+
+        ChaosOperation done = RegisterWorkload.Classify(call, new StrataException(new RpcException(new Status(status, "refused")), attempts: 1), answered: 200);
+
+        Assert.Equal(expected, done.Outcome);
+        Assert.Equal(expected == ChaosOutcome.Indeterminate ? null : 200L, done.ReturnNanos);
+        Assert.Equal(kind == CasRegisterOp.Read && status == StatusCode.NotFound ? false : null, done.Found);
+        Assert.Equal(kind == CasRegisterOp.Cas && status == StatusCode.FailedPrecondition ? true : null, done.PreconditionFailed);
+    }
+
+    [Fact]
+    public void The_fault_plan_is_a_function_of_the_seed_and_takes_every_kind_once_per_round()
+    {
+        var options = new ChaosOptions { Operations = 5000, FaultCount = 10, Seed = 11 };
+
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(plan, FaultPlan.Create(options));
+        Assert.NotEqual(plan, FaultPlan.Create(options with { Seed = 12 }));
+        Assert.Equal(10, plan.Count);
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.Equal([FaultKind.Kill, FaultKind.Pause], plan.Skip(2 * round).Take(2).Select(f => f.Kind).Order());
+        }
+
+        Assert.Equal(plan.Select(f => f.AfterOperations).Order(), plan.Select(f => f.AfterOperations));
+        Assert.All(plan, f => Assert.InRange(f.AfterOperations, 1, 4999));
+        Assert.All(plan.Where(f => f.Kind == FaultKind.Pause), f => Assert.InRange(f.Duration, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3)));
+        Assert.All(plan, f => Assert.InRange(f.NodeIndex, 0, options.Nodes - 1));
+        Assert.Contains(plan, f => f.AtLeader);
+        Assert.Contains(plan, f => !f.AtLeader);
+    }
+
+    private static ChaosRun Run(params ChaosOperation[] history) => new()
+    {
+        Command = "strata chaos --seed 42 (synthetic)",
+        Options = new ChaosOptions { Seed = 42, Keys = 1 },
+        Bucket = "chaos",
+        StartedUtc = DateTimeOffset.UnixEpoch,
+        Seconds = 1,
+        History = history,
+        Plan = [],
+        Faults = [],
+    };
+
+    private static ChaosOperation Write(int index, int client, long value, long call, long? ret) => new()
+    {
+        Index = index, Process = client, Client = client, Key = Key, Kind = CasRegisterOp.Write, Value = value, CallNanos = call, ReturnNanos = ret,
+        Outcome = ret is null ? ChaosOutcome.Indeterminate : ChaosOutcome.Ok, Generation = ret is null ? null : (ulong)(1000 + index),
+    };
+
+    private static ChaosOperation Read(int index, int client, long? value, long call, long? ret) => new()
+    {
+        Index = index, Process = client, Client = client, Key = Key, Kind = CasRegisterOp.Read, CallNanos = call, ReturnNanos = ret,
+        Outcome = ret is null ? ChaosOutcome.Indeterminate : ChaosOutcome.Ok, Found = ret is null ? null : value is not null, ReadValue = value,
+    };
+
+    private static ChaosOperation Final(int index, long value, long call, long ret) =>
+        Read(index, client: -1, value, call, ret) with { Process = -1, Node = 1, Final = true };
+}
