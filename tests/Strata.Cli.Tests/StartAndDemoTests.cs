@@ -31,6 +31,30 @@ public sealed partial class StartAndDemoTests
         Assert.EndsWith("stopped", output.Text.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [GeneratedRegex(@"operations\s+(http://[0-9.]+:[0-9]+)/metrics")]
+    private static partial Regex OperationsLine();
+
+    [Fact]
+    public async Task Start_with_a_metrics_port_serves_prometheus_metrics_and_health_over_http()
+    {
+        using var stop = new CancellationTokenSource();
+        (Task<int> exit, SignallingWriter output, SignallingWriter error) =
+            Cli.Start(stop.Token, "start", "--in-memory", "--port", "0", "--metrics-port", "0");
+
+        await output.WaitForAsync("Press Ctrl+C to stop.", exit, Patience);
+        Match operations = OperationsLine().Match(output.Text);
+        Assert.True(operations.Success, $"the banner names the operations endpoint: {output.Text}");
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(new Uri(operations.Groups[1].Value + "/metrics"));
+        string health = await http.GetStringAsync(new Uri(operations.Groups[1].Value + "/healthz"));
+        await stop.CancelAsync();
+        int code = await exit;
+
+        Assert.Contains("strata_reads_lease", metrics, StringComparison.Ordinal);
+        Assert.Equal("Healthy", health);
+        Assert.True(code == 0, $"exit {code}: {error.Text}");
+    }
+
     [Fact]
     public async Task Start_with_a_data_directory_keeps_the_namespace_across_restarts()
     {

@@ -38,7 +38,7 @@ internal static class StartCommand
         var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
         var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster)")
         {
-            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, stopWhenInputCloses,
+            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, metricsPort, stopWhenInputCloses,
         };
         command.SetGuardedAction(env, async (parse, interrupted) =>
         {
