@@ -7,10 +7,8 @@ public sealed partial class KeyspaceEngine
     /// which <see cref="Key"/> strips. Seeks prefix their target and rely on the inner cursor's clamping to its bounds,
     /// which are inside the keyspace, so no seek can leave it.
     /// </summary>
-    private sealed class Cursor(KeyspaceEngine keyspace, IKvCursor inner) : IKvCursor, IInnerResource
+    private sealed class Cursor(KeyspaceEngine keyspace, IKvCursor inner) : InnerResource(keyspace, inner, "cursor"), IKvCursor
     {
-        private volatile bool _released;
-
         // Valid, Key and Value read what the last move captured and never step the inner cursor, so a flag check is
         // enough (as for the inner engines); moves go through the gate because they call into the inner cursor.
         public bool Valid
@@ -27,7 +25,7 @@ public sealed partial class KeyspaceEngine
             get
             {
                 ThrowIfReleased();
-                return inner.Key[keyspace._prefix.Length..];
+                return inner.Key[Keyspace._prefix.Length..];
             }
         }
 
@@ -49,7 +47,7 @@ public sealed partial class KeyspaceEngine
             }
             finally
             {
-                keyspace._gate.Exit();
+                Exit();
             }
         }
 
@@ -62,7 +60,7 @@ public sealed partial class KeyspaceEngine
             }
             finally
             {
-                keyspace._gate.Exit();
+                Exit();
             }
         }
 
@@ -71,12 +69,12 @@ public sealed partial class KeyspaceEngine
             Enter();
             try
             {
-                using var target = new InnerKey(keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
+                using var target = new InnerKey(Keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
                 inner.Seek(target.Span);
             }
             finally
             {
-                keyspace._gate.Exit();
+                Exit();
             }
         }
 
@@ -87,12 +85,12 @@ public sealed partial class KeyspaceEngine
             {
                 // prefix + key is below the keyspace's end whatever the key, so the inner clamp to the upper bound
                 // (the caller's, or the keyspace's end) is all that is needed.
-                using var target = new InnerKey(keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
+                using var target = new InnerKey(Keyspace._prefix, key, stackalloc byte[StackKeyBytes]);
                 inner.SeekForPrev(target.Span);
             }
             finally
             {
-                keyspace._gate.Exit();
+                Exit();
             }
         }
 
@@ -105,7 +103,7 @@ public sealed partial class KeyspaceEngine
             }
             finally
             {
-                keyspace._gate.Exit();
+                Exit();
             }
         }
 
@@ -118,40 +116,15 @@ public sealed partial class KeyspaceEngine
             }
             finally
             {
-                keyspace._gate.Exit();
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_released)
-            {
-                keyspace.Release(this);
-            }
-        }
-
-        void IInnerResource.ReleaseInner()
-        {
-            _released = true;
-            inner.Dispose();
-        }
-
-        /// <summary>Admits one call through the keyspace's gate, so the keyspace's Dispose waits for it.</summary>
-        private void Enter()
-        {
-            keyspace._gate.Enter();
-            if (_released)
-            {
-                keyspace._gate.Exit();
-                throw new ObjectDisposedException(nameof(KeyspaceEngine) + " cursor");
+                Exit();
             }
         }
 
         private void ThrowIfReleased()
         {
-            if (_released || keyspace._gate.IsClosed)
+            if (Released || Keyspace._gate.IsClosed)
             {
-                throw new ObjectDisposedException(nameof(KeyspaceEngine) + " cursor");
+                throw Disposed();
             }
         }
     }

@@ -78,7 +78,7 @@ public sealed partial class KeyspaceEngine : IKvEngine
     private readonly EngineGate _gate = new(nameof(KeyspaceEngine));
 
     // Cursors and snapshots opened through the keyspace and not yet disposed; released by Dispose.
-    private readonly HashSet<IInnerResource> _openResources = [];
+    private readonly HashSet<InnerResource> _openResources = [];
     private readonly Lock _resourcesLock = new();
 
     /// <summary>
@@ -316,7 +316,7 @@ public sealed partial class KeyspaceEngine : IKvEngine
             nameof(batch));
     }
 
-    private void Register(IInnerResource resource)
+    private void Register(InnerResource resource)
     {
         lock (_resourcesLock)
         {
@@ -325,7 +325,7 @@ public sealed partial class KeyspaceEngine : IKvEngine
     }
 
     /// <summary>Releases a resource's inner object once, whoever (its owner or the keyspace's Dispose) comes first.</summary>
-    private void Release(IInnerResource resource)
+    private void Release(InnerResource resource)
     {
         lock (_resourcesLock)
         {
@@ -336,9 +336,45 @@ public sealed partial class KeyspaceEngine : IKvEngine
         }
     }
 
-    /// <summary>A cursor or snapshot of the inner engine held by a wrapper, released exactly once.</summary>
-    private interface IInnerResource
+    /// <summary>
+    /// A cursor or snapshot of the inner engine held by a wrapper: released exactly once (by its owner or by the
+    /// keyspace's Dispose, whichever comes first), and every call into it admitted through the keyspace's gate.
+    /// </summary>
+    private abstract class InnerResource(KeyspaceEngine keyspace, IDisposable inner, string kind) : IDisposable
     {
-        void ReleaseInner();
+        private volatile bool _released;
+
+        protected KeyspaceEngine Keyspace => keyspace;
+
+        protected bool Released => _released;
+
+        public void Dispose()
+        {
+            if (!_released)
+            {
+                keyspace.Release(this);
+            }
+        }
+
+        internal void ReleaseInner()
+        {
+            _released = true;
+            inner.Dispose();
+        }
+
+        /// <summary>Admits one call through the keyspace's gate, so the keyspace's Dispose waits for it; pair with <see cref="Exit"/>.</summary>
+        protected void Enter()
+        {
+            keyspace._gate.Enter();
+            if (_released)
+            {
+                keyspace._gate.Exit();
+                throw Disposed();
+            }
+        }
+
+        protected void Exit() => keyspace._gate.Exit();
+
+        protected ObjectDisposedException Disposed() => new(nameof(KeyspaceEngine) + " " + kind);
     }
 }
