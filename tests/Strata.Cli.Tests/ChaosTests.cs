@@ -208,7 +208,7 @@ public sealed class ChaosReportTests : IDisposable
             Write(1, client: 1, value: 2, call: 30, ret: null), // timed out: may land at any time after 30
             Read(2, client: 2, value: 1, call: 50, ret: 60),
             Read(3, client: 2, value: 2, call: 70, ret: 80),
-            Read(4, client: 0, value: null, call: 85, ret: null), // a read without an answer constrains nothing
+            Read(4, client: 0, value: null, call: 85, ret: null) with { Error = "DeadlineExceeded: no answer" }, // a read without an answer constrains nothing
             Final(5, value: 2, call: 90, ret: 95));
 
         ChaosVerdict verdict = ChaosReport.Judge(run, _folder, CancellationToken.None);
@@ -219,6 +219,7 @@ public sealed class ChaosReportTests : IDisposable
         OutcomeCounts all = verdict.Counts[0];
         Assert.Equal((5, 3, 0, 2), (all.Total, all.Ok, all.Failed, all.Indeterminate));
         Assert.Equal(1, verdict.FinalReads.Ok);
+        Assert.Equal(1, Assert.Single(verdict.ErrorsByKind, e => e.Key == "DeadlineExceeded").Value);
     }
 
     [Fact]

@@ -79,7 +79,7 @@ internal sealed record ChaosOperation
     /// <summary>Final reads: the node the read was sent to.</summary>
     public ulong? Node { get; init; }
 
-    /// <summary>True for the reads of every key through every node after the cluster was healed.</summary>
+    /// <summary>True for the reads of every key through every replica of the bucket's shard after the cluster was healed.</summary>
     public bool Final { get; init; }
 }
 

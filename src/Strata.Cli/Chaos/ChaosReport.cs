@@ -89,6 +89,10 @@ internal static class ChaosReport
             Problems = problems,
             Counts = counts,
             FinalReads = OutcomeCounts.Of("final read", finals),
+            ErrorsByKind = workload.Where(o => o.Error is not null)
+                .GroupBy(o => o.Error!.Split(':', 2)[0])
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             CheckedOperations = checkedCount,
             CheckSeconds = checkSeconds,
             Keys = [.. result.Partitions.Select(p => new KeyVerdict(
@@ -137,6 +141,7 @@ internal static class ChaosReport
             verdict.Problems,
             verdict.Counts,
             verdict.FinalReads,
+            verdict.ErrorsByKind,
             verdict.CheckedOperations,
             checkSeconds = Math.Round(verdict.CheckSeconds, 3),
             verdict.Keys,
@@ -183,6 +188,12 @@ internal static class ChaosReport
         }
 
         md.AppendLine();
+        if (verdict.ErrorsByKind.Count > 0)
+        {
+            Line(md, $"Errors by kind: {string.Join(", ", verdict.ErrorsByKind.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Key} {e.Value:N0}")))}");
+            md.AppendLine();
+        }
+
         md.AppendLine("Failed: refused by the node, definitely without effect (a cas whose generation no longer matched). " +
             "Indeterminate: no answer within the call budget; the checker lets such a write or cas take effect at any time after its call, or never.");
         md.AppendLine();
@@ -204,7 +215,7 @@ internal static class ChaosReport
         }
 
         md.AppendLine();
-        md.AppendLine("## Final reads (after healing, through every node)");
+        md.AppendLine("## Final reads (after healing, through every replica of the bucket's shard)");
         md.AppendLine();
         ulong[] nodes = [.. verdict.FinalValues.Select(v => v.Node).Distinct().Order()];
         if (nodes.Length == 0)

@@ -100,6 +100,9 @@ internal sealed record ChaosVerdict
 
     public required OutcomeCounts FinalReads { get; init; }
 
+    /// <summary>Workload operations that were not answered with success, by the status that ended them (e.g. <c>DeadlineExceeded</c>).</summary>
+    public required IReadOnlyDictionary<string, int> ErrorsByKind { get; init; }
+
     /// <summary>Operations given to the checker (see <see cref="HistoryCheck"/>).</summary>
     public required int CheckedOperations { get; init; }
 

@@ -10,7 +10,7 @@ namespace Strata.Cli.Chaos;
 /// <summary>
 /// One <c>strata chaos</c> run: starts a <see cref="LocalCluster"/> of real node processes, creates a bucket, runs
 /// the <see cref="RegisterWorkload"/> while the <see cref="FaultScheduler"/> kills and pauses nodes, heals
-/// everything, reads every key through every node, checks the history with the linearizability checker and writes
+/// everything, reads every key through every replica of the bucket's shard, checks the history with the linearizability checker and writes
 /// the report folder (<see cref="ChaosReport"/>).
 /// </summary>
 /// <remarks>
@@ -140,9 +140,10 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             }
 
             log.Line("workload done; healing every node and waiting for the cluster to serve");
-            await scheduler.HealAsync(cancellationToken).ConfigureAwait(false);
-            await FinalReadsAsync(cluster, history, clock, cancellationToken).ConfigureAwait(false);
-            log.Line(Markup.Escape($"final reads done: every key read through each of the {options.Nodes} nodes"));
+            ClusterObservation healed = await scheduler.HealAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ulong> replicas = [.. healed.ShardOf(Bucket).Replicas.Order()];
+            await FinalReadsAsync(cluster, replicas, history, clock, cancellationToken).ConfigureAwait(false);
+            log.Line(Markup.Escape($"final reads done: every key read through each replica of the bucket's shard (nodes {string.Join(", ", replicas)})"));
             return scheduler;
         }
         catch (CommandFailedException e)
@@ -199,11 +200,14 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         }
     }
 
-    /// <summary>Reads every key through every node (a client bound to that node), recorded as the history's last operations.</summary>
-    private async Task FinalReadsAsync(LocalCluster cluster, ChaosHistory history, ChaosClock clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every key through every replica of the bucket's shard (a client bound to that node; a node without a
+    /// replica could only redirect), recorded as the history's last operations.
+    /// </summary>
+    private async Task FinalReadsAsync(LocalCluster cluster, IReadOnlyList<ulong> replicas, ChaosHistory history, ChaosClock clock, CancellationToken cancellationToken)
     {
         int index = options.Operations;
-        foreach (LocalNode node in cluster.Nodes)
+        foreach (LocalNode node in replicas.Select(cluster.Node))
         {
             using StrataClient client = StrataClient.Connect(node.Uri, Patient);
             for (int k = 0; k < options.Keys; k++)

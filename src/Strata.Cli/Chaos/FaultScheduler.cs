@@ -153,8 +153,11 @@ internal sealed class FaultScheduler : IOperationGate
         }
     }
 
-    /// <summary>Continues every paused node (SIGCONT), restarts every killed one, restarts any that exited by itself, and waits until the cluster serves.</summary>
-    public async Task HealAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Continues every paused node (SIGCONT), restarts every killed one, restarts any that exited by itself, and waits
+    /// until the cluster serves; returns the observation that showed it.
+    /// </summary>
+    public async Task<ClusterObservation> HealAsync(CancellationToken cancellationToken)
     {
         ResumeAll();
         List<ulong> killed;
@@ -169,7 +172,7 @@ internal sealed class FaultScheduler : IOperationGate
             _cluster.Start(node);
         }
 
-        await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        return await RecoverAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends SIGCONT to every node this scheduler stopped. Safe to call at any time, more than once.</summary>
@@ -282,15 +285,14 @@ internal sealed class FaultScheduler : IOperationGate
     }
 
     /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>
-    private async Task RecoverAsync(CancellationToken cancellationToken)
+    private async Task<ClusterObservation> RecoverAsync(CancellationToken cancellationToken)
     {
         for (int restarts = 0; ; restarts++)
         {
             RestartCrashed();
             try
             {
-                await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken).ConfigureAwait(false);
-                return;
+                return await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (CommandFailedException) when (restarts < MaxRestartsPerRecovery && Crashed().Count > 0)
             {

@@ -106,6 +106,11 @@ internal static class ChaosCommand
         }
 
         env.Console.Write(table);
+        if (verdict.ErrorsByKind.Count > 0)
+        {
+            env.Console.MarkupLine(Markup.Escape("errors by kind: " + string.Join(", ", verdict.ErrorsByKind.Select(e => string.Create(c, $"{e.Key} {e.Value:N0}")))));
+        }
+
         string colour = verdict.ExitCode switch { ChaosReport.ExitLinearizable => "green", ChaosReport.ExitAnomaly => "red", _ => "yellow" };
         env.Console.MarkupLine($"[{colour} bold]{Markup.Escape(verdict.Verdict)}[/]" + Markup.Escape(string.Create(c,
             $": {verdict.CheckedOperations:N0} operations checked over {verdict.Keys.Count} keys in {verdict.CheckSeconds:0.###} s")));
