@@ -46,7 +46,10 @@ internal sealed class NodeConnection : IDisposable
                 KeepAlivePingDelay = TimeSpan.FromSeconds(60),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
             },
-            ThrowOperationCanceledOnCancellation = true,
+            // False: a passed deadline must surface as DEADLINE_EXCEEDED, which the retry policy retries; with true,
+            // gRPC reports it as a cancellation the caller never asked for and the call is not retried. The caller's
+            // own cancellation still becomes OperationCanceledException (StrataClient.InvokeAsync translates it).
+            ThrowOperationCanceledOnCancellation = false,
         });
         return new NodeConnection(channel.CreateCallInvoker(), address, channel);
     }

@@ -197,6 +197,17 @@ internal sealed class FakeNode : IAsyncDisposable
         return node;
     }
 
+    /// <summary>The next data call is never answered: it waits until the client gives up on it (its deadline).</summary>
+    public void StallNext()
+    {
+        lock (_gate)
+        {
+            _stalls++;
+        }
+    }
+
+    private int _stalls;
+
     /// <summary>Refuses the next Strata call with <paramref name="status"/> and <paramref name="trailers"/>.</summary>
     public void RefuseNext(StatusCode status, string detail, Metadata trailers)
     {
@@ -233,10 +244,22 @@ internal sealed class FakeNode : IAsyncDisposable
     internal Task<T> Serve<T>(string method, string? bucket, string? path, MutationId? id, ServerCallContext context, Func<T> answer)
     {
         Func<RpcException>? refusal;
+        bool stall;
         lock (_gate)
         {
             _calls.Add(new FakeCall(Id, method, bucket, path, id?.ClientId, id?.Sequence ?? 0));
             refusal = _refusals.Count > 0 ? _refusals.Dequeue() : RefuseAlways;
+            stall = _stalls > 0;
+            if (stall)
+            {
+                _stalls--;
+            }
+        }
+
+        if (stall)
+        {
+            return Task.Delay(Timeout.Infinite, context.CancellationToken).ContinueWith<T>(
+                _ => throw new RpcException(new Status(StatusCode.Cancelled, "the client gave up")), TaskScheduler.Default);
         }
 
         if (refusal is not null)

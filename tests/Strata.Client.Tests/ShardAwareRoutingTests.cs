@@ -27,6 +27,27 @@ public sealed class ShardAwareRoutingTests
     }
 
     [Fact]
+    public async Task An_attempt_that_passes_its_deadline_is_retried_with_the_same_mutation_id()
+    {
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 2, 1, 2, 3);
+        cluster[2].StallNext();
+        // Real deadlines (the transport's clock): the first attempt is never answered and must end by its deadline,
+        // surface as DEADLINE_EXCEEDED (not as a cancellation the caller never asked for) and be retried.
+        using var client = StrataClient.ConnectCluster([cluster[1].Address], new StrataClientOptions
+        {
+            DefaultDeadline = TimeSpan.FromMilliseconds(300),
+            JitterSeed = 7,
+        });
+
+        await client.PutObjectAsync("media", "late.ts", Attributes);
+
+        FakeCall[] puts = [.. cluster.DataCalls.Where(c => c.Method == "PutObject")];
+        Assert.True(puts.Length >= 2, $"the stalled attempt is retried ({puts.Length} attempts)");
+        Assert.All(puts, p => Assert.Equal((puts[0].ClientId, puts[0].Sequence), (p.ClientId, p.Sequence)));
+    }
+
+    [Fact]
     public async Task Calls_go_to_the_leader_of_the_cached_map()
     {
         await using FakeCluster cluster = await FakeCluster.StartAsync(3);
