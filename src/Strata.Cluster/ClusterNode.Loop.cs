@@ -20,7 +20,7 @@ public sealed partial class ClusterNode
     private readonly Dictionary<ulong, PendingRead> _pendingReads = [];
     private readonly List<PendingRead> _readsAwaitingApply = [];
     private readonly long[] _tickTimestamps = new long[TickHistory];
-    private readonly Dictionary<ulong, ulong> _bootstrapProposedInTerm = [];
+    private ulong _bootstrapProposedInTerm; // the meta shard term in which this node last proposed the bootstrap
     private ulong _nextReadId;
     private long _nextTickAt;
     private long _nextGarbageCollectionAt;
@@ -108,8 +108,7 @@ public sealed partial class ClusterNode
             return;
         }
 
-        ulong[] nodes = [.. Options.Members.Select(n => n.Id)];
-        if (ShardMap.MetaReplicas(nodes)[0] == NodeId && _store.Find(MetaShard.Id) is not null)
+        if (ShardMap.MetaReplicas(_memberIds)[0] == NodeId && _store.Find(MetaShard.Id) is not null)
         {
             _store.Campaign(MetaShard.Id);
         }
@@ -185,11 +184,7 @@ public sealed partial class ClusterNode
             }
         }
 
-        ulong[] suspected = [.. Options.Members.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];
-        if (!suspected.AsSpan().SequenceEqual(_suspectedPeers))
-        {
-            Volatile.Write(ref _suspectedPeers, suspected);
-        }
+        PublishSuspectedPeers();
 
         ExpireOrAbandon(now);
         ProposeBootstrapIfLeader();
@@ -197,6 +192,27 @@ public sealed partial class ClusterNode
         {
             _nextGarbageCollectionAt = now + StopwatchTicks(Options.GarbageCollectionInterval);
             ProposeGarbageCollection();
+        }
+    }
+
+    /// <summary>Publishes the peers the store suspects down; allocates only when that set changed.</summary>
+    private void PublishSuspectedPeers()
+    {
+        int count = 0;
+        bool changed = false;
+        ulong[] published = _suspectedPeers;
+        foreach (ulong peer in _peerIds)
+        {
+            if (_store.IsSuspected(peer))
+            {
+                changed |= count >= published.Length || published[count] != peer;
+                count++;
+            }
+        }
+
+        if (changed || count != published.Length)
+        {
+            Volatile.Write(ref _suspectedPeers, [.. _peerIds.Where(_store.IsSuspected)]);
         }
     }
 
@@ -277,12 +293,12 @@ public sealed partial class ClusterNode
     {
         Replica? meta = _store.Find(MetaShard.Id);
         if (meta is null || meta.Role != StateRole.Leader || Map.IsBootstrapped
-            || _bootstrapProposedInTerm.GetValueOrDefault(MetaShard.Id) == meta.Term)
+            || _bootstrapProposedInTerm == meta.Term)
         {
             return;
         }
 
-        _bootstrapProposedInTerm[MetaShard.Id] = meta.Term;
+        _bootstrapProposedInTerm = meta.Term;
         var bootstrap = new Bootstrap { ClusterId = Options.ClusterId };
         bootstrap.Nodes.Add(Options.Members.OrderBy(n => n.Id));
         bootstrap.Shards.Add(InitialLayout());

@@ -73,8 +73,7 @@ public sealed partial class ClusterNode
             });
         }
 
-        ulong[] suspected = [.. Options.Members.Select(n => n.Id).Where(id => id != NodeId && _store.IsSuspected(id))];
-        return new NodeStatus(NodeId, replicas, suspected, LeaseReads, ReadIndexReads, (long)_store.Ticks);
+        return new NodeStatus(NodeId, replicas, [.. SuspectedPeers], LeaseReads, ReadIndexReads, (long)_store.Ticks);
     }
 
     private sealed class StatusWork : LoopWork

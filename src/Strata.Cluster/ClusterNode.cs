@@ -34,7 +34,6 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
 {
     private readonly IKvEngine _engine;
     private readonly bool _ownsEngine;
-    private readonly ITransport _transport;
     private readonly TimeProvider _time;
     private readonly Store _store;
     private readonly ReplicatedShards _shards;
@@ -44,6 +43,8 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _loop;
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ulong[] _memberIds; // the founding members, by id
+    private readonly ulong[] _peerIds;   // the same without this node
     private ulong _nextProposalId;
     private Exception? _failure;
 
@@ -53,15 +54,15 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         Options = options;
         _engine = engine;
         _ownsEngine = ownsEngine;
-        _transport = transport;
         _time = time;
         Clock = new HybridClock(time);
         _shards = new ReplicatedShards(engine, options.NodeId, this, CommitKnown);
-        var peers = options.Members.Select(n => n.Id).Where(id => id != options.NodeId).ToList();
+        _memberIds = [.. options.Members.Select(n => n.Id).Order()];
+        _peerIds = [.. _memberIds.Where(id => id != options.NodeId)];
         _store = new Store(new StoreOptions
         {
             NodeId = options.NodeId,
-            Peers = peers,
+            Peers = _peerIds,
             ElectionTick = options.ElectionTicks,
             HeartbeatTick = 1,
             RandomSeed = options.RandomSeed ^ (options.NodeId * 0x9E3779B97F4A7C15UL),
@@ -280,9 +281,8 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     /// <summary>Creates this node's founding replicas: the meta shard and the namespace shards it is a replica of.</summary>
     private void Found()
     {
-        ulong[] nodes = [.. Options.Members.Select(n => n.Id)];
         var groups = new List<(ulong, ConfState?)>();
-        IReadOnlyList<ulong> meta = ShardMap.MetaReplicas(nodes);
+        IReadOnlyList<ulong> meta = ShardMap.MetaReplicas(_memberIds);
         if (meta.Contains(NodeId))
         {
             groups.Add((MetaShard.Id, new ConfState { Voters = [.. meta] }));
@@ -300,7 +300,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     }
 
     private IReadOnlyList<RangeDescriptor> InitialLayout() =>
-        ShardMap.InitialLayout(Options.InitialShards, [.. Options.Members.Select(n => n.Id)], Options.ReplicationFactor);
+        ShardMap.InitialLayout(Options.InitialShards, _memberIds, Options.ReplicationFactor);
 
     /// <summary>Stops the loop (pending calls fail with <see cref="ObjectDisposedException"/>) and closes the store.
     /// Idempotent.</summary>

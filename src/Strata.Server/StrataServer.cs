@@ -202,10 +202,10 @@ public sealed class StrataServer : IAsyncDisposable
             return (started, null);
         }
 
-        TcpTransport tcp = await StartTcpAsync(cluster, Wake, options.MinimumLogLevel, cancellationToken).ConfigureAwait(false);
+        TcpLink tcp = await StartTcpAsync(cluster, Wake, options.MinimumLogLevel, cancellationToken).ConfigureAwait(false);
         try
         {
-            started = ClusterNode.Start(cluster, engine, tcp);
+            started = ClusterNode.Start(cluster, engine, tcp.Transport);
             return (started, tcp);
         }
         catch
@@ -215,8 +215,20 @@ public sealed class StrataServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The TCP transport the server owns, with the logger factory that writes its log (disposed together).</summary>
+    private sealed class TcpLink(TcpTransport transport, ILoggerFactory logs) : IAsyncDisposable
+    {
+        public TcpTransport Transport => transport;
+
+        public async ValueTask DisposeAsync()
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            logs.Dispose();
+        }
+    }
+
     /// <summary>The node-to-node TCP transport: listens on this node's raft address, dials the other founding members.</summary>
-    private static Task<TcpTransport> StartTcpAsync(ClusterNodeOptions cluster, Action wake, LogLevel level, CancellationToken cancellationToken)
+    private static async Task<TcpLink> StartTcpAsync(ClusterNodeOptions cluster, Action wake, LogLevel level, CancellationToken cancellationToken)
     {
         NodeRecord self = cluster.InitialCluster.First(n => n.Id == cluster.NodeId);
         if (string.IsNullOrEmpty(self.RaftAddress))
@@ -237,15 +249,24 @@ public sealed class StrataServer : IAsyncDisposable
                 builder.AddSimpleConsole(console => console.SingleLine = true);
             }
         });
-        return TcpTransport.StartAsync(new TcpTransportOptions
+        try
         {
-            LocalNodeId = cluster.NodeId,
-            ClusterId = cluster.ClusterId,
-            ListenEndPoint = new IPEndPoint(listenAddress, listen.Port),
-            Peers = peers,
-            FrameArrived = wake,
-            Logger = logs.CreateLogger("Strata.Transport"),
-        }, cancellationToken);
+            TcpTransport transport = await TcpTransport.StartAsync(new TcpTransportOptions
+            {
+                LocalNodeId = cluster.NodeId,
+                ClusterId = cluster.ClusterId,
+                ListenEndPoint = new IPEndPoint(listenAddress, listen.Port),
+                Peers = peers,
+                FrameArrived = wake,
+                Logger = logs.CreateLogger("Strata.Transport"),
+            }, cancellationToken).ConfigureAwait(false);
+            return new TcpLink(transport, logs);
+        }
+        catch
+        {
+            logs.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A port nobody listens on now (the OS picks it), so the node can name its address before Kestrel binds.</summary>

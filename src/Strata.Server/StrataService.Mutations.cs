@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Strata.Api;
 using Strata.Api.V1;
+using Strata.Cluster;
 using Strata.Namespace;
 
 namespace Strata.Server;
@@ -58,7 +60,15 @@ public sealed partial class StrataService
             return string.Empty;
         }
 
-        ulong[] shards = [.. buckets.Select(ShardOf).Distinct()];
+        // Before bootstrap there is no map to compare by: the first bucket routes, and MutateAsync refuses the call with
+        // the contract's UNAVAILABLE like any other.
+        ShardMap map = node.Map;
+        if (!map.IsBootstrapped)
+        {
+            return buckets[0];
+        }
+
+        ulong[] shards = [.. buckets.Select(b => map.FindByRoutingKey(ShardRouting.RoutingKey(b))!.ShardId).Distinct()];
         return shards.Length == 1
             ? buckets[0]
             : throw new RpcException(new Status(StatusCode.Unimplemented,

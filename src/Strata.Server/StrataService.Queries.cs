@@ -28,7 +28,7 @@ public sealed partial class StrataService
                 .ConfigureAwait(false);
             var response = new ListBucketsResponse();
             foreach (Namespace.Commands.BucketInfo bucket in pages.SelectMany(p => p)
-                .Order(Comparer<Namespace.Commands.BucketInfo>.Create((a, b) => CompareNames(a.Name, b.Name))).Take(limit))
+                .OrderBy(b => b.Name, StringComparer.Ordinal).Take(limit)) // bucket names are ASCII: the engine's byte order
             {
                 response.Buckets.Add(ApiMapping.ToApi(bucket));
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Grpc.Core;
 using Strata.Api;
 using Strata.Cluster;
@@ -131,8 +130,4 @@ public sealed partial class StrataService(ClusterNode node) : Api.V1.Strata.Stra
                 $"read timestamp {at} is newer than the last applied change ({applied}); read the latest state, or at a timestamp the service returned");
         }
     }
-
-    /// <summary>Orders bucket names as the engine does (by their UTF-8 bytes).</summary>
-    private static int CompareNames(string a, string b) =>
-        Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b));
 }

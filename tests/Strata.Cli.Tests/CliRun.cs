@@ -6,6 +6,18 @@ namespace Strata.Cli.Tests;
 internal sealed record CliResult(int ExitCode, string Out, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Out}\n--- stderr ---\n{Error}";
+
+    /// <summary>Asserts that every one of <paramref name="sections"/> appears in the output, in this order.</summary>
+    public void AssertSectionsInOrder(params string[] sections)
+    {
+        int previous = -1;
+        foreach (string section in sections)
+        {
+            int at = Out.IndexOf(section, StringComparison.Ordinal);
+            Assert.True(at > previous, $"section '{section}' missing or out of order:\n{Out}");
+            previous = at;
+        }
+    }
 }
 
 /// <summary>Runs the CLI entry point in-process over string writers.</summary>

@@ -19,23 +19,14 @@ public sealed partial class ClusterDemoTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("", result.Error);
-        string[] sections =
-        [
+        result.AssertSectionsInOrder(
             "Starting a 3-node cluster",
             "Loading the sample namespace",
             "1. Atomic rename of a directory holding 2,000 segments",
             "4. A transaction whose guard fails changes nothing",
             "5. Losing a shard leader: kill -9, a new leader, nothing lost",
             "6. The killed node restarts and catches up",
-            "Demo complete",
-        ];
-        int previous = -1;
-        foreach (string section in sections)
-        {
-            int at = result.Out.IndexOf(section, StringComparison.Ordinal);
-            Assert.True(at > previous, $"section '{section}' missing or out of order:\n{result.Out}");
-            previous = at;
-        }
+            "Demo complete");
 
         Assert.Matches(@"the first write through the survivors succeeded [0-9]+\.[0-9]{2} s after the kill", result.Out);
         Assert.Matches(@"lists 2,245 objects: the 2,244 from before the kill and the probe written after it", result.Out);

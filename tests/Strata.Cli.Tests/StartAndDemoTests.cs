@@ -110,22 +110,13 @@ public sealed partial class StartAndDemoTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("", result.Error);
-        string[] sections =
-        [
+        result.AssertSectionsInOrder(
             "Loading the sample namespace",
             "1. Atomic rename of a directory holding 2,000 segments",
             "2. Newest uploads first: a paginated listing by upload time",
             "3. Optimistic concurrency: two writers, one generation",
             "4. A transaction whose guard fails changes nothing",
-            "Demo complete",
-        ];
-        int previous = -1;
-        foreach (string section in sections)
-        {
-            int at = result.Out.IndexOf(section, StringComparison.Ordinal);
-            Assert.True(at > previous, $"section '{section}' missing or out of order:\n{result.Out}");
-            previous = at;
-        }
+            "Demo complete");
 
         Assert.Matches(@"Renamed in [0-9]+\.[0-9]{2} ms", result.Out);
         Assert.Contains("entries moved: 1", result.Out, StringComparison.Ordinal);
