@@ -5,6 +5,9 @@ set -euo pipefail
 
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# strata chaos --network netns: network namespaces, veth pairs and a bridge (ip), partitions (iptables).
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-prerequisites: missing ${need[*]}; run as root or install them" >&2
