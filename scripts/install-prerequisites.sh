@@ -8,6 +8,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # strata chaos --network netns: network namespaces, veth pairs and a bridge (ip), partitions (iptables).
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
+# strata bench --peers: the peers measured side by side (etcd 3.4, Redis 7, PostgreSQL 15), started by the bench itself.
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-prerequisites: missing ${need[*]}; run as root or install them" >&2
