@@ -32,7 +32,7 @@ public sealed partial class ClusterNode
         _nextGarbageCollectionAt = Options.GarbageCollectionInterval > TimeSpan.Zero
             ? Stopwatch.GetTimestamp() + StopwatchTicks(Options.GarbageCollectionInterval)
             : long.MaxValue;
-        bool founded = FoundedNow;
+        bool founded = FoundedNow && !Options.Joining;
         bool firstStep = true;
         try
         {
@@ -188,6 +188,7 @@ public sealed partial class ClusterNode
 
         ExpireOrAbandon(now);
         ProposeBootstrapIfLeader();
+        Reconcile(now);
         if (now >= _nextGarbageCollectionAt)
         {
             _nextGarbageCollectionAt = now + StopwatchTicks(Options.GarbageCollectionInterval);
@@ -292,7 +293,7 @@ public sealed partial class ClusterNode
     private void ProposeBootstrapIfLeader()
     {
         Replica? meta = _store.Find(MetaShard.Id);
-        if (meta is null || meta.Role != StateRole.Leader || Map.IsBootstrapped
+        if (Options.Joining || meta is null || meta.Role != StateRole.Leader || Map.IsBootstrapped
             || _bootstrapProposedInTerm == meta.Term)
         {
             return;
@@ -302,6 +303,7 @@ public sealed partial class ClusterNode
         var bootstrap = new Bootstrap { ClusterId = Options.ClusterId };
         bootstrap.Nodes.Add(Options.Members.OrderBy(n => n.Id));
         bootstrap.Shards.Add(InitialLayout());
+        bootstrap.ReplicationFactor = (uint)Options.ReplicationFactor;
         _store.Propose(MetaShard.Id, ProposalEnvelope.Encode(ProposalKind.Meta, 0, 0, new MetaCommand { Bootstrap = bootstrap }));
     }
 

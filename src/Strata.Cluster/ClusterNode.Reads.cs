@@ -51,24 +51,32 @@ public sealed partial class ClusterNode
         {
             Interlocked.Increment(ref handle.LeaseReadsSinceStep);
             Interlocked.Increment(ref _leaseReads);
-            return Task.FromResult(Query(shard, query));
+            return Task.FromResult(Query(handle, query));
         }
 
-        return ReadThroughReadIndexAsync(shard, query, cancellationToken);
+        return ReadThroughReadIndexAsync(handle, query, cancellationToken);
     }
 
-    private async Task<T> ReadThroughReadIndexAsync<T>(NamespaceShard shard, Func<NamespaceReader, ulong, T> query, CancellationToken cancellationToken)
+    private async Task<T> ReadThroughReadIndexAsync<T>(ShardHandle handle, Func<NamespaceReader, ulong, T> query, CancellationToken cancellationToken)
     {
-        var read = new PendingRead(shard.ShardId);
+        var read = new PendingRead(handle.ShardId);
         Post(read);
         await read.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return Query(shard, query);
+        return Query(handle, query);
     }
 
-    private static T Query<T>(NamespaceShard shard, Func<NamespaceReader, ulong, T> query)
+    private T Query<T>(ShardHandle handle, Func<NamespaceReader, ulong, T> query)
     {
+        NamespaceShard shard = handle.Namespace!;
         ulong applied = shard.LastTimestamp;
         using IKvSnapshot snapshot = shard.Snapshot();
+        // The loop marks a replica removed before it deletes its state: a view taken after the deletion sees the mark.
+        if (handle.Removed)
+        {
+            throw new NotLeaderException(handle.ShardId, Map.FindShard(handle.ShardId)?.Replicas.FirstOrDefault() ?? 0,
+                $"node {NodeId} no longer hosts shard {handle.ShardId}");
+        }
+
         return query(new NamespaceReader(snapshot), applied);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -43,20 +44,23 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _loop;
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ITransport _transport;
     private readonly ulong[] _memberIds; // the founding members, by id
-    private readonly ulong[] _peerIds;   // the same without this node
+    private ulong[] _peerIds;            // the other live nodes (the founding members until the map says otherwise)
     private ulong _nextProposalId;
     private Exception? _failure;
 
     private ClusterNode(ClusterNodeOptions options, IKvEngine engine, bool ownsEngine, ITransport transport, TimeProvider time)
     {
         options.Validate();
+        CheckIdentity(engine, options);
         Options = options;
         _engine = engine;
         _ownsEngine = ownsEngine;
         _time = time;
         Clock = new HybridClock(time);
         _shards = new ReplicatedShards(engine, options.NodeId, this, CommitKnown);
+        _transport = transport;
         _memberIds = [.. options.Members.Select(n => n.Id).Order()];
         _peerIds = [.. _memberIds.Where(id => id != options.NodeId)];
         _store = new Store(new StoreOptions
@@ -278,15 +282,53 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
         _signal.Set();
     }
 
+    private static readonly byte[] IdentityKey = "node-identity"u8.ToArray();
+
+    /// <summary>
+    /// The node id recorded in <paramref name="engine"/> by the node that first started over it (null for an empty
+    /// data directory). A joined node learns its id from the cluster, so its restarts read it from here.
+    /// </summary>
+    public static ulong? RecordedNodeId(IKvEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        byte[]? stored = engine.Get(KvColumn.Local, IdentityKey);
+        return stored is null ? null : BinaryPrimitives.ReadUInt64LittleEndian(RecordCodec.Open(IdentityKey, stored));
+    }
+
+    /// <summary>Refuses a data directory of another node; records this node's id in a new one (synced).</summary>
+    private static void CheckIdentity(IKvEngine engine, ClusterNodeOptions options)
+    {
+        if (RecordedNodeId(engine) is { } recorded)
+        {
+            if (recorded != options.NodeId)
+            {
+                throw new ArgumentException($"the data directory belongs to node {recorded}, not node {options.NodeId}");
+            }
+
+            return;
+        }
+
+        var id = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(id, options.NodeId);
+        using IKvWriteBatch batch = engine.CreateBatch();
+        batch.Put(KvColumn.Local, IdentityKey, RecordCodec.Seal(IdentityKey, id));
+        engine.Write(batch, sync: true);
+    }
+
     /// <summary>Creates this node's founding replicas: the meta shard and the namespace shards it is a replica of.</summary>
     private void Found()
     {
+        if (Options.Joining)
+        {
+            // Filled by the meta shard's leader (snapshot and log) once this node is added as a learner.
+            _store.CreateGroup(MetaShard.Id, members: null);
+            return;
+        }
+
+        // Every founding node hosts the meta shard: the first five as voters, the others as learners (they need the map).
         var groups = new List<(ulong, ConfState?)>();
         IReadOnlyList<ulong> meta = ShardMap.MetaReplicas(_memberIds);
-        if (meta.Contains(NodeId))
-        {
-            groups.Add((MetaShard.Id, new ConfState { Voters = [.. meta] }));
-        }
+        groups.Add((MetaShard.Id, new ConfState { Voters = [.. meta], Learners = [.. _memberIds.Except(meta)] }));
 
         foreach (RangeDescriptor shard in InitialLayout())
         {
@@ -335,6 +377,17 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     {
         private ulong _leader;
         private ulong _commitFloor;
+        private volatile bool _removed;
+
+        /// <summary>True once the node removed this replica (its state is being deleted): reads must not use it.</summary>
+        public bool Removed => _removed;
+
+        /// <summary>Marks the replica removed, before its state is deleted (the loop alone calls it).</summary>
+        public void MarkRemoved()
+        {
+            _removed = true;
+            Lease = null;
+        }
 
         public ulong ShardId { get; } = shardId;
 

@@ -18,6 +18,14 @@ public sealed record ClusterNodeOptions
     /// </summary>
     public IReadOnlyList<NodeRecord> InitialCluster { get; init; } = [];
 
+    /// <summary>
+    /// True for a node joining an existing cluster (<c>strata start --join</c>): on an empty engine it founds nothing
+    /// and creates only an empty replica of the meta shard, which the meta shard's leader fills once the node has
+    /// been added (<see cref="ClusterNode.AddNodeAsync"/>). <see cref="InitialCluster"/> then lists the nodes known
+    /// when joining (this one included), which the transport dials until the map arrives.
+    /// </summary>
+    public bool Joining { get; init; }
+
     /// <summary>Namespace shards of a new cluster, splitting the routing-key space evenly.</summary>
     public int InitialShards { get; init; } = 4;
 

@@ -14,7 +14,7 @@ namespace Strata.Cluster;
 /// The meta state is small (a record per node and per shard), so every applied batch rewrites it whole, together
 /// with the applied index, in one engine batch.
 /// </remarks>
-internal sealed class MetaShard : IShardStateMachine
+internal sealed partial class MetaShard : IShardStateMachine
 {
     /// <summary>The meta shard's id (and Raft group id).</summary>
     public const ulong Id = 0;
@@ -95,39 +95,6 @@ internal sealed class MetaShard : IShardStateMachine
         Persist(restored);
     }
 
-    private static MetaResult Execute(MetaState state, MetaCommand command)
-    {
-        switch (command.BodyCase)
-        {
-            case MetaCommand.BodyOneofCase.Bootstrap:
-                Bootstrap bootstrap = command.Bootstrap;
-                if (state.Shards.Count > 0)
-                {
-                    bool same = state.ClusterId == bootstrap.ClusterId
-                        && state.Nodes.SequenceEqual(bootstrap.Nodes) && state.Shards.SequenceEqual(bootstrap.Shards);
-                    return same
-                        ? new MetaResult { Ok = true, Message = "already bootstrapped" }
-                        : new MetaResult { Message = $"cluster {state.ClusterId} is already bootstrapped with another layout" };
-                }
-
-                try
-                {
-                    _ = new ShardMap(bootstrap.ClusterId, bootstrap.Nodes, bootstrap.Shards);
-                }
-                catch (ArgumentException invalid)
-                {
-                    return new MetaResult { Message = $"invalid bootstrap: {invalid.Message}" };
-                }
-
-                state.ClusterId = bootstrap.ClusterId;
-                state.Nodes.Add(bootstrap.Nodes);
-                state.Shards.Add(bootstrap.Shards);
-                return new MetaResult { Ok = true };
-            default:
-                return new MetaResult { Message = "the meta command has no operation" };
-        }
-    }
-
     private void Persist(MetaState next)
     {
         using (IKvWriteBatch batch = _keyspace.CreateBatch())
@@ -141,5 +108,5 @@ internal sealed class MetaShard : IShardStateMachine
         Volatile.Write(ref _applied, next.AppliedIndex);
     }
 
-    private static ShardMap MapOf(MetaState state) => new(state.ClusterId, state.Nodes, state.Shards);
+    private static ShardMap MapOf(MetaState state) => new(state.ClusterId, state.Nodes, state.Shards, state.Moves, state.ReplicationFactor);
 }

@@ -34,6 +34,17 @@ internal sealed class ReplicatedShards(IKvEngine engine, ulong localNode, IPropo
 
     public void CommitKnown(ulong groupId, ulong committed) => commitKnown(groupId, committed);
 
+    /// <summary>Forgets the shard's state machine and deletes its keyspace in the store's batch (a removed replica).</summary>
+    public void Destroy(ulong groupId, IKvWriteBatch batch)
+    {
+        lock (_gate)
+        {
+            _shards.Remove(groupId);
+        }
+
+        KeyspaceEngine.DeleteShard(batch, groupId);
+    }
+
     private IShardStateMachine Shard(ulong shardId)
     {
         lock (_gate)

@@ -19,13 +19,31 @@ public sealed class ShardMap
     public static ShardMap Empty { get; } = new(string.Empty, [], []);
 
     /// <summary>Builds a map; <paramref name="shards"/> must tile the routing-key space without gaps or overlaps.</summary>
-    public ShardMap(string clusterId, IEnumerable<NodeRecord> nodes, IEnumerable<RangeDescriptor> shards)
+    public ShardMap(string clusterId, IEnumerable<NodeRecord> nodes, IEnumerable<RangeDescriptor> shards,
+        IEnumerable<ReplicaMove>? moves = null, uint replicationFactor = 0)
     {
         ClusterId = clusterId;
         Nodes = [.. nodes.OrderBy(n => n.Id)];
         _byStart = [.. shards.OrderBy(s => s.Start)];
+        Moves = [.. (moves ?? []).OrderBy(m => m.ShardId)];
+        ReplicationFactor = (int)Math.Max(1, replicationFactor);
         Validate(_byStart);
     }
+
+    /// <summary>Replica moves in progress (at most one per shard), by shard id.</summary>
+    public IReadOnlyList<ReplicaMove> Moves { get; }
+
+    /// <summary>Replicas per shard the cluster keeps (capped by the number of active nodes).</summary>
+    public int ReplicationFactor { get; }
+
+    /// <summary>The nodes that may hold replicas (not being drained, not gone), by id.</summary>
+    public IEnumerable<NodeRecord> ActiveNodes => Nodes.Where(n => n.State == NodeState.Active);
+
+    /// <summary>The nodes that are still part of the cluster (active or being drained), by id.</summary>
+    public IEnumerable<NodeRecord> LiveNodes => Nodes.Where(n => n.State != NodeState.Decommissioned);
+
+    /// <summary>The move in progress for <paramref name="shardId"/>, or null.</summary>
+    public ReplicaMove? MoveOf(ulong shardId) => Moves.FirstOrDefault(m => m.ShardId == shardId);
 
     /// <summary>The cluster's id ("" before bootstrap).</summary>
     public string ClusterId { get; }

@@ -115,6 +115,9 @@ public sealed partial class RaftNode
     /// <summary>Current membership (changes when a conf change entry is applied in <see cref="Advance"/>).</summary>
     public ConfState ConfState => _tracker.Config.ToConfState();
 
+    /// <summary>On the leader: a membership change is proposed and not yet applied (another one would be refused).</summary>
+    public bool HasPendingConfChange => Role == StateRole.Leader && _pendingConfIndex > _log.Applied;
+
     /// <summary>Leader and role.</summary>
     public SoftState SoftState => new(Leader, Role);
 

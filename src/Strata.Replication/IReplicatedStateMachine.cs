@@ -32,6 +32,16 @@ public interface IReplicatedStateMachine
     void Restore(ulong groupId, Snapshot snapshot);
 
     /// <summary>
+    /// The store is removing this node's replica of <paramref name="groupId"/> (see <see cref="Store.DestroyGroup"/>):
+    /// add the deletion of the group's state to <paramref name="batch"/> (a batch of the node's engine, written
+    /// atomically with the deletion of the group's log) and forget the group. Nothing of the group is applied
+    /// afterwards unless it is created again. The default does nothing (state machines that keep nothing in the engine).
+    /// </summary>
+    void Destroy(ulong groupId, Storage.IKvWriteBatch batch)
+    {
+    }
+
+    /// <summary>
     /// Called for each group whose Ready the current step handles, after the step's batch is durable and before the
     /// step's messages are sent, with the group's commit index. From that moment other replicas may learn that every
     /// entry up to <paramref name="committed"/> is committed, apply it and answer their clients, while this node applies

@@ -24,3 +24,17 @@ public interface ITransport
     /// <summary>Takes the next frame received from any node, if one is waiting.</summary>
     bool TryReceive(out ReadOnlyMemory<byte> frame);
 }
+
+/// <summary>
+/// A transport whose peers can change while it runs (nodes join and leave the cluster). Hosts that learn the cluster's
+/// membership (Strata.Cluster, from its meta shard) keep it up to date.
+/// </summary>
+/// <remarks><b>Concurrency:</b> thread-safe.</remarks>
+public interface IPeerDirectory
+{
+    /// <summary>Adds <paramref name="nodeId"/> at <paramref name="hostAndPort"/>, or moves it there.</summary>
+    void SetPeer(ulong nodeId, string hostAndPort);
+
+    /// <summary>Forgets <paramref name="nodeId"/>: frames for it are dropped from now on.</summary>
+    void RemovePeer(ulong nodeId);
+}

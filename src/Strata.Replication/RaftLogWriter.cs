@@ -121,6 +121,30 @@ public sealed class RaftLogWriter : IDisposable
         Track(log);
     }
 
+    /// <summary>
+    /// Stages the deletion of <paramref name="log"/>'s group: its whole log range, after anything already staged for it
+    /// (a write batch applies in order, so the range delete also covers those), plus whatever
+    /// <paramref name="alsoDelete"/> adds to the same batch (the group's state). Synced with the next
+    /// <see cref="Flush"/>; the log object must not be used afterwards.
+    /// </summary>
+    internal void StageDestroy(DurableRaftLog log, Action<IKvWriteBatch> alsoDelete)
+    {
+        EnsureUsable();
+        if (_stagedLogs.Remove(log))
+        {
+            log.DiscardStaged();
+            log.InWriterBatch = false;
+        }
+
+        var (lower, upper) = RaftLogKeys.GroupRange(log.GroupId);
+        _batch.DeleteRange(KvColumn.RaftLog, lower, upper);
+        alsoDelete(_batch);
+        _syncNeeded = true;
+        _destroysStaged++;
+    }
+
+    private int _destroysStaged;
+
     internal void StageCreate(DurableRaftLog log, ConfState? initialMembers)
     {
         EnsureUsable();
@@ -136,7 +160,7 @@ public sealed class RaftLogWriter : IDisposable
     public int Flush()
     {
         EnsureUsable();
-        if (_stagedLogs.Count == 0)
+        if (_stagedLogs.Count == 0 && _destroysStaged == 0)
         {
             return 0;
         }
@@ -173,6 +197,7 @@ public sealed class RaftLogWriter : IDisposable
 
         _batch.Clear();
         _syncNeeded = false;
+        _destroysStaged = 0;
         var groups = _stagedLogs.Count;
         foreach (var log in _stagedLogs)
         {

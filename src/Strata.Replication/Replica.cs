@@ -57,6 +57,9 @@ public sealed class Replica
     /// <summary>Current membership.</summary>
     public ConfState ConfState => Raft.ConfState;
 
+    /// <summary>On the leader: a membership change is proposed and not yet applied.</summary>
+    public bool HasPendingConfChange => Raft.HasPendingConfChange;
+
     internal RaftNode Raft { get; }
 
     /// <summary>Position in the store's awake list, or -1 when quiesced.</summary>

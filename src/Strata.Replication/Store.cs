@@ -126,6 +126,35 @@ public sealed partial class Store : IDisposable
     /// <summary>Creates one group (see <see cref="CreateGroups"/>).</summary>
     public Replica CreateGroup(ulong groupId, ConfState? members) => CreateGroups([(groupId, members)])[0];
 
+    /// <summary>
+    /// Removes this node's replica of <paramref name="groupId"/>: its log and (through
+    /// <see cref="IReplicatedStateMachine.Destroy"/>) its state go in one synced write, and the group is forgotten
+    /// (messages for it become unroutable). For a replica the group no longer counts as a member: the caller must know
+    /// the group's committed membership excludes this node (Strata.Cluster learns it from the meta shard), or the
+    /// group loses a voter's data. Returns false when no such replica is hosted here.
+    /// </summary>
+    public bool DestroyGroup(ulong groupId)
+    {
+        EnsureRunning();
+        if (!_replicas.Remove(groupId, out var replica))
+        {
+            return false;
+        }
+
+        if (replica.AwakeSlot >= 0)
+        {
+            RemoveAwake(replica);
+        }
+
+        _writer.StageDestroy(replica.Log, batch => _stateMachine.Destroy(groupId, batch));
+        FlushOrStop();
+        DestroyedGroups++;
+        return true;
+    }
+
+    /// <summary>Replicas removed with <see cref="DestroyGroup"/> since the store opened.</summary>
+    public long DestroyedGroups { get; private set; }
+
     /// <summary>Proposes <paramref name="command"/> to <paramref name="groupId"/> (waking it); on a follower it is
     /// forwarded to the leader. The outcome is known when the entry is applied.</summary>
     public ProposalOutcome Propose(ulong groupId, ReadOnlyMemory<byte> command)

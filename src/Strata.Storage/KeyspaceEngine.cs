@@ -127,6 +127,22 @@ public sealed partial class KeyspaceEngine : IKvEngine
         return prefix;
     }
 
+    /// <summary>
+    /// Records in <paramref name="innerBatch"/> (a batch of the inner engine) the deletion of shard
+    /// <paramref name="shardId"/>'s whole keyspace: one range delete per column. Lets a caller delete a shard's state in
+    /// the same atomic write as other inner-engine changes (the replica's Raft log, when a replica is removed).
+    /// </summary>
+    public static void DeleteShard(IKvWriteBatch innerBatch, ulong shardId)
+    {
+        ArgumentNullException.ThrowIfNull(innerBatch);
+        var prefix = ShardPrefix(shardId);
+        var end = OrderedKey.PrefixEnd(prefix);
+        foreach (var column in Columns)
+        {
+            innerBatch.DeleteRange(column, prefix, end);
+        }
+    }
+
     /// <summary>The bytes prepended to every key of the keyspace in the inner engine.</summary>
     public ReadOnlySpan<byte> Prefix => _prefix;
 

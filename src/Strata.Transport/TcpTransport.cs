@@ -34,7 +34,7 @@ namespace Strata.Transport;
 /// I/O runs on thread-pool threads; background loops never throw (errors are logged and shown in
 /// <see cref="Links"/>). Call <see cref="DisposeAsync"/> to close the listener and every connection.</para>
 /// </remarks>
-public sealed partial class TcpTransport : ITransport, IAsyncDisposable
+public sealed partial class TcpTransport : ITransport, IPeerDirectory, IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly ConcurrentDictionary<ulong, PeerLink> _links = new();

@@ -14,17 +14,15 @@ namespace Strata.Cluster.Tests;
 internal sealed class TestCluster : IAsyncDisposable
 {
     private readonly Dictionary<ulong, InMemoryKvEngine> _engines = [];
+    private readonly List<NodeRecord> _members;
+    private readonly HashSet<ulong> _joined = [];
     private readonly Func<ClusterNodeOptions, ClusterNodeOptions> _configure;
 
     public TestCluster(int nodes, int shards = 2, Func<ClusterNodeOptions, ClusterNodeOptions>? configure = null)
     {
         _configure = configure ?? (o => o);
-        Members = [.. Enumerable.Range(1, nodes).Select(i => new NodeRecord
-        {
-            Id = (ulong)i,
-            ApiAddress = $"127.0.0.1:{7100 + i}",
-            RaftAddress = $"127.0.0.1:{7200 + i}",
-        })];
+        _members = [.. Enumerable.Range(1, nodes).Select(i => Record((ulong)i))];
+        Founders = [.. _members];
         Shards = shards;
         foreach (NodeRecord member in Members)
         {
@@ -33,7 +31,18 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<NodeRecord> Members { get; }
+    /// <summary>Every node ever started: the founders and the nodes that joined.</summary>
+    public IReadOnlyList<NodeRecord> Members => _members;
+
+    /// <summary>The founding members (the initial cluster every founder starts with).</summary>
+    public IReadOnlyList<NodeRecord> Founders { get; }
+
+    private static NodeRecord Record(ulong id) => new()
+    {
+        Id = id,
+        ApiAddress = $"127.0.0.1:{7100 + id}",
+        RaftAddress = $"127.0.0.1:{7200 + id}",
+    };
 
     public int Shards { get; }
 
@@ -68,10 +77,12 @@ internal sealed class TestCluster : IAsyncDisposable
     public void Start(ulong id)
     {
         ClusterNode? node = null;
+        bool joined = _joined.Contains(id);
         ClusterNodeOptions options = _configure(new ClusterNodeOptions
         {
             NodeId = id,
-            InitialCluster = Members,
+            Joining = joined,
+            InitialCluster = joined ? [.. _members] : Founders,
             InitialShards = Shards,
             TickInterval = TimeSpan.FromMilliseconds(10),
             RandomSeed = 77 + id,
@@ -80,6 +91,67 @@ internal sealed class TestCluster : IAsyncDisposable
         Network.Up(id);
         node = ClusterNode.Start(options, _engines[id], transport);
         Nodes[id] = node;
+    }
+
+    /// <summary>
+    /// Starts node <paramref name="id"/> on an empty engine as a joining node and adds it to the cluster through a
+    /// running member (retrying while the meta shard has no leader); returns once the meta shard recorded it.
+    /// </summary>
+    public async Task JoinAsync(ulong id)
+    {
+        NodeRecord record = Record(id);
+        _members.Add(record);
+        _joined.Add(id);
+        _engines[id] = new InMemoryKvEngine();
+        Start(id);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                NodeRecord added = await Running.First(n => n.NodeId != id && n.Map.FindNode(n.NodeId)?.State == NodeState.Active)
+                    .AddNodeAsync(record.Clone());
+                Assert.Equal(id, added.Id);
+                return;
+            }
+            catch (Exception e) when (e is OutcomeUnknownException or ShardUnavailableException && attempt < 200)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    /// <summary>Asks the cluster (through a running active member) to drain <paramref name="id"/>.</summary>
+    public async Task DecommissionAsync(ulong id)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await Running.First(n => n.NodeId != id && n.Map.FindNode(n.NodeId)?.State == NodeState.Active).DecommissionAsync(id);
+                return;
+            }
+            catch (Exception e) when (e is OutcomeUnknownException or ShardUnavailableException && attempt < 200)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    /// <summary>Waits (up to <paramref name="limit"/>) until <paramref name="condition"/> holds; false if it never did.</summary>
+    public static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > limit)
+            {
+                return false;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return true;
     }
 
     /// <summary>Stops <paramref name="id"/> abruptly: its traffic is dropped and unsynced writes are lost.</summary>
@@ -99,7 +171,7 @@ internal sealed class TestCluster : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
-            ulong[] seen = [.. Running.Where(n => n.NodeId != excluded).Select(n => n.LeaderOf(shard)).Distinct()];
+            ulong[] seen = [.. Running.Where(n => n.NodeId != excluded && n.HostedShards.Contains(shard)).Select(n => n.LeaderOf(shard)).Distinct()];
             if (seen.Length == 1 && seen[0] != 0 && seen[0] != excluded && Nodes.ContainsKey(seen[0]))
             {
                 return seen[0];
@@ -157,13 +229,13 @@ internal sealed class TestCluster : IAsyncDisposable
     public ulong ShardOf(string bucket) =>
         Running.First().Map.FindByRoutingKey(Api.ShardRouting.RoutingKey(bucket))!.ShardId;
 
-    /// <summary>Waits until every running node agrees on one leader of <paramref name="shard"/> and returns it.</summary>
+    /// <summary>Waits until every running node hosting <paramref name="shard"/> agrees on one leader of it and returns it.</summary>
     public async Task<ulong> LeaderAsync(ulong shard)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
-            ulong[] seen = [.. Running.Select(n => n.LeaderOf(shard)).Distinct()];
+            ulong[] seen = [.. Running.Where(n => n.HostedShards.Contains(shard)).Select(n => n.LeaderOf(shard)).Distinct()];
             if (seen.Length == 1 && seen[0] != 0 && Nodes.ContainsKey(seen[0]))
             {
                 return seen[0];

@@ -15,6 +15,15 @@ internal sealed class RecordingStateMachine : IReplicatedStateMachine
 
     public int Restores { get; private set; }
 
+    /// <summary>The groups the store destroyed, in order.</summary>
+    public List<ulong> Destroyed { get; } = [];
+
+    public void Destroy(ulong groupId, Storage.IKvWriteBatch batch)
+    {
+        Destroyed.Add(groupId);
+        _groups.Remove(groupId);
+    }
+
     public ulong AppliedIndex(ulong groupId) => Applied(groupId);
 
     public void Apply(ulong groupId, IReadOnlyList<Entry> entries)

@@ -400,6 +400,59 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void A_destroyed_group_is_gone_from_the_engine_even_with_a_compaction_staged()
+    {
+        var network = new InMemoryNetwork();
+        using var engine = new InMemoryKvEngine();
+        var machine = new RecordingStateMachine();
+        using (var store = new Store(new StoreOptions { NodeId = 1, CompactionThreshold = 2 }, engine, network.Endpoint(1), machine))
+        {
+            store.CreateGroups([(5, new ConfState { Voters = [1] }), (6, new ConfState { Voters = [1] })]);
+            store.Campaign(5);
+            store.Campaign(6);
+            for (var i = 0; i < 5; i++)
+            {
+                store.Step();
+            }
+
+            for (var n = 0; n < 3; n++)
+            {
+                Assert.Equal(ProposalOutcome.Appended, store.Propose(5, Command($"five-{n}")));
+                Assert.Equal(ProposalOutcome.Appended, store.Propose(6, Command($"six-{n}")));
+                store.Step(tick: false);
+                store.Step(tick: false);
+            }
+
+            // The last step staged compactions for the next batch; destroying must not let them bring group 5 back.
+            Assert.True(store.Compactions > 0);
+            Assert.True(store.DestroyGroup(5));
+            Assert.False(store.DestroyGroup(5));
+            Assert.Null(store.Find(5));
+            Assert.Equal([5UL], machine.Destroyed);
+            Assert.Throws<KeyNotFoundException>(() => store.Propose(5, Command("late")));
+            for (var i = 0; i < 3; i++)
+            {
+                store.Step();
+            }
+
+            Assert.Equal(1, store.DestroyedGroups);
+        }
+
+        Assert.Equal([6UL], DurableRaftLog.ListGroups(engine));
+        var (lower, upper) = RaftLogKeys.GroupRange(5);
+        using (var cursor = engine.Scan(KvColumn.RaftLog, lower, upper))
+        {
+            cursor.SeekToFirst();
+            Assert.False(cursor.Valid);
+        }
+
+        var reopened = new RecordingStateMachine();
+        using var again = new Store(new StoreOptions { NodeId = 1 }, engine, network.Endpoint(1), reopened);
+        Assert.Null(again.Find(5));
+        Assert.NotNull(again.Find(6));
+    }
+
+    [Fact]
     public void A_single_node_group_commits_alone_and_quiesces()
     {
         var network = new InMemoryNetwork();
