@@ -38,6 +38,11 @@ public static class BenchReport
         }
 
         Line(md, $"- Target: {result.Target}; bucket `{result.Bucket}`");
+        if (result.Durability is not null)
+        {
+            Line(md, $"- Durability: {result.Durability}");
+        }
+
         Line(md, $"- Machine: {result.Machine.ProcessorCount} cores, {result.Machine.OperatingSystem}, {result.Machine.Runtime}; started {result.StartedUtc}");
         string rate = result.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
         string keys = o.Distribution == KeyDistribution.Zipfian ? $"Zipfian θ={o.ZipfTheta:0.###}" : "uniform";

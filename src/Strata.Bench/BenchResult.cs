@@ -19,6 +19,12 @@ public sealed record BenchResult
     /// <summary>What was measured: the node's address and how it was started (told by the caller).</summary>
     public required string Target { get; init; }
 
+    /// <summary>The target's short name in side-by-side tables (<c>strata</c>, <c>etcd</c>, ...), when the caller said.</summary>
+    public string? TargetName { get; init; }
+
+    /// <summary>When the target acknowledges a write (fsync policy, replication), when the caller said.</summary>
+    public string? Durability { get; init; }
+
     /// <summary>UTC time the measured load began (ISO 8601).</summary>
     public required string StartedUtc { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using HdrHistogram;
+using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Client;
 
@@ -18,8 +19,10 @@ namespace Strata.Bench;
 /// operation's intended start; worker w issues operations w, w+W, ... each at (never before) its intended start, and
 /// latency runs from the intended start. A worker that falls behind starts late and the delay shows in the latency —
 /// the queueing a real client would see — and in <see cref="OpenLoopResult.StartLag"/>.</para>
-/// <para>Errors: a <see cref="StrataException"/> counts under its status code; FAILED_PRECONDITION of a conditional
-/// update is a conflict; any other exception counts under its type name. Cancellation through the caller's token
+/// <para>Errors: a <see cref="BenchOperationException"/> counts under its kind, or as a conflict when it says so (a
+/// conditional update that lost its compare-and-swap); a <see cref="StrataException"/> or a peer's
+/// <see cref="RpcException"/> counts under its status code (FAILED_PRECONDITION of a conditional update is a
+/// conflict); any other exception counts under its type name. Cancellation through the caller's token
 /// stops the run and throws <see cref="OperationCanceledException"/>.</para>
 /// <para>One run per instance; <see cref="RunAsync"/> is not reentrant.</para>
 /// </remarks>
@@ -136,12 +139,27 @@ public sealed class BenchRunner
         {
             throw;
         }
+        catch (BenchOperationException e) when (e.IsConflict && kind == OperationKind.ConditionalUpdate)
+        {
+            outcome = OperationOutcome.Conflict;
+        }
+        catch (BenchOperationException e)
+        {
+            outcome = OperationOutcome.Error;
+            errorKind = e.Kind;
+        }
         catch (StrataException e) when (kind == OperationKind.ConditionalUpdate && e.StatusCode == StatusCode.FailedPrecondition)
         {
             outcome = OperationOutcome.Conflict;
         }
         catch (StrataException e)
         {
+            outcome = OperationOutcome.Error;
+            errorKind = e.StatusCode.ToString();
+        }
+        catch (RpcException e)
+        {
+            // A peer's gRPC client (etcd) fails with its status, like Strata's.
             outcome = OperationOutcome.Error;
             errorKind = e.StatusCode.ToString();
         }

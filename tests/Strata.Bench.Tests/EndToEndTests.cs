@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Strata.Api.V1;
+using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Client;
 using Strata.Server;
@@ -100,12 +101,12 @@ public sealed class EndToEndTests : IAsyncLifetime
     {
         using StrataClient second = StrataClient.Connect(_server!.Address, new StrataClientOptions { Retry = RetryPolicy.None });
         var options = new BenchOptions { Workload = BenchWorkload.Creates, Concurrency = Concurrency, Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
-        StrataWorkload workload = StrataWorkload.Create([Client, second], options, "bench-two-clients");
+        Workload workload = Workload.Create(new StrataTarget([Client, second], "two clients", StrataTarget.SingleNodeDurability), options, "bench-two-clients");
         BenchResult result = await new BenchRunner(workload, options).RunAsync("bench-two-clients", "in-memory test node");
 
         AssertConsistent(result);
         Assert.Equal(0, result.Errors);
-        Assert.Throws<ArgumentException>(() => StrataWorkload.Create(Array.Empty<StrataClient>(), options, "b"));
+        Assert.Throws<ArgumentException>(() => new StrataTarget(Array.Empty<StrataClient>(), "none", StrataTarget.SingleNodeDurability));
     }
 
     private const int Objects = 300;
@@ -123,7 +124,7 @@ public sealed class EndToEndTests : IAsyncLifetime
             ProgressInterval = TimeSpan.FromMilliseconds(250),
         };
         string bucket = $"bench-{options.Workload.ToString().ToLowerInvariant()}-{options.Mode.ToString().ToLowerInvariant()}";
-        StrataWorkload workload = StrataWorkload.Create(Client, options, bucket);
+        Workload workload = Workload.Create(new StrataTarget(Client), options, bucket);
         BenchResult result = await new BenchRunner(workload, options).RunAsync(bucket, "in-memory test node");
 
         using JsonDocument json = JsonDocument.Parse(BenchReport.ToJson(result));

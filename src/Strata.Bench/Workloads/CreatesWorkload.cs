@@ -1,19 +1,16 @@
 using System.Globalization;
-using Strata.Api.V1;
-using Strata.Client;
+using Strata.Bench.Targets;
 
 namespace Strata.Bench.Workloads;
 
 /// <summary>
 /// (b) Creates of new objects across many directories: each create names a fresh object (if-generation-match 0, so
-/// the node checks it does not exist) in one of <see cref="BenchOptions.Directories"/> directories, chosen with the
+/// the target checks it does not exist) in one of <see cref="BenchOptions.Directories"/> directories, chosen with the
 /// configured distribution. A directory is made by its first create.
 /// </summary>
-internal sealed class CreatesWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(clients, options, bucket, time)
+internal sealed class CreatesWorkload(BenchTarget target, BenchOptions options, string bucket, TimeProvider time)
+    : Workload(target, options, bucket, time)
 {
-    private static readonly Preconditions MustNotExist = new() { IfGenerationMatch = 0 };
-
     private readonly ZipfianDistribution? _zipfian = options.Distribution == KeyDistribution.Zipfian ? new ZipfianDistribution(options.Directories, options.ZipfTheta) : null;
 
     // Distinguishes runs that reuse a bucket (--bucket), so their creates never collide.
@@ -28,9 +25,9 @@ internal sealed class CreatesWorkload(IReadOnlyList<StrataClient> clients, Bench
     }
 
     public override IWorkloadWorker CreateWorker(int index) =>
-        new Worker(this, ClientOf(index), index, Chooser(_zipfian, Options.Directories, WorkerRandom(Options.Seed, index)));
+        new Worker(this, Target.StoreOf(index), index, Chooser(_zipfian, Options.Directories, WorkerRandom(Options.Seed, index)));
 
-    private sealed class Worker(CreatesWorkload workload, StrataClient client, int index, KeyChooser directories) : IWorkloadWorker
+    private sealed class Worker(CreatesWorkload workload, IBenchStore store, int index, KeyChooser directories) : IWorkloadWorker
     {
         private long _sequence;
 
@@ -38,11 +35,11 @@ internal sealed class CreatesWorkload(IReadOnlyList<StrataClient> clients, Bench
 
         public OperationKind NextOperation() => OperationKind.Create;
 
-        public Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken)
+        public async Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken)
         {
             long sequence = ++_sequence;
             string path = string.Create(CultureInfo.InvariantCulture, $"new/d{directories.Next():D5}/{workload._run}-w{index:D4}-{sequence:D9}");
-            return client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(sequence), MustNotExist, cancellationToken: cancellationToken);
+            Created(await store.PutAsync(workload.Bucket, path, ObjectCatalog.Attributes(sequence), 0, cancellationToken).ConfigureAwait(false), path);
         }
     }
 }

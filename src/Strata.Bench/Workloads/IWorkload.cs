@@ -31,8 +31,9 @@ public interface IWorkloadWorker
     OperationKind NextOperation();
 
     /// <summary>
-    /// Issues one operation of <paramref name="kind"/>. Throws <see cref="Client.StrataException"/> when the node
-    /// refuses it; a conditional update that loses its race throws one with FAILED_PRECONDITION (a conflict).
+    /// Issues one operation of <paramref name="kind"/>. Throws <see cref="Targets.BenchOperationException"/> for an
+    /// outcome the runner counts as an error (a stat of a missing entry, a create of an existing one) or, marked as a
+    /// conflict, for a conditional update that lost its race; the target's own exception when it failed to answer.
     /// </summary>
     Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Strata.Api.V1;
-using Strata.Client;
+using Strata.Bench.Targets;
 
 namespace Strata.Bench.Workloads;
 
@@ -22,8 +22,8 @@ public sealed class ObjectCatalog(string prefix, int objects, int directories)
     public string PathOf(int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{prefix}/d{index % directories:D5}/obj-{index:D9}");
 
-    /// <summary>Writes every object in batches of <see cref="BatchSize"/> (one atomic commit each), reporting progress.</summary>
-    public async Task<PreloadInfo> LoadAsync(StrataClient client, string bucket, TimeProvider time, IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Writes every object in batches of <see cref="BatchSize"/> (one atomic commit each where the target has them), reporting progress.</summary>
+    public async Task<PreloadInfo> LoadAsync(IBenchStore store, string bucket, TimeProvider time, IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
     {
         long started = time.GetTimestamp();
         long done = 0;
@@ -31,13 +31,7 @@ public sealed class ObjectCatalog(string prefix, int objects, int directories)
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = ParallelBatches, CancellationToken = cancellationToken },
             async (batch, token) =>
             {
-                var transaction = new StrataTransaction();
-                foreach (int index in batch)
-                {
-                    transaction.Put(bucket, PathOf(index), Attributes(index));
-                }
-
-                await client.CommitAsync(transaction, cancellationToken: token).ConfigureAwait(false);
+                await store.LoadAsync(bucket, [.. batch.Select(index => (PathOf(index), Attributes(index)))], token).ConfigureAwait(false);
                 long now = Interlocked.Add(ref done, batch.Length);
                 progress?.Report(new BenchProgress(BenchPhase.Preload, now, Count, time.GetElapsedTime(started), TimeSpan.Zero, 0, 0, 0));
             }).ConfigureAwait(false);

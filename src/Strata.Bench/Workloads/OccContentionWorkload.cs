@@ -1,18 +1,17 @@
 using System.Globalization;
-using Grpc.Core;
-using Strata.Api.V1;
-using Strata.Client;
+using Strata.Bench.Targets;
 
 namespace Strata.Bench.Workloads;
 
 /// <summary>
 /// (e) Optimistic-concurrency contention: every worker updates the same <see cref="BenchOptions.HotObjects"/>
-/// object(s) with a put guarded by if-generation-match on the generation it last saw. A success tells it the new
-/// generation; a conflict (FAILED_PRECONDITION) tells it the current one through the node's trailers, so each attempt
-/// is one call, as a client retrying a compare-and-swap loop would make it.
+/// object(s) with a put guarded by if-generation-match on the generation it last saw (a compare-and-swap). A success
+/// tells it the new generation; a conflict tells it the current one (Strata in its trailers, etcd in the transaction's
+/// failure branch, Redis from the script; PostgreSQL needs a read after the failed update), so each attempt is what a
+/// client retrying a compare-and-swap loop would do.
 /// </summary>
-internal sealed class OccContentionWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(clients, options, bucket, time)
+internal sealed class OccContentionWorkload(BenchTarget target, BenchOptions options, string bucket, TimeProvider time)
+    : Workload(target, options, bucket, time)
 {
     public override BenchWorkload Kind => BenchWorkload.OccContention;
 
@@ -22,27 +21,28 @@ internal sealed class OccContentionWorkload(IReadOnlyList<StrataClient> clients,
         long started = Time.GetTimestamp();
         for (int k = 0; k < Options.HotObjects; k++)
         {
-            await Client.PutObjectAsync(Bucket, PathOf(k), ObjectCatalog.Attributes(k), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await Store.PutAsync(Bucket, PathOf(k), ObjectCatalog.Attributes(k), null, cancellationToken).ConfigureAwait(false);
         }
 
         double seconds = Time.GetElapsedTime(started).TotalSeconds;
         return new PreloadInfo(Options.HotObjects, Math.Round(seconds, 3), seconds > 0 ? Math.Round(Options.HotObjects / seconds, 1) : 0);
     }
 
-    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, ClientOf(index), WorkerRandom(Options.Seed, index));
+    public override IWorkloadWorker CreateWorker(int index) => new Worker(this, Target.StoreOf(index), WorkerRandom(Options.Seed, index));
 
-    private static string PathOf(int hot) => string.Create(CultureInfo.InvariantCulture, $"occ/obj-{hot:D4}");
+    /// <summary>The path of hot object <paramref name="hot"/>.</summary>
+    public static string PathOf(int hot) => string.Create(CultureInfo.InvariantCulture, $"occ/obj-{hot:D4}");
 
-    private sealed class Worker(OccContentionWorkload workload, StrataClient client, Random random) : IWorkloadWorker
+    private sealed class Worker(OccContentionWorkload workload, IBenchStore store, Random random) : IWorkloadWorker
     {
-        private readonly ulong[] _known = new ulong[workload.Options.HotObjects];
+        private readonly long[] _known = new long[workload.Options.HotObjects];
         private long _attempt;
 
         public async Task InitializeAsync(CancellationToken cancellationToken)
         {
             for (int k = 0; k < _known.Length; k++)
             {
-                _known[k] = (await client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
+                _known[k] = Found(await store.GetAsync(workload.Bucket, PathOf(k), cancellationToken).ConfigureAwait(false), PathOf(k)).Generation;
             }
         }
 
@@ -51,19 +51,18 @@ internal sealed class OccContentionWorkload(IReadOnlyList<StrataClient> clients,
         public async Task ExecuteAsync(OperationKind kind, CancellationToken cancellationToken)
         {
             int k = _known.Length == 1 ? 0 : random.Next(_known.Length);
-            try
+            string path = PathOf(k);
+            WriteOutcome outcome = await store.PutAsync(workload.Bucket, path, ObjectCatalog.Attributes(++_attempt), _known[k], cancellationToken).ConfigureAwait(false);
+            if (outcome.Committed)
             {
-                Entry written = await client.PutObjectAsync(workload.Bucket, PathOf(k), ObjectCatalog.Attributes(++_attempt),
-                    new Preconditions { IfGenerationMatch = _known[k] }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                _known[k] = written.Generation;
+                _known[k] = outcome.Generation!.Value;
+                return;
             }
-            catch (StrataException e) when (e.StatusCode == StatusCode.FailedPrecondition)
-            {
-                // Lost the race: learn the winner's generation for the next attempt (read it if the node did not say).
-                _known[k] = e.CurrentGeneration
-                    ?? (await client.StatAsync(workload.Bucket, PathOf(k), cancellationToken: cancellationToken).ConfigureAwait(false)).Generation;
-                throw;
-            }
+
+            // Lost the race: learn the winner's generation for the next attempt (read it if the target did not say).
+            _known[k] = outcome.Generation
+                ?? Found(await store.GetAsync(workload.Bucket, path, cancellationToken).ConfigureAwait(false), path).Generation;
+            throw new BenchOperationException("Conflict", $"'{path}' changed since generation it was read at", isConflict: true);
         }
     }
 }

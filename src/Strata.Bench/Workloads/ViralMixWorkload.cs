@@ -1,7 +1,5 @@
 using System.Globalization;
-using Grpc.Core;
-using Strata.Api.V1;
-using Strata.Client;
+using Strata.Bench.Targets;
 
 namespace Strata.Bench.Workloads;
 
@@ -11,8 +9,8 @@ namespace Strata.Bench.Workloads;
 /// a hot directory, renames of an object the worker created (within its directory), and conditional updates
 /// (stat, then put with if-generation-match the generation read) of a preloaded object.
 /// </summary>
-internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
-    : StrataWorkload(clients, options, bucket, time)
+internal sealed class ViralMixWorkload(BenchTarget target, BenchOptions options, string bucket, TimeProvider time)
+    : Workload(target, options, bucket, time)
 {
     /// <summary>Entries per listing page.</summary>
     public const int ListPage = 100;
@@ -26,18 +24,18 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
     public override async Task<PreloadInfo> PrepareAsync(IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
     {
         await CreateBucketAsync(cancellationToken).ConfigureAwait(false);
-        return await _catalog.LoadAsync(Client, Bucket, Time, progress, cancellationToken).ConfigureAwait(false);
+        return await _catalog.LoadAsync(Store, Bucket, Time, progress, cancellationToken).ConfigureAwait(false);
     }
 
     public override IWorkloadWorker CreateWorker(int index)
     {
         Random random = WorkerRandom(Options.Seed, index);
-        return new Worker(this, ClientOf(index), index, random, Chooser(_zipfian, Options.Objects, random));
+        return new Worker(this, Target.StoreOf(index), index, random, Chooser(_zipfian, Options.Objects, random));
     }
 
     private string HotDirectory(int hot) => string.Create(CultureInfo.InvariantCulture, $"hot/h{hot:D3}");
 
-    private sealed class Worker(ViralMixWorkload workload, StrataClient client, int index, Random random, KeyChooser keys) : IWorkloadWorker
+    private sealed class Worker(ViralMixWorkload workload, IBenchStore store, int index, Random random, KeyChooser keys) : IWorkloadWorker
     {
         // Objects this worker created and may rename: no other worker touches them, so a rename never races.
         private readonly Queue<(string Directory, string Path)> _own = new();
@@ -48,7 +46,7 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
             // One object per worker to rename before its first create.
             string directory = workload.HotDirectory(index % workload.Options.HotDirectories);
             string path = NewPath(directory, "seed");
-            await client.PutObjectAsync(workload.Bucket, path, ObjectCatalog.Attributes(index), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await store.PutAsync(workload.Bucket, path, ObjectCatalog.Attributes(index), null, cancellationToken).ConfigureAwait(false);
             _own.Enqueue((directory, path));
         }
 
@@ -60,14 +58,17 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
             switch (kind)
             {
                 case OperationKind.Stat:
-                    await client.StatAsync(bucket, workload._catalog.PathOf(keys.Next()), cancellationToken: cancellationToken).ConfigureAwait(false);
+                {
+                    string path = workload._catalog.PathOf(keys.Next());
+                    Found(await store.GetAsync(bucket, path, cancellationToken).ConfigureAwait(false), path);
                     break;
+                }
+
                 case OperationKind.Create:
                 {
                     string directory = workload.HotDirectory(random.Next(workload.Options.HotDirectories));
                     string path = NewPath(directory, "c");
-                    await client.PutObjectAsync(bucket, path, ObjectCatalog.Attributes(_sequence), new Preconditions { IfGenerationMatch = 0 }, cancellationToken: cancellationToken)
-                        .ConfigureAwait(false);
+                    Created(await store.PutAsync(bucket, path, ObjectCatalog.Attributes(_sequence), 0, cancellationToken).ConfigureAwait(false), path);
                     _own.Enqueue((directory, path));
                     break;
                 }
@@ -75,8 +76,7 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
                 case OperationKind.List:
                 {
                     string directory = workload.HotDirectory(random.Next(workload.Options.HotDirectories));
-                    var request = new ListRequest { Bucket = bucket, Prefix = directory + "/", Delimiter = "/", Limit = ListPage };
-                    await client.ListAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await store.ListAsync(bucket, directory, ListPage, cancellationToken).ConfigureAwait(false);
                     break;
                 }
 
@@ -84,16 +84,29 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
                 {
                     (string directory, string source) = _own.Dequeue();
                     string destination = NewPath(directory, "r");
+                    RenameOutcome outcome;
                     try
                     {
-                        await client.RenameAsync(bucket, source, destination, cancellationToken: cancellationToken).ConfigureAwait(false);
-                        _own.Enqueue((directory, destination));
+                        outcome = await store.RenameAsync(bucket, source, destination, cancellationToken).ConfigureAwait(false);
                     }
-                    catch (StrataException e) when (e.StatusCode != StatusCode.NotFound)
+                    catch
                     {
-                        // Not renamed (nothing changed): the object is still at its old name.
+                        // Not renamed as far as the worker knows: try the old name again later.
                         _own.Enqueue((directory, source));
                         throw;
+                    }
+
+                    switch (outcome)
+                    {
+                        case RenameOutcome.Renamed:
+                            _own.Enqueue((directory, destination));
+                            break;
+                        case RenameOutcome.DestinationExists:
+                            _own.Enqueue((directory, source));
+                            throw new BenchOperationException("AlreadyExists", $"rename destination '{destination}' exists");
+                        default:
+                            // The object is gone (nothing to rename any more).
+                            throw new BenchOperationException("NotFound", $"rename source '{source}' does not exist");
                     }
 
                     break;
@@ -103,9 +116,14 @@ internal sealed class ViralMixWorkload(IReadOnlyList<StrataClient> clients, Benc
                 {
                     int key = keys.Next();
                     string path = workload._catalog.PathOf(key);
-                    Entry current = await client.StatAsync(bucket, path, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    await client.PutObjectAsync(bucket, path, ObjectCatalog.Attributes(key + _sequence), new Preconditions { IfGenerationMatch = current.Generation },
-                        cancellationToken: cancellationToken).ConfigureAwait(false);
+                    StoredEntry current = Found(await store.GetAsync(bucket, path, cancellationToken).ConfigureAwait(false), path);
+                    WriteOutcome written = await store.PutAsync(bucket, path, ObjectCatalog.Attributes(key + _sequence), current.Generation, cancellationToken)
+                        .ConfigureAwait(false);
+                    if (!written.Committed)
+                    {
+                        throw new BenchOperationException("Conflict", $"'{path}' changed between its read and the conditional update", isConflict: true);
+                    }
+
                     break;
                 }
 

@@ -1,19 +1,16 @@
-using Grpc.Core;
-using Strata.Client;
+using Strata.Bench.Targets;
 
 namespace Strata.Bench.Workloads;
 
 /// <summary>
-/// The workloads of <c>strata bench</c> against a Strata node: what each prepares and how its workers choose keys.
+/// The workloads of <c>strata bench</c> over a <see cref="BenchTarget"/> (Strata or a peer): what each prepares and
+/// how its workers choose keys. The same options and seed give every target the same operation stream.
 /// </summary>
-public abstract class StrataWorkload : IWorkload
+public abstract class Workload : IWorkload
 {
-    private readonly IReadOnlyList<StrataClient> _clients;
-
-    private protected StrataWorkload(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider time)
+    private protected Workload(BenchTarget target, BenchOptions options, string bucket, TimeProvider time)
     {
-        _clients = clients;
-        Client = clients[0];
+        Target = target;
         Options = options;
         Bucket = bucket;
         Time = time;
@@ -24,47 +21,30 @@ public abstract class StrataWorkload : IWorkload
     /// <summary>The bucket the workload runs in.</summary>
     public string Bucket { get; }
 
-    /// <summary>The client that prepares the workload (the first one).</summary>
-    private protected StrataClient Client { get; }
+    /// <summary>What the workload runs against.</summary>
+    public BenchTarget Target { get; }
 
-    /// <summary>The client of worker <paramref name="index"/>: workers are spread round-robin over the clients.</summary>
-    private protected StrataClient ClientOf(int index) => _clients[index % _clients.Count];
+    /// <summary>The store that prepares the workload (worker 0's).</summary>
+    private protected IBenchStore Store => Target.StoreOf(0);
 
     private protected BenchOptions Options { get; }
 
     private protected TimeProvider Time { get; }
 
-    /// <summary>The workload named by <paramref name="options"/>, every worker over <paramref name="client"/>, in <paramref name="bucket"/>.</summary>
-    public static StrataWorkload Create(StrataClient client, BenchOptions options, string bucket, TimeProvider? time = null)
+    /// <summary>The workload named by <paramref name="options"/> against <paramref name="target"/>, in <paramref name="bucket"/>.</summary>
+    public static Workload Create(BenchTarget target, BenchOptions options, string bucket, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        return Create([client], options, bucket, time);
-    }
-
-    /// <summary>
-    /// The workload named by <paramref name="options"/> in <paramref name="bucket"/>, worker i using
-    /// <c>clients[i mod count]</c>: several clients stand for several gateways (each its own client id, sequence window
-    /// and HTTP/2 connection).
-    /// </summary>
-    public static StrataWorkload Create(IReadOnlyList<StrataClient> clients, BenchOptions options, string bucket, TimeProvider? time = null)
-    {
-        ArgumentNullException.ThrowIfNull(clients);
-        if (clients.Count == 0 || clients.Any(c => c is null))
-        {
-            throw new ArgumentException("at least one client is needed, and no null ones", nameof(clients));
-        }
-
-        StrataClient[] client = [.. clients];
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(bucket);
         options.Validate();
         TimeProvider clock = time ?? TimeProvider.System;
         return options.Workload switch
         {
-            BenchWorkload.HotReads => new HotReadsWorkload(client, options, bucket, clock),
-            BenchWorkload.Creates => new CreatesWorkload(client, options, bucket, clock),
-            BenchWorkload.ViralMix => new ViralMixWorkload(client, options, bucket, clock),
-            BenchWorkload.OccContention => new OccContentionWorkload(client, options, bucket, clock),
+            BenchWorkload.HotReads => new HotReadsWorkload(target, options, bucket, clock),
+            BenchWorkload.Creates => new CreatesWorkload(target, options, bucket, clock),
+            BenchWorkload.ViralMix => new ViralMixWorkload(target, options, bucket, clock),
+            BenchWorkload.OccContention => new OccContentionWorkload(target, options, bucket, clock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Workload, "unknown workload"),
         };
     }
@@ -77,19 +57,17 @@ public abstract class StrataWorkload : IWorkload
     public static Random WorkerRandom(int seed, int index) => new(unchecked((seed * 1_000_003) + (index * 7_919) + 17));
 
     /// <summary>Creates the bucket; an existing one (a name passed with --bucket) is used as it is.</summary>
-    private protected async Task CreateBucketAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Client.CreateBucketAsync(Bucket, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (StrataException e) when (e.StatusCode == StatusCode.AlreadyExists)
-        {
-            // Reusing the bucket of an earlier run: creates get fresh names from the run's seed and time, reads find the objects.
-        }
-    }
+    private protected Task CreateBucketAsync(CancellationToken cancellationToken) => Target.CreateBucketAsync(Bucket, cancellationToken);
 
     /// <summary>A key chooser over <paramref name="count"/> keys with the configured distribution.</summary>
     private protected KeyChooser Chooser(ZipfianDistribution? zipfian, int count, Random random) =>
         Options.Distribution == KeyDistribution.Zipfian && zipfian is not null ? KeyChooser.Zipfian(zipfian, random) : KeyChooser.Uniform(count, random);
+
+    /// <summary>A stat's result: the entry, or the NotFound error the runner counts.</summary>
+    private protected static StoredEntry Found(StoredEntry? entry, string path) =>
+        entry ?? throw new BenchOperationException("NotFound", $"no entry at '{path}'");
+
+    /// <summary>A write's result: its new generation; a create that found the entry is an AlreadyExists error.</summary>
+    private protected static long Created(WriteOutcome outcome, string path) =>
+        outcome.Committed ? outcome.Generation!.Value : throw new BenchOperationException("AlreadyExists", $"'{path}' already exists");
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using Strata.Bench;
+using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Client;
 using Strata.Server;
@@ -51,10 +52,16 @@ internal static class BenchCommand
         var data = new Option<string>("--data") { Description = "In-process node: RocksDB directory (default: a temporary one, deleted afterwards)", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print the JSON results instead of the table" };
         var cluster = new Option<bool>("--cluster") { Description = "With --address: the node is a seed of a cluster; clients route each call to its shard's leader" };
-        var command = new Command("bench", "Measure a node: latency percentiles, throughput and errors of a workload")
+        var peers = new Option<string>("--peers")
+        {
+            Description = "Also run the same workload and load against these peers, each started on loopback and torn down after: etcd, redis, postgres (comma-separated); prints one side-by-side table",
+            HelpName = "LIST",
+        };
+        var etcdMembers = new Option<int>("--etcd-members") { Description = "With --peers etcd: members of the etcd cluster (1 or 3)", DefaultValueFactory = _ => 1 };
+        var command = new Command("bench", "Measure a node (and, with --peers, etcd, Redis and PostgreSQL side by side): latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            clients, seed, bucket, output, address, inMemory, data, json, cluster,
+            clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -91,6 +98,11 @@ internal static class BenchCommand
             }
 
             string commandLine = "strata " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+            IReadOnlyList<string> peerNames = ParsePeers(parse.GetValue(peers), parse.GetValue(etcdMembers));
+            string bucketName = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
+                $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
+            bool quiet = parse.GetValue(json);
+            var results = new List<BenchResult>();
             string? remote = parse.GetValue(address);
             if (remote is not null)
             {
@@ -104,49 +116,101 @@ internal static class BenchCommand
                 string remoteTarget = routed
                     ? $"cluster seeded by {NodeLauncher.Display(node)}, calls routed to each shard's leader"
                     : $"node at {NodeLauncher.Display(node)}";
-                return await RunAsync(env, node, remoteTarget, options, clientCount, routed, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken)
-                    .ConfigureAwait(false);
+                string durability = routed ? StrataTarget.ClusterDurability : StrataTarget.SingleNodeDurability;
+                results.Add(await MeasureStrataAsync(env, node, remoteTarget, durability, options, clientCount, routed, bucketName, quiet, peerNames.Count > 0, cancellationToken)
+                    .ConfigureAwait(false));
             }
-
-            if (parse.GetValue(cluster))
+            else
             {
-                throw new UsageException("--cluster needs --address (a node of the cluster to bench)");
-            }
-
-            string? chosen = parse.GetValue(data);
-            bool memory = parse.GetValue(inMemory);
-            string? directory = memory ? null : chosen ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
-            try
-            {
-                await using StrataServer server = await NodeLauncher.StartAsync(
-                    new StrataServerOptions { InMemory = memory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
-                string target = memory
-                    ? "in-process single node, in memory, same process as the load generator"
-                    : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
-                return await RunAsync(env, server.Address, target, options, clientCount, routed: false, parse.GetValue(output)!, parse.GetValue(json), commandLine, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (chosen is null && directory is not null)
+                if (parse.GetValue(cluster))
                 {
-                    Directory.Delete(directory, recursive: true);
+                    throw new UsageException("--cluster needs --address (a node of the cluster to bench)");
+                }
+
+                string? chosen = parse.GetValue(data);
+                bool memory = parse.GetValue(inMemory);
+                string? directory = memory ? null : chosen ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
+                try
+                {
+                    await using StrataServer server = await NodeLauncher.StartAsync(
+                        new StrataServerOptions { InMemory = memory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
+                    string target = memory
+                        ? "in-process single node, in memory, same process as the load generator"
+                        : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
+                    string durability = memory ? "in memory: nothing is written to disk" : StrataTarget.SingleNodeDurability;
+                    results.Add(await MeasureStrataAsync(env, server.Address, target, durability, options, clientCount, routed: false, bucketName, quiet, peerNames.Count > 0,
+                        cancellationToken).ConfigureAwait(false));
+                }
+                finally
+                {
+                    if (chosen is null && directory is not null)
+                    {
+                        Directory.Delete(directory, recursive: true);
+                    }
                 }
             }
+
+            foreach (string peer in peerNames)
+            {
+                results.Add(await MeasurePeerAsync(env, peer, parse.GetValue(etcdMembers), options, bucketName, quiet, cancellationToken).ConfigureAwait(false));
+            }
+
+            return await ReportAsync(env, results, options, parse.GetValue(output)!, quiet, commandLine, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(
-        CliEnvironment env, Uri node, string target, BenchOptions options, int clientCount, bool routed, string outDirectory, bool json, string commandLine,
+    /// <summary>
+    /// The peers named by --peers (none without it), each checked to be installed before anything runs: an unknown name
+    /// is a usage error (exit 2), a peer whose server is missing fails the command (exit 1) saying what to install.
+    /// </summary>
+    private static IReadOnlyList<string> ParsePeers(string? list, int etcdMembers)
+    {
+        if (etcdMembers is not (1 or 3))
+        {
+            throw new UsageException($"--etcd-members {etcdMembers} is not 1 or 3");
+        }
+
+        if (list is null)
+        {
+            return [];
+        }
+
+        IReadOnlyList<string> names;
+        try
+        {
+            names = Peers.Parse(list);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("--peers: " + e.Message);
+        }
+
+        string[] missing = [.. names.Select(Peers.Missing).OfType<string>()];
+        if (missing.Length > 0)
+        {
+            throw new CommandFailedException($"cannot run the peers: {string.Join("; ", missing)}; scripts/install-prerequisites.sh installs them");
+        }
+
+        return names;
+    }
+
+    private static async Task<BenchResult> MeasureStrataAsync(
+        CliEnvironment env, Uri node, string target, string durability, BenchOptions options, int clientCount, bool routed, string bucket, bool quiet, bool named,
         CancellationToken cancellationToken)
     {
-        string bucket = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
-            $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
         StrataClient[] clients = [.. Enumerable.Range(0, clientCount)
             .Select(_ => routed ? StrataClient.ConnectCluster([node], ClientOptions) : StrataClient.Connect(node, ClientOptions))];
         try
         {
-            return await RunAsync(env, node, target, options, clients, bucket, outDirectory, json, commandLine, cancellationToken).ConfigureAwait(false);
+            string description = string.Create(CultureInfo.InvariantCulture,
+                $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (each its own client id and HTTP/2 connection)");
+            await using var strata = new StrataTarget(clients, description, durability);
+            return await MeasureAsync(env, strata, options, bucket, quiet, named, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StrataException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
+        {
+            throw new CommandFailedException(CommandActions.Describe(e, node), ExitCodes.Unreachable);
         }
         finally
         {
@@ -157,46 +221,132 @@ internal static class BenchCommand
         }
     }
 
-    private static async Task<int> RunAsync(
-        CliEnvironment env, Uri node, string target, BenchOptions options, StrataClient[] clients, string bucket, string outDirectory, bool json, string commandLine,
-        CancellationToken cancellationToken)
+    private static async Task<BenchResult> MeasurePeerAsync(
+        CliEnvironment env, string name, int etcdMembers, BenchOptions options, string bucket, bool quiet, CancellationToken cancellationToken)
     {
-        StrataWorkload work = StrataWorkload.Create(clients, options, bucket);
-        target = string.Create(CultureInfo.InvariantCulture, $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (each its own client id and HTTP/2 connection)");
-        var display = new ProgressLine(env, json);
-        BenchResult result;
-        try
+        if (!quiet)
         {
-            if (env.Console.Profile.Capabilities.Interactive && !json)
-            {
-                result = await env.Console.Status().StartAsync("starting", async context =>
-                {
-                    display.Attach(context);
-                    return await new BenchRunner(work, options, display).RunAsync(bucket, target, cancellationToken).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-            }
-            else
-            {
-                result = await new BenchRunner(work, options, display).RunAsync(bucket, target, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (StrataException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
-        {
-            throw new CommandFailedException(CommandActions.Describe(e, node), ExitCodes.Unreachable);
+            env.Out.WriteLine($"starting {name} ...");
         }
 
+        BenchTarget peer;
+        try
+        {
+            peer = await Peers.StartAsync(name, etcdMembers, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PeerUnavailableException e)
+        {
+            throw new CommandFailedException($"{name} did not start: {e.Message}");
+        }
+
+        await using (peer.ConfigureAwait(false))
+        {
+            return await MeasureAsync(env, peer, options, bucket, quiet, named: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the workload against <paramref name="target"/> with progress on the console; the result names the target and its durability.</summary>
+    private static async Task<BenchResult> MeasureAsync(
+        CliEnvironment env, BenchTarget target, BenchOptions options, string bucket, bool quiet, bool named, CancellationToken cancellationToken)
+    {
+        if (named && !quiet)
+        {
+            env.Out.WriteLine($"== {target.Name}: {target.Description}");
+        }
+
+        Workload work = Workload.Create(target, options, bucket);
+        var display = new ProgressLine(env, quiet);
+        BenchResult result;
+        if (env.Console.Profile.Capabilities.Interactive && !quiet)
+        {
+            result = await env.Console.Status().StartAsync("starting", async context =>
+            {
+                display.Attach(context);
+                return await new BenchRunner(work, options, display).RunAsync(bucket, target.Description, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await new BenchRunner(work, options, display).RunAsync(bucket, target.Description, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result with { TargetName = target.Name, Durability = target.Durability };
+    }
+
+    /// <summary>
+    /// One target: its JSON and Markdown and the latency table, as before peers existed. Several: each target's files
+    /// (<c>{stem}-{target}</c>), the side-by-side files (<c>{stem}-side-by-side</c>) and the side-by-side table.
+    /// </summary>
+    private static async Task<int> ReportAsync(
+        CliEnvironment env, IReadOnlyList<BenchResult> results, BenchOptions options, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
+    {
         string stem = string.Create(CultureInfo.InvariantCulture,
             $"{BenchReport.Name(options.Workload)}-{options.Mode.ToString().ToLowerInvariant()}-{TimeProvider.System.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
-        (string jsonPath, string markdownPath) = await BenchReport.WriteAsync(result, outDirectory, stem, commandLine, cancellationToken).ConfigureAwait(false);
-        if (json)
+        if (results.Count == 1)
         {
-            env.Out.WriteLine(BenchReport.ToJson(result));
+            BenchResult result = results[0];
+            (string jsonPath, string markdownPath) = await BenchReport.WriteAsync(result, outDirectory, stem, commandLine, cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                env.Out.WriteLine(BenchReport.ToJson(result));
+                return ExitCodes.Ok;
+            }
+
+            WriteSummary(env, result);
+            env.Console.MarkupLine($"results: {Markup.Escape(jsonPath)}, {Markup.Escape(markdownPath)}");
             return ExitCodes.Ok;
         }
 
-        WriteSummary(env, result);
-        env.Console.MarkupLine($"results: {Markup.Escape(jsonPath)}, {Markup.Escape(markdownPath)}");
+        foreach (BenchResult result in results)
+        {
+            await BenchReport.WriteAsync(result, outDirectory, stem + "-" + result.TargetName, commandLine, cancellationToken).ConfigureAwait(false);
+        }
+
+        var comparison = new SideBySide(commandLine, results);
+        (string sideJson, string sideMarkdown) = await SideBySideReport.WriteAsync(comparison, outDirectory, stem + "-side-by-side", cancellationToken).ConfigureAwait(false);
+        if (json)
+        {
+            env.Out.WriteLine(SideBySideReport.ToJson(comparison));
+            return ExitCodes.Ok;
+        }
+
+        WriteSideBySide(env, comparison);
+        env.Console.MarkupLine($"results: {Markup.Escape(sideJson)}, {Markup.Escape(sideMarkdown)} (and one file pair per target)");
         return ExitCodes.Ok;
+    }
+
+    private static void WriteSideBySide(CliEnvironment env, SideBySide comparison)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        BenchResult first = comparison.Baseline;
+        env.Console.MarkupLine(Markup.Escape(string.Create(c,
+            $"{BenchReport.Name(first.Workload)}, {first.Mode.ToString().ToLowerInvariant()} loop, concurrency {first.Options.Concurrency}, {first.MeasuredSeconds:0.###} s measured per target")));
+        string baseline = SideBySideReport.NameOf(first);
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string column in new[] { "target", "ops", "ops/s", $"ops/s ÷ {baseline}", "p50 ms", "p99 ms", "p99.9 ms", "max ms", $"p99 ÷ {baseline}", "errors", "conflicts" })
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(column)) { Alignment = column == "target" ? Justify.Left : Justify.Right });
+        }
+
+        foreach (BenchResult r in comparison.Results)
+        {
+            table.AddRow(
+                Markup.Escape(SideBySideReport.NameOf(r)), r.Operations.ToString("N0", c), r.Throughput.ToString("N0", c),
+                SideBySideReport.Ratio(r.Throughput, first.Throughput), r.Latency.P50Ms.ToString("0.###", c), r.Latency.P99Ms.ToString("0.###", c),
+                r.Latency.P999Ms.ToString("0.###", c), r.Latency.MaxMs.ToString("0.###", c), SideBySideReport.Ratio(r.Latency.P99Ms, first.Latency.P99Ms),
+                r.Errors.ToString("N0", c), r.Conflicts.ToString("N0", c));
+        }
+
+        env.Console.Write(table);
+        foreach (BenchResult r in comparison.Results)
+        {
+            env.Console.MarkupLine(Markup.Escape($"{SideBySideReport.NameOf(r)} durability: {r.Durability}"));
+            if (r.ErrorsByKind.Count > 0)
+            {
+                env.Console.MarkupLine(Markup.Escape($"{SideBySideReport.NameOf(r)} errors by kind: " +
+                    string.Join(", ", r.ErrorsByKind.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}")))));
+            }
+        }
     }
 
     private static void WriteSummary(CliEnvironment env, BenchResult result)
