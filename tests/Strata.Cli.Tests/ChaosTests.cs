@@ -110,7 +110,9 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--faults", "partition", "not built yet")]
+    [InlineData("--faults", "clock", "not built yet")]
+    [InlineData("--faults", "partition", "needs --network netns")]
+    [InlineData("--network", "docker", "is not loopback or netns")]
     [InlineData("--nodes", "2", "majority")]
     [InlineData("--ops", "0", "--ops")]
     [InlineData("--fault-count", "500", "must be below --ops")]
@@ -124,7 +126,7 @@ public sealed class ChaosTests : IDisposable
     }
 
     /// <summary>The ids of running processes whose command line names <paramref name="directory"/> (the nodes' --data); empty where /proc does not exist.</summary>
-    private static List<int> NodeProcessesUnder(string directory)
+    internal static List<int> NodeProcessesUnder(string directory)
     {
         var found = new List<int>();
         if (!Directory.Exists("/proc"))

@@ -11,6 +11,28 @@ internal enum FaultKind
 
     /// <summary>SIGSTOP the node for longer than the election timeout, then SIGCONT: a process that freezes and wakes up believing nothing happened.</summary>
     Pause,
+
+    /// <summary>Partition: one node (the shard leader, or a seeded node) cut off from every other node, both ways.</summary>
+    Isolate,
+
+    /// <summary>Partition: a minority (the target and seeded others, ⌊(n-1)/2⌋ nodes) cut off from the majority, both ways.</summary>
+    Split,
+
+    /// <summary>Partition: two halves that cannot reach each other and one bridge node that reaches both.</summary>
+    Bridge,
+
+    /// <summary>Partition: the target's packets to every other node are dropped while theirs reach it, or the reverse (seeded).</summary>
+    Asymmetric,
+}
+
+/// <summary>How the nodes of a chaos run are networked.</summary>
+internal enum ChaosNetwork
+{
+    /// <summary>Every node on 127.0.0.1 (ports of its own); no partitions possible.</summary>
+    Loopback,
+
+    /// <summary>Every node in its own network namespace behind a bridge (<see cref="NamespaceNetwork"/>): partitions possible; needs root, ip and iptables.</summary>
+    Namespaces,
 }
 
 /// <summary>What one <c>strata chaos</c> run does. Immutable; <see cref="Validate"/> before use.</summary>
@@ -52,6 +74,12 @@ internal sealed record ChaosOptions
     /// <summary>Directory in which the run's report folder is created.</summary>
     public string OutDirectory { get; init; } = "chaos-results";
 
+    /// <summary>How the nodes are networked; partition faults need <see cref="ChaosNetwork.Namespaces"/>.</summary>
+    public ChaosNetwork Network { get; init; } = ChaosNetwork.Loopback;
+
+    /// <summary>The partition kinds, in the order <c>partition</c> expands to.</summary>
+    public static IReadOnlyList<FaultKind> Partitions { get; } = [FaultKind.Isolate, FaultKind.Split, FaultKind.Bridge, FaultKind.Asymmetric];
+
     /// <summary>The number of faults this run injects: <see cref="FaultCount"/> or its default.</summary>
     public int PlannedFaults => Faults.Count == 0 ? 0 : FaultCount ?? Math.Max(1, Operations / 400);
 
@@ -71,6 +99,11 @@ internal sealed record ChaosOptions
             Require(Nodes is >= 3 and <= LocalCluster.MaxNodes,
                 $"--nodes {Nodes}: faults need 3..{LocalCluster.MaxNodes} nodes (a majority of every shard must stay up while one node is down)");
             Require(!Faults.Contains(FaultKind.Pause) || !OperatingSystem.IsWindows(), "--faults pause needs POSIX signals (SIGSTOP/SIGCONT); Windows has none");
+            if (Faults.Where(IsPartition).Select(k => (FaultKind?)k).FirstOrDefault() is FaultKind partition && Network != ChaosNetwork.Namespaces)
+            {
+                throw new ArgumentException(
+                    $"--faults {Name(partition)} is a network partition: it needs --network netns (each node in its own network namespace, cut with iptables; root only)");
+            }
         }
         else
         {
@@ -78,7 +111,24 @@ internal sealed record ChaosOptions
         }
     }
 
-    /// <summary>Parses <c>kill,pause</c> (or <c>none</c>) into fault kinds, in the order given, without repeats.</summary>
+    /// <summary>Whether <paramref name="kind"/> is a network partition (needs <see cref="ChaosNetwork.Namespaces"/>).</summary>
+    public static bool IsPartition(FaultKind kind) => kind is FaultKind.Isolate or FaultKind.Split or FaultKind.Bridge or FaultKind.Asymmetric;
+
+    /// <summary>Parses <c>loopback</c> or <c>netns</c>.</summary>
+    public static ChaosNetwork ParseNetwork(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "loopback" => ChaosNetwork.Loopback,
+        "netns" => ChaosNetwork.Namespaces,
+        _ => throw new ArgumentException($"--network '{text}' is not loopback or netns"),
+    };
+
+    /// <summary>The name of <paramref name="network"/> on the command line and in reports.</summary>
+    public static string Name(ChaosNetwork network) => network == ChaosNetwork.Namespaces ? "netns" : "loopback";
+
+    /// <summary>
+    /// Parses <c>kill,pause</c> (or <c>none</c>) into fault kinds, in the order given, without repeats; the
+    /// partitions are <c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>, and <c>partition</c> stands for all four.
+    /// </summary>
     public static IReadOnlyList<FaultKind> ParseFaults(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -90,20 +140,25 @@ internal sealed record ChaosOptions
         var kinds = new List<FaultKind>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            FaultKind kind = part.ToLowerInvariant() switch
+            IReadOnlyList<FaultKind> named = part.ToLowerInvariant() switch
             {
-                "kill" => FaultKind.Kill,
-                "pause" => FaultKind.Pause,
+                "kill" => [FaultKind.Kill],
+                "pause" => [FaultKind.Pause],
+                "isolate" => [FaultKind.Isolate],
+                "split" => [FaultKind.Split],
+                "bridge" => [FaultKind.Bridge],
+                "asymmetric" => [FaultKind.Asymmetric],
+                "partition" => Partitions,
                 _ => throw new ArgumentException(
-                    $"--faults '{part}' is not a fault this runner injects (kill, pause, or none; partitions, clock skew and disk faults are not built yet)"),
+                    $"--faults '{part}' is not a fault this runner injects (kill, pause, isolate, split, bridge, asymmetric, partition = the four partitions, or none; clock skew and disk faults are not built yet)"),
             };
-            if (!kinds.Contains(kind))
+            foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
                 kinds.Add(kind);
             }
         }
 
-        return kinds.Count > 0 ? kinds : throw new ArgumentException("--faults names no fault (use kill, pause, kill,pause or none)");
+        return kinds.Count > 0 ? kinds : throw new ArgumentException("--faults names no fault (use kill, pause, partition, a list of them, or none)");
     }
 
     /// <summary>The name of <paramref name="kind"/> on the command line and in reports.</summary>
@@ -111,6 +166,10 @@ internal sealed record ChaosOptions
     {
         FaultKind.Kill => "kill",
         FaultKind.Pause => "pause",
+        FaultKind.Isolate => "isolate",
+        FaultKind.Split => "split",
+        FaultKind.Bridge => "bridge",
+        FaultKind.Asymmetric => "asymmetric",
         _ => kind.ToString(),
     };
 

@@ -149,6 +149,7 @@ internal static class ChaosReport
             faults = run.Faults.Count(f => f.Kind != "crash"),
             crashes = run.Faults.Count(f => f.Kind == "crash"),
             run.ClusterDirectory,
+            run.Network,
         };
         await File.WriteAllTextAsync(Path.Combine(folder, ResultFile), JsonSerializer.Serialize(result, Json), cancellationToken).ConfigureAwait(false);
         string explanationPath = Path.Combine(folder, ExplanationFile);
@@ -172,7 +173,10 @@ internal static class ChaosReport
         Line(md, $"Command: `{run.Command}`");
         md.AppendLine();
         Line(md, $"- Started {run.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC, {run.Seconds:0.0} s; seed {o.Seed}; exit code {verdict.ExitCode}");
-        Line(md, $"- Cluster: {o.Nodes} `strata start` processes on loopback (3 replicas per shard); bucket `{run.Bucket}`");
+        string where = run.Network is { } net
+            ? $"each in its own network namespace on bridge `{net.Bridge}` ({net.Subnet}: {string.Join(", ", net.Nodes.Select(n => $"node {n.Node} {n.Address}"))})"
+            : "on loopback";
+        Line(md, $"- Cluster: {o.Nodes} `strata start` processes {where} (3 replicas per shard); bucket `{run.Bucket}`");
         string pace = o.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $"{o.Rate:0.#} ops/s offered") : "unpaced";
         Line(md, $"- Workload: {o.Operations:N0} register operations (50% read, 30% write, 20% cas) by {o.Clients} clients over {o.Keys} keys, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, call budget {o.CallTimeout.TotalSeconds:0.###} s");
         Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
@@ -211,6 +215,22 @@ internal static class ChaosReport
             {
                 string role = f.Kind == "crash" ? "exited by itself" : f.WasLeader ? $"leader of shard {f.Shard}" : $"follower{(f.AimedAtLeader ? " (leader not seen)" : "")}";
                 Line(md, $"| {f.Number} | {f.Kind} | {f.Node} | {f.ProcessId} | {role} | {f.OperationsBefore:N0} | {ChaosClock.Seconds(f.StartNanos):0.00} | {Seconds(f.HealNanos)} | {Seconds(f.ReadyNanos)} |");
+            }
+
+            FaultEvent[] partitions = [.. run.Faults.Where(f => f.Sides is not null)];
+            if (partitions.Length > 0)
+            {
+                md.AppendLine();
+                md.AppendLine("Partitions (packets dropped by iptables in the receivers' namespaces; the node column above is the node aimed at):");
+                md.AppendLine();
+                md.AppendLine("| # | kind | sides | what | shard leader before (term) | leader just before the heal (term) |");
+                md.AppendLine("|---:|---|---|---|---|---|");
+                foreach (FaultEvent f in partitions)
+                {
+                    string before = f.WasLeader ? $"node {f.Node} ({f.Term})" : f.Term is null ? "not seen" : $"another node ({f.Term})";
+                    string atHeal = f.LeaderBeforeHeal is { } l ? $"node {l} ({f.TermBeforeHeal})" : "none seen";
+                    Line(md, $"| {f.Number} | {f.Kind} | {f.Sides!.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Note} | {before} | {atHeal} |");
+                }
             }
         }
 
@@ -293,6 +313,7 @@ internal static class ChaosReport
         o.Clients,
         o.Keys,
         faults = o.Faults.Select(ChaosOptions.Name).ToArray(),
+        network = ChaosOptions.Name(o.Network),
         faultCount = o.PlannedFaults,
         o.Rate,
         attemptTimeoutSeconds = o.AttemptTimeout.TotalSeconds,

@@ -30,7 +30,23 @@ internal sealed record ChaosRun
 
     /// <summary>Where the nodes' data and logs are.</summary>
     public string? ClusterDirectory { get; init; }
+
+    /// <summary>The nodes' namespace network (<c>--network netns</c>); null on loopback.</summary>
+    public ChaosNetworkLayout? Network { get; init; }
 }
+
+/// <summary>The namespace network of a run, as the report lists it (to find leftovers and to read the node logs).</summary>
+/// <param name="Bridge">The bridge in the root namespace.</param>
+/// <param name="Subnet">The nodes' subnet.</param>
+/// <param name="BridgeAddress">The runner's address on the bridge.</param>
+/// <param name="Nodes">Each node's namespace and address.</param>
+internal sealed record ChaosNetworkLayout(string Bridge, string Subnet, string BridgeAddress, IReadOnlyList<ChaosNetworkNode> Nodes);
+
+/// <summary>One node of a <see cref="ChaosNetworkLayout"/>.</summary>
+/// <param name="Node">The node id.</param>
+/// <param name="Namespace">Its network namespace.</param>
+/// <param name="Address">Its IPv4 address.</param>
+internal sealed record ChaosNetworkNode(ulong Node, string Namespace, string Address);
 
 /// <summary>Operations by outcome, for one kind of operation or all.</summary>
 internal sealed record OutcomeCounts(string Kind, int Ok, int Failed, int Indeterminate)

@@ -18,7 +18,8 @@ namespace Strata.Cli.Chaos;
 /// clean run the data directories are deleted and the logs kept; after an anomaly, a crash or an incomplete run
 /// everything is kept for the post-mortem.</para>
 /// <para>On every path — failure, Ctrl+C — paused nodes get SIGCONT and every node process is stopped (SIGTERM,
-/// then SIGKILL) before <see cref="RunAsync"/> returns or throws.</para>
+/// then SIGKILL) before <see cref="RunAsync(CancellationToken)"/> returns or throws; with <see cref="ChaosNetwork.Namespaces"/> the
+/// nodes' namespaces, veth pairs and bridge are then deleted (what could not be is a problem of the report).</para>
 /// </remarks>
 internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, string commandLine)
 {
@@ -37,6 +38,29 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     {
         var clock = new ChaosClock();
         var log = new ChaosLog(env, clock);
+        NamespaceNetwork? network = null;
+        if (options.Network == ChaosNetwork.Namespaces)
+        {
+            network = await NamespaceNetwork.CreateAsync(NetworkTools.Require(), options.Nodes, cancellationToken).ConfigureAwait(false);
+            log.Line(Markup.Escape($"network: each node in its own namespace ({string.Join(", ", network.Namespaces)}) on bridge {network.Bridge}, " +
+                $"subnet {network.Subnet}, nodes at {string.Join(", ", network.Nodes.Select(n => $"{n}={network.AddressOf(n)}"))}"));
+        }
+
+        try
+        {
+            return await RunInNetworkAsync(network, clock, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (network is not null)
+            {
+                await network.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<ChaosVerdict> RunInNetworkAsync(NamespaceNetwork? network, ChaosClock clock, ChaosLog log, CancellationToken cancellationToken)
+    {
         DateTimeOffset startedUtc = TimeProvider.System.GetUtcNow();
         string folder = NewFolder(startedUtc);
         IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
@@ -46,6 +70,8 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             Nodes = options.Nodes,
             Directory = Path.Combine(folder, "cluster"),
             ClusterId = "strata-chaos",
+            Hosts = network is null ? null : [.. network.Nodes.Select(network.AddressOf)],
+            Launcher = network is null ? null : network.Launcher,
         });
         FaultScheduler? scheduler = null;
         string? failure = null;
@@ -55,7 +81,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         {
             try
             {
-                scheduler = await RunWorkloadAsync(cluster, plan, history, clock, log, cancellationToken).ConfigureAwait(false);
+                scheduler = await RunWorkloadAsync(cluster, network, plan, history, clock, log, cancellationToken).ConfigureAwait(false);
             }
             catch (RunStoppedException e)
             {
@@ -80,6 +106,9 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 Faults = scheduler?.Timeline ?? [],
                 Failure = failure,
                 ClusterDirectory = cluster.Directory,
+                Network = network is null ? null : new ChaosNetworkLayout(
+                    network.Bridge, network.Subnet, network.BridgeAddress,
+                    [.. network.Nodes.Select(n => new ChaosNetworkNode(n, network.NamespaceOf(n), network.AddressOf(n)))]),
             };
             log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"checking {run.History.Count:N0} operations for linearizability (budget {options.CheckBudget.TotalSeconds:0} s)")));
             verdict = ChaosReport.Judge(run, folder, cancellationToken);
@@ -87,6 +116,20 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         finally
         {
             await cluster.DisposeAsync().ConfigureAwait(false);
+            if (network is not null)
+            {
+                // The nodes are stopped: the network can go now, and what is left of it belongs in the report.
+                await network.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (network is { TeardownProblems.Count: > 0 })
+        {
+            verdict = verdict with
+            {
+                Problems = [.. verdict.Problems, .. network.TeardownProblems.Select(p => "network teardown: " + p)],
+                ExitCode = verdict.ExitCode == ChaosReport.ExitLinearizable ? ChaosReport.ExitUndecided : verdict.ExitCode,
+            };
         }
 
         if (verdict.ExitCode == ChaosReport.ExitLinearizable)
@@ -103,10 +146,11 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
 
     /// <summary>Cluster start, bucket, workload under faults, heal, final reads. Returns the scheduler (its timeline).</summary>
     private async Task<FaultScheduler> RunWorkloadAsync(
-        LocalCluster cluster, IReadOnlyList<PlannedFault> plan, ChaosHistory history, ChaosClock clock, ChaosLog log, CancellationToken cancellationToken)
+        LocalCluster cluster, NamespaceNetwork? network, IReadOnlyList<PlannedFault> plan, ChaosHistory history, ChaosClock clock, ChaosLog log,
+        CancellationToken cancellationToken)
     {
         var progress = new Progress(options.Operations, log);
-        var scheduler = new FaultScheduler(cluster, Bucket, plan, clock, log, () => progress.Started);
+        var scheduler = new FaultScheduler(cluster, Bucket, plan, clock, log, () => progress.Started, network);
         try
         {
             log.Line(Markup.Escape($"starting {options.Nodes} node processes ({cluster.Program}); data and logs in {cluster.Directory}"));

@@ -8,8 +8,9 @@ namespace Strata.Cli.Chaos;
 /// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until it has begun.</param>
 /// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>).</param>
 /// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
-/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT).</param>
-internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration);
+/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts.</param>
+/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); 0 otherwise.</param>
+internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration, int Salt = 0);
 
 /// <summary>
 /// The seeded fault plan of a chaos run: <see cref="ChaosOptions.PlannedFaults"/> faults spread evenly over the
@@ -20,7 +21,9 @@ internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperati
 /// Durations: a killed node stays down 0.5–2 s before it is restarted over its data; a paused node stays stopped
 /// 2–3 s, at least twice the longest election timeout of a node (10 ticks of 50 ms, randomised up to 1 s), so the
 /// other replicas elect a new leader and the paused one wakes up a deposed leader with a stale view and an expired
-/// lease. The same seed and options always give the same plan.
+/// lease. A partition lasts 3–5 s: the side without a majority loses its leader (check-quorum) and the majority
+/// elects one, with time left to serve under the partition. The same seed and options always give the same plan
+/// (a plan of kills and pauses only is the same as before partitions existed).
 /// </remarks>
 internal static class FaultPlan
 {
@@ -28,6 +31,8 @@ internal static class FaultPlan
     private static readonly TimeSpan KillDownMax = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PauseMin = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PauseMax = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan PartitionMin = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan PartitionMax = TimeSpan.FromSeconds(5);
 
     public static IReadOnlyList<PlannedFault> Create(ChaosOptions options)
     {
@@ -48,11 +53,18 @@ internal static class FaultPlan
             round.RemoveAt(0);
             bool atLeader = random.NextDouble() < 0.5;
             int node = random.Next(options.Nodes);
-            (TimeSpan min, TimeSpan max) = kind == FaultKind.Kill ? (KillDownMin, KillDownMax) : (PauseMin, PauseMax);
+            (TimeSpan min, TimeSpan max) = kind switch
+            {
+                FaultKind.Kill => (KillDownMin, KillDownMax),
+                FaultKind.Pause => (PauseMin, PauseMax),
+                _ => (PartitionMin, PartitionMax),
+            };
             TimeSpan duration = min + ((max - min) * random.NextDouble());
             duration = TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
             int after = (int)((long)k * options.Operations / (count + 1));
-            plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration));
+            // Drawn only for partitions, so that plans of kills and pauses stay what they were for a seed.
+            int salt = ChaosOptions.IsPartition(kind) ? random.Next() : 0;
+            plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration, salt));
         }
 
         return plan;

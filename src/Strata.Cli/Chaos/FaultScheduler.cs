@@ -11,16 +11,20 @@ internal sealed record FaultEvent
     /// <summary>The planned fault's number (1-based); 0 for a node that exited by itself.</summary>
     public required int Number { get; init; }
 
-    /// <summary><c>kill</c>, <c>pause</c>, or <c>crash</c> (a node process that exited without being killed: a bug).</summary>
+    /// <summary>
+    /// <c>kill</c>, <c>pause</c>, a partition (<c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>), or
+    /// <c>crash</c> (a node process that exited without being killed: a bug).
+    /// </summary>
     public required string Kind { get; init; }
-
-    public required ulong Node { get; init; }
 
     /// <summary>The process hit (killed, stopped, or found exited).</summary>
     public int? ProcessId { get; init; }
 
     /// <summary>The plan aimed this fault at the leader of the bucket's shard.</summary>
     public bool AimedAtLeader { get; init; }
+
+    /// <summary>The node hit: killed, paused, or the one a partition was aimed at (cut off, or on the minority side).</summary>
+    public required ulong Node { get; init; }
 
     /// <summary>The node led the bucket's shard when it was hit (as the nodes reported just before).</summary>
     public bool WasLeader { get; init; }
@@ -31,10 +35,25 @@ internal sealed record FaultEvent
     /// <summary>Operations started before the fault began.</summary>
     public int OperationsBefore { get; init; }
 
-    /// <summary>When the signal was sent (ns since the run began).</summary>
+    /// <summary>The term of the bucket's shard leader seen just before the fault.</summary>
+    public ulong? Term { get; init; }
+
+    /// <summary>For a partition: the sides, e.g. <c>1 | 2 3</c> (a bridge has three groups, the bridge node in the middle).</summary>
+    public string? Sides { get; init; }
+
+    /// <summary>For a partition: the directed links whose packets were dropped, as <c>from->to</c>.</summary>
+    public IReadOnlyList<string>? Dropped { get; init; }
+
+    /// <summary>For a partition: the node that said it led the bucket's shard (highest term) just before the heal; null when none did.</summary>
+    public ulong? LeaderBeforeHeal { get; init; }
+
+    /// <summary>For a partition: the term of <see cref="LeaderBeforeHeal"/>.</summary>
+    public ulong? TermBeforeHeal { get; init; }
+
+    /// <summary>When the signal was sent or the partition was cut (ns since the run began).</summary>
     public required long StartNanos { get; init; }
 
-    /// <summary>When the node was restarted or continued.</summary>
+    /// <summary>When the node was restarted or continued, or the partition healed.</summary>
     public long? HealNanos { get; init; }
 
     /// <summary>When the cluster was seen serving again: every node answering, every shard led by a running node.</summary>
@@ -45,12 +64,16 @@ internal sealed record FaultEvent
 
 /// <summary>
 /// Executes a <see cref="FaultPlan"/> against a <see cref="LocalCluster"/> while the workload runs, one fault at a
-/// time: at most one node is ever killed or paused, so a majority of every shard's replicas stays up and the run
-/// can make progress. Also the workload's <see cref="IOperationGate"/>: operations past a fault's starting point
+/// time: at most one node is ever killed or paused, or one partition is in place, so a majority of every shard's
+/// replicas stays up (and, under a partition, connected) and the run can make progress. Also the workload's <see cref="IOperationGate"/>: operations past a fault's starting point
 /// wait until that fault has begun, so every planned fault hits a cluster under load whatever the machine's speed.
 /// </summary>
 /// <remarks>
-/// <para>After each fault is healed (the killed node restarted over its data, the paused one continued) the
+/// <para>Partitions are cut with iptables in the nodes' network namespaces (<see cref="NamespaceNetwork"/>); just
+/// before a partition is healed the scheduler records which node leads the bucket's shard, so the timeline shows
+/// whether the partition moved leadership.</para>
+/// <para>After each fault is healed (the killed node restarted over its data, the paused one continued, the network
+/// whole again) the
 /// scheduler waits until the cluster serves again before the next one may start. A node process that exited
 /// without being killed is recorded as a <c>crash</c> (a bug to look at) and restarted.</para>
 /// <para><b>Caller's duties.</b> Call <see cref="ResumeAll"/> on every path before the cluster is disposed (a
@@ -66,6 +89,7 @@ internal sealed class FaultScheduler : IOperationGate
     private const int MaxRestartsPerRecovery = 3;
 
     private readonly LocalCluster _cluster;
+    private readonly NamespaceNetwork? _network;
     private readonly string _bucket;
     private readonly IReadOnlyList<PlannedFault> _plan;
     private readonly ChaosClock _clock;
@@ -78,9 +102,23 @@ internal sealed class FaultScheduler : IOperationGate
     private readonly HashSet<ulong> _killed = [];
     private readonly Dictionary<ulong, int> _paused = [];
 
-    public FaultScheduler(LocalCluster cluster, string bucket, IReadOnlyList<PlannedFault> plan, ChaosClock clock, ChaosLog log, Func<int> started)
+    /// <summary>A scheduler of <paramref name="plan"/> against <paramref name="cluster"/>; nothing happens before <see cref="RunAsync"/>.</summary>
+    /// <param name="cluster">The cluster whose nodes are hit (started by the caller).</param>
+    /// <param name="bucket">The run's bucket: faults aimed at the leader hit the leader of its shard.</param>
+    /// <param name="plan">The faults, in order.</param>
+    /// <param name="clock">The run's clock, for the timeline.</param>
+    /// <param name="log">Where each fault is announced.</param>
+    /// <param name="started">How many operations the workload has started (for the timeline).</param>
+    /// <param name="network">The nodes' namespace network; required when the plan has partitions.</param>
+    public FaultScheduler(LocalCluster cluster, string bucket, IReadOnlyList<PlannedFault> plan, ChaosClock clock, ChaosLog log, Func<int> started, NamespaceNetwork? network = null)
     {
+        if (network is null && plan.Any(f => ChaosOptions.IsPartition(f.Kind)))
+        {
+            throw new ArgumentException("a plan with partitions needs the nodes' namespace network", nameof(network));
+        }
+
         _cluster = cluster;
+        _network = network;
         _bucket = bucket;
         _plan = plan;
         _clock = clock;
@@ -134,14 +172,20 @@ internal sealed class FaultScheduler : IOperationGate
                 }
                 finally
                 {
-                    Heal(index);
+                    await EndAsync(index, cancellationToken).ConfigureAwait(false);
                 }
 
                 await RecoverAsync(cancellationToken).ConfigureAwait(false);
                 Update(index, e => e with { ReadyNanos = _clock.Now });
                 FaultEvent done = Timeline[index];
+                string healed = done.Kind switch
+                {
+                    "kill" => $"node {done.Node} was restarted",
+                    "pause" => $"node {done.Node} was continued",
+                    _ => "the partition was healed",
+                };
                 _log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"fault {done.Number}: cluster serving again {ChaosClock.Seconds(done.ReadyNanos!.Value - done.HealNanos!.Value):0.00} s after node {done.Node} was {(done.Kind == "kill" ? "restarted" : "continued")}")));
+                    $"fault {done.Number}: cluster serving again {ChaosClock.Seconds(done.ReadyNanos!.Value - done.HealNanos!.Value):0.00} s after {healed}")));
             }
         }
         finally
@@ -154,12 +198,17 @@ internal sealed class FaultScheduler : IOperationGate
     }
 
     /// <summary>
-    /// Continues every paused node (SIGCONT), restarts every killed one, restarts any that exited by itself, and waits
-    /// until the cluster serves; returns the observation that showed it.
+    /// Continues every paused node (SIGCONT), restarts every killed one, removes any partition, restarts nodes that
+    /// exited by themselves, and waits until the cluster serves; returns the observation that showed it.
     /// </summary>
     public async Task<ClusterObservation> HealAsync(CancellationToken cancellationToken)
     {
         ResumeAll();
+        if (_network is not null)
+        {
+            await _network.HealAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         List<ulong> killed;
         lock (_gate)
         {
@@ -194,22 +243,7 @@ internal sealed class FaultScheduler : IOperationGate
     /// <summary>Hits the node the fault aims at; returns the index of its timeline entry.</summary>
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
-        ulong? shard = null;
-        ulong? leader = null;
-        if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
-        {
-            try
-            {
-                ShardInfo info = seen.ShardOf(_bucket);
-                shard = info.ShardId;
-                leader = seen.Leader(info.ShardId)?.Node;
-            }
-            catch (CommandFailedException)
-            {
-                // The answering node's map has no shard for the bucket (not yet learned): aim at the planned node.
-            }
-        }
-
+        (ulong? shard, ulong? leader, ulong? term) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
         ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : _cluster.Nodes[fault.NodeIndex].Id;
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
@@ -222,10 +256,26 @@ internal sealed class FaultScheduler : IOperationGate
             AimedAtLeader = fault.AtLeader,
             WasLeader = leader == target,
             Shard = shard,
+            Term = term,
             OperationsBefore = _started(),
             StartNanos = _clock.Now,
         };
         string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+        if (ChaosOptions.IsPartition(fault.Kind))
+        {
+            NetworkCut cut = NetworkCut.Plan(fault.Kind, [.. _cluster.Nodes.Select(n => n.Id)], target, fault.Salt);
+            started = started with { Sides = cut.SidesText, Dropped = [.. cut.Dropped.Select(l => l.ToString())], Note = cut.Description };
+            await _network!.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
+            _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: {ChaosOptions.Name(fault.Kind)} partition at node {target} " +
+                Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"({role}) after {started.OperationsBefore:N0} operations: {cut.Description} [{cut.SidesText}]; heal in {fault.Duration.TotalSeconds:0.0} s")));
+            lock (_gate)
+            {
+                _timeline.Add(started);
+                return _timeline.Count - 1;
+            }
+        }
+
         string action = fault.Kind == FaultKind.Kill ? "kill -9" : "SIGSTOP";
         string length = fault.Kind == FaultKind.Kill ? "restart in" : "SIGCONT in";
         if (fault.Kind == FaultKind.Kill)
@@ -259,9 +309,21 @@ internal sealed class FaultScheduler : IOperationGate
         }
     }
 
-    private void Heal(int index)
+    /// <summary>Ends fault <paramref name="index"/> of the timeline: restart, SIGCONT, or (after noting the shard's leader) heal the network.</summary>
+    private async Task EndAsync(int index, CancellationToken cancellationToken)
     {
         FaultEvent fault = Timeline[index];
+        if (_network is not null && fault.Kind is not ("kill" or "pause"))
+        {
+            // Who leads under the partition: the evidence that it took effect (an isolated leader is replaced).
+            (_, ulong? leader, ulong? term) = cancellationToken.IsCancellationRequested
+                ? default
+                : await ObserveLeaderAsync(CancellationToken.None).ConfigureAwait(false);
+            await _network.HealAsync(CancellationToken.None).ConfigureAwait(false);
+            Update(index, e => e with { HealNanos = _clock.Now, LeaderBeforeHeal = leader, TermBeforeHeal = term });
+            return;
+        }
+
         if (fault.Kind == "kill")
         {
             lock (_gate)
@@ -282,6 +344,26 @@ internal sealed class FaultScheduler : IOperationGate
         }
 
         Update(index, e => e with { HealNanos = _clock.Now });
+    }
+
+    /// <summary>The bucket's shard, the node that says it leads it with the highest term, and that term; nulls when not seen.</summary>
+    private async Task<(ulong? Shard, ulong? Leader, ulong? Term)> ObserveLeaderAsync(CancellationToken cancellationToken)
+    {
+        if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
+        {
+            try
+            {
+                ShardInfo info = seen.ShardOf(_bucket);
+                var leader = seen.Leader(info.ShardId);
+                return (info.ShardId, leader?.Node, leader?.Replica.Term);
+            }
+            catch (CommandFailedException)
+            {
+                // The answering node's map has no shard for the bucket (not yet learned): aim at the planned node.
+            }
+        }
+
+        return (null, null, null);
     }
 
     /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>

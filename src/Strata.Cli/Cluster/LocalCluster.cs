@@ -25,16 +25,26 @@ internal sealed record LocalClusterOptions
 
     /// <summary>How long a node may take to stop after SIGTERM before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The IP address each node listens on (element 0 for node 1), with <see cref="LocalCluster.HostedApiPort"/> and
+    /// <see cref="LocalCluster.HostedRaftPort"/>: for nodes that each have an address of their own (a network
+    /// namespace, see <see cref="NamespaceNetwork"/>). Null: every node on loopback, on free ports.
+    /// </summary>
+    public IReadOnlyList<string>? Hosts { get; init; }
+
+    /// <summary>The command placed before the node program when node <c>id</c> is started (e.g. <c>ip netns exec NS</c>); null: none.</summary>
+    public Func<ulong, IReadOnlyList<string>>? Launcher { get; init; }
 }
 
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
 internal sealed class LocalNode
 {
-    internal LocalNode(ulong id, int apiPort, int raftPort, string directory)
+    internal LocalNode(ulong id, string host, int apiPort, int raftPort, string directory)
     {
         Id = id;
-        ApiAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{apiPort}");
-        RaftAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{raftPort}");
+        ApiAddress = string.Create(CultureInfo.InvariantCulture, $"{host}:{apiPort}");
+        RaftAddress = string.Create(CultureInfo.InvariantCulture, $"{host}:{raftPort}");
         Uri = new Uri("http://" + ApiAddress);
         DataDirectory = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}"));
         LogPath = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}.log"));
@@ -90,6 +100,12 @@ internal sealed partial class LocalCluster : IAsyncDisposable
 {
     public const int MaxNodes = 7;
 
+    /// <summary>The API port of every node when each has an address of its own (<see cref="LocalClusterOptions.Hosts"/>).</summary>
+    public const int HostedApiPort = 7070;
+
+    /// <summary>The node-to-node transport port of every node when each has an address of its own.</summary>
+    public const int HostedRaftPort = 7071;
+
     // Liveness bounds, not performance claims: a node that does not answer within them is reported as down.
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
@@ -142,10 +158,21 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             directory = System.IO.Directory.CreateTempSubdirectory("strata-cluster-").FullName;
         }
 
-        int[] ports = FreePorts(2 * options.Nodes);
-        var nodes = Enumerable.Range(0, options.Nodes)
-            .Select(i => new LocalNode((ulong)i + 1, ports[2 * i], ports[(2 * i) + 1], directory))
-            .ToList();
+        List<LocalNode> nodes;
+        if (options.Hosts is { } hosts)
+        {
+            if (hosts.Count != options.Nodes)
+            {
+                throw new ArgumentException($"{hosts.Count} hosts for {options.Nodes} nodes", nameof(options));
+            }
+
+            nodes = [.. hosts.Select((host, i) => new LocalNode((ulong)i + 1, host, HostedApiPort, HostedRaftPort, directory))];
+        }
+        else
+        {
+            int[] ports = FreePorts(2 * options.Nodes);
+            nodes = [.. Enumerable.Range(0, options.Nodes).Select(i => new LocalNode((ulong)i + 1, "127.0.0.1", ports[2 * i], ports[(2 * i) + 1], directory))];
+        }
         return new LocalCluster(options, directory, options.Directory is null, nodes);
     }
 
@@ -181,7 +208,10 @@ internal sealed partial class LocalCluster : IAsyncDisposable
 
         node.Process?.Dispose();
         node.Log?.Dispose();
-        ProcessStartInfo info = _options.Program.StartInfo(
+        NodeProgram program = _options.Launcher?.Invoke(id) is { Count: > 0 } launcher
+            ? new NodeProgram(launcher[0], [.. launcher.Skip(1), _options.Program.FileName, .. _options.Program.Prefix])
+            : _options.Program;
+        ProcessStartInfo info = program.StartInfo(
         [
             "start",
             "--node-id", id.ToString(CultureInfo.InvariantCulture),
@@ -200,7 +230,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         info.Environment["TERM"] = "dumb";
 
         var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        log.WriteLine($"--- {_options.Program} {string.Join(' ', info.ArgumentList)}");
+        log.WriteLine($"--- {info.FileName} {string.Join(' ', info.ArgumentList)}");
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, line) => WriteLog(log, line.Data);
         process.ErrorDataReceived += (_, line) => WriteLog(log, line.Data);
@@ -212,7 +242,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         {
             process.Dispose();
             log.Dispose();
-            throw new CommandFailedException($"cannot run node {id} with {_options.Program}: {e.Message}");
+            throw new CommandFailedException($"cannot run node {id} with {program}: {e.Message}");
         }
 
         process.BeginOutputReadLine();

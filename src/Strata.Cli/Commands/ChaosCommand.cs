@@ -14,7 +14,9 @@ namespace Strata.Cli.Commands;
 /// <remarks>
 /// Exit codes: 0 linearizable (and no node crashed, every final read answered); 1 not linearizable, or a node
 /// process exited by itself; 2 usage error; 3 undecided (the checker's budget ran out, or the run could not
-/// finish: the cluster did not start or recover, a final read got no answer).
+/// finish: the cluster did not start or recover, a final read got no answer, the namespace network was left
+/// behind), or <c>--network netns</c> cannot work here (not Linux, not root, ip or iptables missing: checked
+/// before anything starts).
 /// </remarks>
 internal static class ChaosCommand
 {
@@ -27,7 +29,8 @@ internal static class ChaosCommand
         var keys = new Option<int>("--keys") { Description = "Registers (objects) the operations spread over", DefaultValueFactory = _ => defaults.Keys };
         var faults = new Option<string>("--faults")
         {
-            Description = "Faults to inject, in turn: kill (SIGKILL, restart), pause (SIGSTOP ~2-3 s, SIGCONT), or none",
+            Description = "Faults to inject, in turn: kill (SIGKILL, restart), pause (SIGSTOP ~2-3 s, SIGCONT), the partitions isolate, split, " +
+                "bridge, asymmetric (3-5 s each; 'partition' = all four; need --network netns), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
         var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };
@@ -51,10 +54,15 @@ internal static class ChaosCommand
             HelpName = "SECONDS",
             DefaultValueFactory = _ => defaults.CheckBudget.TotalSeconds,
         };
-        var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
-        var command = new Command("chaos", "Kill and pause nodes of a local cluster under a register workload, then check the history for linearizability")
+        var network = new Option<string>("--network")
         {
-            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, output,
+            Description = "loopback: every node on 127.0.0.1; netns: every node in its own network namespace behind a bridge (needed by partitions; root, ip and iptables)",
+            DefaultValueFactory = _ => ChaosOptions.Name(defaults.Network),
+        };
+        var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
+        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster under a register workload, then check the history for linearizability")
+        {
+            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, output,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -75,12 +83,19 @@ internal static class ChaosCommand
                     CallTimeout = Seconds("--call-timeout", parse.GetValue(call)),
                     CheckBudget = Seconds("--check-budget", parse.GetValue(budget)),
                     OutDirectory = parse.GetValue(output)!,
+                    Network = ChaosOptions.ParseNetwork(parse.GetValue(network)!),
                 };
                 options.Validate();
             }
             catch (ArgumentException e)
             {
                 throw new UsageException(e.Message);
+            }
+
+            if (options.Network == ChaosNetwork.Namespaces)
+            {
+                // Fails at once, before anything is started or written, when namespaces cannot be built here.
+                _ = NetworkTools.Require();
             }
 
             string commandLine = "strata " + string.Join(' ', parse.Tokens.Select(t => t.Value));
