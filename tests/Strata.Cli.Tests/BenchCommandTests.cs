@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace Strata.Cli.Tests;
 
-/// <summary><c>strata bench</c> through the CLI: a short run's JSON adds up, bad usage exits 2, an unreachable node exits 3.</summary>
+/// <summary>
+/// <c>strata bench</c> through the CLI: a short run's JSON adds up, a run with peers gives one row per target, bad usage
+/// (including an unknown peer) exits 2, an unreachable node exits 3.
+/// </summary>
 public sealed class BenchCommandTests : IDisposable
 {
     private readonly string _out = Path.Combine(Path.GetTempPath(), "strata-bench-cli-" + Guid.NewGuid().ToString("N"));
@@ -34,6 +37,51 @@ public sealed class BenchCommandTests : IDisposable
             root.GetProperty("successes").GetInt64() + root.GetProperty("conflicts").GetInt64() + root.GetProperty("errors").GetInt64());
         Assert.Equal(0, root.GetProperty("errors").GetInt64());
         Assert.Equal("ViralMix", root.GetProperty("workload").GetString());
+    }
+
+    [Fact]
+    public async Task A_run_with_peers_measures_each_target_and_writes_one_side_by_side_table()
+    {
+        CliResult result = await Cli.RunAsync(
+            "bench", "--in-memory", "-w", "c", "-c", "4", "-d", "1s", "--warmup", "0s", "--objects", "200", "--directories", "10",
+            "--peers", "etcd,redis,postgres", "--out", _out, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.Out);
+        JsonElement[] rows = [.. json.RootElement.GetProperty("results").EnumerateArray()];
+        Assert.Equal(["strata", "etcd", "redis", "postgres"], rows.Select(r => r.GetProperty("targetName").GetString()));
+        foreach (JsonElement row in rows)
+        {
+            string name = row.GetProperty("targetName").GetString()!;
+            long operations = row.GetProperty("operations").GetInt64();
+            Assert.True(operations > 0, $"{name} completed no operation: {result}");
+            Assert.Equal(0, row.GetProperty("errors").GetInt64());
+            Assert.Equal(200, row.GetProperty("preload").GetProperty("objects").GetInt64());
+            Assert.False(string.IsNullOrWhiteSpace(row.GetProperty("durability").GetString()), name);
+        }
+
+        string table = File.ReadAllText(Assert.Single(Directory.GetFiles(_out, "*-side-by-side.md")));
+        foreach (string name in new[] { "strata", "etcd", "redis", "postgres" })
+        {
+            Assert.Contains($"| {name} | ", table, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(_out, $"*-{name}.json"));
+        }
+
+        Assert.Contains("appendfsync always", table, StringComparison.Ordinal);
+        Assert.Contains("synchronous_commit on", table, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("etcd,mongodb", "1", "mongodb")]
+    [InlineData("etcd", "2", "2")]
+    public async Task Bad_peer_usage_exits_2_before_anything_runs(string peers, string members, string named)
+    {
+        CliResult result = await Cli.RunAsync("bench", "--address", "http://127.0.0.1:1", "-d", "1s", "--peers", peers, "--etcd-members", members, "--out", _out);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("strata: ", result.Error, StringComparison.Ordinal);
+        Assert.Contains(named, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_out));
     }
 
     [Theory]
