@@ -223,13 +223,14 @@ internal static class ChaosReport
                 md.AppendLine();
                 md.AppendLine("Partitions (packets dropped by iptables in the receivers' namespaces; the node column above is the node aimed at):");
                 md.AppendLine();
-                md.AppendLine("| # | kind | sides | what | shard leader before (term) | leader just before the heal (term) |");
-                md.AppendLine("|---:|---|---|---|---|---|");
+                md.AppendLine("| # | kind | sides | what | shard leader before (term) | leader just before the heal (term) | links whole again s after the heal |");
+                md.AppendLine("|---:|---|---|---|---|---|---:|");
                 foreach (FaultEvent f in partitions)
                 {
                     string before = f.WasLeader ? $"node {f.Node} ({f.Term})" : f.Term is null ? "not seen" : $"another node ({f.Term})";
                     string atHeal = f.LeaderBeforeHeal is { } l ? $"node {l} ({f.TermBeforeHeal})" : "none seen";
-                    Line(md, $"| {f.Number} | {f.Kind} | {f.Sides!.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Note} | {before} | {atHeal} |");
+                    string connected = f.ConnectedNanos is long c && f.HealNanos is long h ? ChaosClock.Seconds(c - h).ToString("0.00", CultureInfo.InvariantCulture) : "";
+                    Line(md, $"| {f.Number} | {f.Kind} | {f.Sides!.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Note} | {before} | {atHeal} | {connected} |");
                 }
             }
         }

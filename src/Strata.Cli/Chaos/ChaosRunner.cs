@@ -9,7 +9,7 @@ namespace Strata.Cli.Chaos;
 
 /// <summary>
 /// One <c>strata chaos</c> run: starts a <see cref="LocalCluster"/> of real node processes, creates a bucket, runs
-/// the <see cref="RegisterWorkload"/> while the <see cref="FaultScheduler"/> kills and pauses nodes, heals
+/// the <see cref="RegisterWorkload"/> while the <see cref="FaultScheduler"/> kills, pauses or partitions nodes, heals
 /// everything, reads every key through every replica of the bucket's shard, checks the history with the linearizability checker and writes
 /// the report folder (<see cref="ChaosReport"/>).
 /// </summary>

@@ -59,6 +59,13 @@ internal sealed record FaultEvent
     /// <summary>When the cluster was seen serving again: every node answering, every shard led by a running node.</summary>
     public long? ReadyNanos { get; init; }
 
+    /// <summary>
+    /// After a partition: when every node was seen hearing from every other again (no node suspecting a peer). A
+    /// TCP connection whose packets were dropped retransmits on a backed-off timer, so links can stay dead for
+    /// seconds after the heal; the next fault starts only after this.
+    /// </summary>
+    public long? ConnectedNanos { get; init; }
+
     public string? Note { get; init; }
 }
 
@@ -177,6 +184,12 @@ internal sealed class FaultScheduler : IOperationGate
 
                 await RecoverAsync(cancellationToken).ConfigureAwait(false);
                 Update(index, e => e with { ReadyNanos = _clock.Now });
+                if (ChaosOptions.IsPartition(fault.Kind))
+                {
+                    await WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+                    Update(index, e => e with { ConnectedNanos = _clock.Now });
+                }
+
                 FaultEvent done = Timeline[index];
                 string healed = done.Kind switch
                 {
@@ -184,8 +197,11 @@ internal sealed class FaultScheduler : IOperationGate
                     "pause" => $"node {done.Node} was continued",
                     _ => "the partition was healed",
                 };
+                string connected = done.ConnectedNanos is long c
+                    ? string.Create(CultureInfo.InvariantCulture, $"; every node hears every other {ChaosClock.Seconds(c - done.HealNanos!.Value):0.00} s after the heal")
+                    : "";
                 _log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"fault {done.Number}: cluster serving again {ChaosClock.Seconds(done.ReadyNanos!.Value - done.HealNanos!.Value):0.00} s after {healed}")));
+                    $"fault {done.Number}: cluster serving again {ChaosClock.Seconds(done.ReadyNanos!.Value - done.HealNanos!.Value):0.00} s after {healed}{connected}")));
             }
         }
         finally
@@ -221,7 +237,8 @@ internal sealed class FaultScheduler : IOperationGate
             _cluster.Start(node);
         }
 
-        return await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        ClusterObservation serving = await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        return _network is null ? serving : await WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends SIGCONT to every node this scheduler stopped. Safe to call at any time, more than once.</summary>
@@ -380,6 +397,45 @@ internal sealed class FaultScheduler : IOperationGate
             {
                 // A node exited while the cluster recovered: record it, restart it, wait again.
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every node answers and none suspects a peer (each hears from every other again); returns the
+    /// observation that showed it. Throws <see cref="CommandFailedException"/> when that does not happen within the
+    /// recovery timeout, naming who still suspects whom.
+    /// </summary>
+    private async Task<ClusterObservation> WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(RecoveryTimeout);
+        string missing = "no node answered";
+        try
+        {
+            while (true)
+            {
+                if (await _cluster.TryObserveAsync(deadline.Token).ConfigureAwait(false) is { } seen)
+                {
+                    string[] problems =
+                    [
+                        .. seen.Nodes.Where(n => !n.Answers).Select(n => $"node {n.Node.Id} does not answer ({n.Error})"),
+                        .. seen.Nodes.Where(n => n.Status is { SuspectedPeers.Count: > 0 })
+                            .Select(n => $"node {n.Node.Id} suspects {string.Join(", ", n.Status!.SuspectedPeers)}"),
+                    ];
+                    if (problems.Length == 0)
+                    {
+                        return seen;
+                    }
+
+                    missing = string.Join("; ", problems);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CommandFailedException($"the nodes did not all hear each other again within {RecoveryTimeout.TotalSeconds:0} s of the heal: {missing}");
         }
     }
 
