@@ -53,6 +53,21 @@ public sealed class PartitionPlanTests
     }
 
     [Fact]
+    public void A_split_of_five_nodes_keeps_the_shards_other_replicas_on_the_majority_side()
+    {
+        // The shard under test has replicas on 2, 3 and 4 and is led by 4: its minority partner must be 1 or 5, so that
+        // the leader's side holds one replica of three and the shard's majority is on the other side.
+        foreach (int salt in Enumerable.Range(0, 20))
+        {
+            NetworkCut cut = NetworkCut.Plan(FaultKind.Split, Five, target: 4, salt, replicas: [2, 3, 4]);
+
+            ulong partner = Assert.Single(cut.Sides[0], n => n != 4);
+            Assert.Contains(partner, new ulong[] { 1, 5 });
+            Assert.Equal(2, cut.Sides[1].Count(n => n is 2 or 3));
+        }
+    }
+
+    [Fact]
     public void A_bridge_node_reaches_both_halves_which_cannot_reach_each_other()
     {
         foreach ((ulong[] nodes, int halfSize) in new[] { (Three, 1), (Five, 2) })

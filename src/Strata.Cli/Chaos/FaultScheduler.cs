@@ -260,7 +260,7 @@ internal sealed class FaultScheduler : IOperationGate
     /// <summary>Hits the node the fault aims at; returns the index of its timeline entry.</summary>
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
-        (ulong? shard, ulong? leader, ulong? term) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+        (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
         ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : _cluster.Nodes[fault.NodeIndex].Id;
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
@@ -280,7 +280,7 @@ internal sealed class FaultScheduler : IOperationGate
         string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
         if (ChaosOptions.IsPartition(fault.Kind))
         {
-            NetworkCut cut = NetworkCut.Plan(fault.Kind, [.. _cluster.Nodes.Select(n => n.Id)], target, fault.Salt);
+            NetworkCut cut = NetworkCut.Plan(fault.Kind, [.. _cluster.Nodes.Select(n => n.Id)], target, fault.Salt, replicas);
             started = started with { Sides = cut.SidesText, Dropped = [.. cut.Dropped.Select(l => l.ToString())], Note = cut.Description };
             await _network!.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
             _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: {ChaosOptions.Name(fault.Kind)} partition at node {target} " +
@@ -333,7 +333,7 @@ internal sealed class FaultScheduler : IOperationGate
         if (_network is not null && fault.Kind is not ("kill" or "pause"))
         {
             // Who leads under the partition: the evidence that it took effect (an isolated leader is replaced).
-            (_, ulong? leader, ulong? term) = cancellationToken.IsCancellationRequested
+            (_, ulong? leader, ulong? term, _) = cancellationToken.IsCancellationRequested
                 ? default
                 : await ObserveLeaderAsync(CancellationToken.None).ConfigureAwait(false);
             await _network.HealAsync(CancellationToken.None).ConfigureAwait(false);
@@ -363,8 +363,8 @@ internal sealed class FaultScheduler : IOperationGate
         Update(index, e => e with { HealNanos = _clock.Now });
     }
 
-    /// <summary>The bucket's shard, the node that says it leads it with the highest term, and that term; nulls when not seen.</summary>
-    private async Task<(ulong? Shard, ulong? Leader, ulong? Term)> ObserveLeaderAsync(CancellationToken cancellationToken)
+    /// <summary>The bucket's shard, the node that says it leads it with the highest term, that term, and the shard's replicas; nulls when not seen.</summary>
+    private async Task<(ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas)> ObserveLeaderAsync(CancellationToken cancellationToken)
     {
         if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
         {
@@ -372,7 +372,7 @@ internal sealed class FaultScheduler : IOperationGate
             {
                 ShardInfo info = seen.ShardOf(_bucket);
                 var leader = seen.Leader(info.ShardId);
-                return (info.ShardId, leader?.Node, leader?.Replica.Term);
+                return (info.ShardId, leader?.Node, leader?.Replica.Term, [.. info.Replicas]);
             }
             catch (CommandFailedException)
             {
@@ -380,7 +380,7 @@ internal sealed class FaultScheduler : IOperationGate
             }
         }
 
-        return (null, null, null);
+        return (null, null, null, null);
     }
 
     /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>

@@ -22,8 +22,9 @@ internal sealed record NetworkCut(FaultKind Kind, ulong Target, IReadOnlyList<IR
     /// the other choices made by <paramref name="salt"/> (the same arguments give the same cut):
     /// <list type="bullet">
     /// <item><b>isolate</b>: <c>{target} | rest</c>, both ways.</item>
-    /// <item><b>split</b>: a minority of ⌊(n-1)/2⌋ nodes (the target and seeded others) | the majority, both ways (with 3
-    /// nodes the same as isolate).</item>
+    /// <item><b>split</b>: a minority of ⌊(n-1)/2⌋ nodes (the target and seeded others, taken first among the nodes
+    /// that hold no replica of <paramref name="replicas"/>' shard, so that the minority holds as few of its replicas as
+    /// possible) | the majority, both ways (with 3 nodes the same as isolate).</item>
     /// <item><b>bridge</b>: <c>half A | bridge node | half B</c>, halves of ⌊(n-1)/2⌋ and the rest, the target in half A,
     /// the bridge node seeded: A and B cannot reach each other, the bridge node reaches both (so a majority,
     /// A plus the bridge, is connected while B is not).</item>
@@ -31,7 +32,13 @@ internal sealed record NetworkCut(FaultKind Kind, ulong Target, IReadOnlyList<IR
     /// to it delivered ("mute": it hears the leader, nobody hears it), or the reverse ("deaf"), chosen by the salt.</item>
     /// </list>
     /// </summary>
-    public static NetworkCut Plan(FaultKind kind, IReadOnlyList<ulong> nodes, ulong target, int salt)
+    /// <param name="kind">A partition kind.</param>
+    /// <param name="nodes">Every node of the cluster (at least 3).</param>
+    /// <param name="target">The node aimed at.</param>
+    /// <param name="salt">The seeded choice of everything else.</param>
+    /// <param name="replicas">The nodes holding a replica of the shard under test (null: unknown); with more nodes than
+    /// replicas, a node minority could otherwise hold a majority of that shard.</param>
+    public static NetworkCut Plan(FaultKind kind, IReadOnlyList<ulong> nodes, ulong target, int salt, IReadOnlyCollection<ulong>? replicas = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         if (!ChaosOptions.IsPartition(kind))
@@ -64,8 +71,10 @@ internal sealed record NetworkCut(FaultKind Kind, ulong Target, IReadOnlyList<IR
 
             case FaultKind.Split:
             {
-                ulong[] small = [target, .. others.Take(minority - 1).Order()];
-                ulong[] large = [.. others.Skip(minority - 1).Order()];
+                // A stable sort keeps the seeded order within the nodes without and with a replica.
+                List<ulong> joiners = [.. others.OrderBy(n => replicas?.Contains(n) == true)];
+                ulong[] small = [target, .. joiners.Take(minority - 1).Order()];
+                ulong[] large = [.. joiners.Skip(minority - 1).Order()];
                 return new NetworkCut(kind, target, [small, large], Both(small, large),
                     $"minority {Names(small)} cut off from majority {Names(large)} (both ways)");
             }
