@@ -38,6 +38,10 @@ internal static class NodeLauncher
         string data = server.DataDirectory.Length == 0 ? "in memory (everything is lost when the node stops)" : server.DataDirectory;
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
         grid.AddRow("gRPC address", $"[bold]{Markup.Escape(Display(server.Address))}[/]  (service strata.v1.Strata, HTTP/2 cleartext)");
+        Strata.Cluster.Meta.NodeRecord? self = server.Node.Options.Members.FirstOrDefault(m => m.Id == server.Node.NodeId);
+        grid.AddRow("node", Markup.Escape($"{server.Node.NodeId} of cluster '{server.Node.Options.ClusterId}'"
+            + (server.Node.Options.Joining ? " (joined)" : "")
+            + (string.IsNullOrEmpty(self?.RaftAddress) ? "" : $"; other nodes reach it at {self.RaftAddress}")));
         grid.AddRow("health", $"grpc.health.v1.Health at the same address (services \"\" and \"{StrataServer.HealthServiceName}\")");
         grid.AddRow("data directory", Markup.Escape(data + (dataNote is null ? "" : $" ({dataNote})")));
         if (server.MetricsAddress is { } metrics)

@@ -70,6 +70,7 @@ internal static class StrataCli
         root.Add(TransactionCommand.Create(node));
         root.Add(ClusterCommands.CreateCluster(env));
         root.Add(ClusterCommands.CreateShards(env));
+        root.Add(NodeCommands.Create(env));
         root.Add(LincheckCommandLine.Create(env));
         root.Add(BenchCommand.Create(env));
         root.Add(ChaosCommand.Create(env));

@@ -419,6 +419,13 @@ public sealed partial class ClusterNode
 
         public override void Run(ClusterNode node)
         {
+            if (node._store.Find(ShardId) is null)
+            {
+                // Removed (moved away) after the caller found it.
+                throw new NotLeaderException(ShardId, node.Map.FindShard(ShardId)?.Replicas.FirstOrDefault() ?? 0,
+                    $"node {node.NodeId} no longer hosts shard {ShardId}");
+            }
+
             Id = ++node._nextReadId;
             var context = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(context, Id);

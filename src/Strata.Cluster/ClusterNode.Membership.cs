@@ -319,8 +319,11 @@ public sealed partial class ClusterNode
 
         foreach (ulong member in conf.Voters.Concat(conf.Learners))
         {
+            // A decommissioned node leaves once it has the map that says so (or is down): its own view then ends with
+            // its decommissioning, not before.
             NodeRecord? node = map.FindNode(member);
-            if (member != NodeId && node is not null && node.State == NodeState.Decommissioned)
+            if (member != NodeId && node is not null && node.State == NodeState.Decommissioned
+                && ((meta.MatchOf(member) ?? 0) >= meta.Committed || _store.IsSuspected(member)))
             {
                 Propose(meta, ConfChange.Remove(member));
                 return;

@@ -43,7 +43,10 @@ public sealed partial class ClusterNode
     /// </summary>
     public Task TransferLeadershipAsync(ulong shardId, ulong target, CancellationToken cancellationToken = default)
     {
-        var work = new ActionWork(node => node._store.TransferLeader(shardId, target));
+        var work = new ActionWork(node => _ = node._store.Find(shardId) is null
+            ? throw new NotLeaderException(shardId, node.Map.FindShard(shardId)?.Replicas.FirstOrDefault() ?? 0,
+                $"node {node.NodeId} hosts no replica of shard {shardId}")
+            : node._store.TransferLeader(shardId, target));
         Post(work);
         return work.Completion.Task.WaitAsync(cancellationToken);
     }

@@ -94,7 +94,7 @@ internal sealed partial class MetaShard
 
         if (node.State != NodeState.Active)
         {
-            return new MetaResult { Ok = true, Message = $"node {nodeId} is already {Describe(node.State)}", Node = node };
+            return new MetaResult { Ok = true, Message = $"node {nodeId} is already {node.State.Describe()}", Node = node };
         }
 
         if (state.Nodes.Count(n => n.State == NodeState.Active) <= 1)
@@ -195,13 +195,4 @@ internal sealed partial class MetaShard
         node.State = NodeState.Decommissioned;
         return new MetaResult { Ok = true, Node = node };
     }
-
-    /// <summary>A node state in words (for messages and the CLI).</summary>
-    public static string Describe(NodeState state) => state switch
-    {
-        NodeState.Active => "active",
-        NodeState.Decommissioning => "decommissioning",
-        NodeState.Decommissioned => "decommissioned",
-        _ => state.ToString(),
-    };
 }

@@ -156,3 +156,16 @@ public sealed class ShardMap
         }
     }
 }
+
+/// <summary>Words for a <see cref="NodeState"/> (messages, the API, the CLI).</summary>
+public static class NodeStateText
+{
+    /// <summary>"active", "decommissioning" or "decommissioned".</summary>
+    public static string Describe(this NodeState state) => state switch
+    {
+        NodeState.Active => "active",
+        NodeState.Decommissioning => "decommissioning",
+        NodeState.Decommissioned => "decommissioned",
+        _ => state.ToString(),
+    };
+}

@@ -17,15 +17,10 @@ public sealed class ClusterService(ClusterNode node) : Api.V1.Cluster.ClusterBas
         ShardMap map = node.Map;
         var response = new ClusterMap { ClusterId = map.ClusterId, AnsweredBy = node.NodeId };
         IReadOnlyCollection<ulong> suspected = node.SuspectedPeers;
+        response.ReplicationFactor = (uint)map.ReplicationFactor;
         foreach (NodeRecord member in map.IsBootstrapped ? map.Nodes : node.Options.Members)
         {
-            response.Nodes.Add(new NodeInfo
-            {
-                Id = member.Id,
-                ApiAddress = member.ApiAddress,
-                RaftAddress = member.RaftAddress,
-                Suspected = suspected.Contains(member.Id),
-            });
+            response.Nodes.Add(InfoOf(member, suspected));
         }
 
         foreach (RangeDescriptor shard in map.Shards)
@@ -39,6 +34,11 @@ public sealed class ClusterService(ClusterNode node) : Api.V1.Cluster.ClusterBas
                 Leader = node.LeaderOf(shard.ShardId),
             };
             info.Replicas.Add(shard.Replicas);
+            if (map.MoveOf(shard.ShardId) is { } move)
+            {
+                info.Move = new ShardMove { FromNode = move.FromNode, ToNode = move.ToNode, Reason = move.Reason };
+            }
+
             response.Shards.Add(info);
         }
 
@@ -106,5 +106,77 @@ public sealed class ClusterService(ClusterNode node) : Api.V1.Cluster.ClusterBas
 
         await node.TransferLeadershipAsync(request.ShardId, request.TargetNode, context.CancellationToken).ConfigureAwait(false);
         return new TransferLeadershipResponse();
+    }
+
+    public override async Task<JoinClusterResponse> JoinCluster(JoinClusterRequest request, ServerCallContext context)
+    {
+        ValidateAddress(request.ApiAddress, "api_address");
+        ValidateAddress(request.RaftAddress, "raft_address");
+        NodeRecord added;
+        try
+        {
+            added = await node.AddNodeAsync(
+                new NodeRecord { Id = request.NodeId, ApiAddress = request.ApiAddress, RaftAddress = request.RaftAddress },
+                context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException refused)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, refused.Message), refused.Message);
+        }
+        catch (Exception e) when (ApiErrors.TryTranslate(e, node.Map) is { } translated)
+        {
+            throw translated;
+        }
+
+        ShardMap map = node.Map;
+        var response = new JoinClusterResponse { NodeId = added.Id, ClusterId = map.ClusterId };
+        foreach (NodeRecord member in map.LiveNodes)
+        {
+            response.Nodes.Add(InfoOf(member, []));
+        }
+
+        return response;
+    }
+
+    public override async Task<DecommissionNodeResponse> DecommissionNode(DecommissionNodeRequest request, ServerCallContext context)
+    {
+        if (request.NodeId == 0)
+        {
+            throw ApiErrors.InvalidArgument("node_id must name a node (ids start at 1)");
+        }
+
+        try
+        {
+            NodeRecord draining = await node.DecommissionAsync(request.NodeId, context.CancellationToken).ConfigureAwait(false);
+            return new DecommissionNodeResponse { Node = InfoOf(draining, node.SuspectedPeers) };
+        }
+        catch (ArgumentException refused)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, refused.Message), refused.Message);
+        }
+        catch (Exception e) when (ApiErrors.TryTranslate(e, node.Map) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private static NodeInfo InfoOf(NodeRecord member, IReadOnlyCollection<ulong> suspected) => new()
+    {
+        Id = member.Id,
+        ApiAddress = member.ApiAddress,
+        RaftAddress = member.RaftAddress,
+        Suspected = suspected.Contains(member.Id),
+        State = member.State.Describe(),
+    };
+
+    /// <summary>A joining node's address must be host:port with a port in 1..65535 (it is dialed by every member).</summary>
+    private static void ValidateAddress(string address, string field)
+    {
+        int colon = address.LastIndexOf(':');
+        if (string.IsNullOrWhiteSpace(address) || colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out int port)
+            || port is < 1 or > 65535)
+        {
+            throw ApiErrors.InvalidArgument($"{field} must be host:port with a port in 1..65535, not '{address}'");
+        }
     }
 }

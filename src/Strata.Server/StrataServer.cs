@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Strata.Api.V1;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Strata.Cluster;
 using Strata.Cluster.Meta;
@@ -82,7 +85,15 @@ public sealed class StrataServer : IAsyncDisposable
         WebApplication? application = null;
         try
         {
-            (node, transport) = await StartNodeAsync(options, engine, $"{FormatHost(address)}:{port}", cancellationToken).ConfigureAwait(false);
+            int raftPort = options.RaftPort switch
+            {
+                null when options.Port != 0 && port < IPEndPoint.MaxPort => port + 1,
+                null or 0 => FreePort(address),
+                int chosen when chosen is > 0 and <= IPEndPoint.MaxPort => chosen,
+                int bad => throw new ArgumentOutOfRangeException(nameof(options), $"raft port {bad} is outside 0..65535"),
+            };
+            (node, transport) = await StartNodeAsync(options, engine, $"{FormatHost(address)}:{port}", $"{FormatHost(address)}:{raftPort}",
+                cancellationToken).ConfigureAwait(false);
             if (options.ReadyTimeout > TimeSpan.Zero)
             {
                 using var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -177,21 +188,29 @@ public sealed class StrataServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the cluster node and its transport (TCP for a cluster of several nodes unless the options bring one);
-    /// a single node's own record names the address it serves on. Returns the transport if the server owns it.
+    /// Starts the cluster node and its transport (TCP unless the options bring one). A single node's own record names
+    /// the addresses it serves on; a joining node first asks a member to add it (see
+    /// <see cref="StrataServerOptions.JoinAddress"/>). Returns the transport if the server owns it.
     /// </summary>
     private static async Task<(ClusterNode Node, IAsyncDisposable? OwnedTransport)> StartNodeAsync(StrataServerOptions options,
-        IKvEngine engine, string apiAddress, CancellationToken cancellationToken)
+        IKvEngine engine, string apiAddress, string raftAddress, CancellationToken cancellationToken)
     {
         ClusterNodeOptions cluster = options.Cluster;
-        if (cluster.InitialCluster.Count == 0)
+        ulong? recorded = ClusterNode.RecordedNodeId(engine);
+        if (options.JoinAddress is { } join)
         {
-            cluster = cluster with { InitialCluster = [new NodeRecord { Id = cluster.NodeId, ApiAddress = apiAddress }] };
+            cluster = await JoinAsync(cluster, join, recorded, apiAddress, raftAddress, options.ReadyTimeout, cancellationToken)
+                .ConfigureAwait(false);
         }
-
-        if (cluster.InitialCluster.Count == 1)
+        else if (cluster.InitialCluster.Count == 0)
         {
-            return (ClusterNode.Start(cluster, engine, new LoneNodeTransport(cluster.NodeId)), null);
+            // The embedded single node (or a node that joined once and restarts without --join: its id is recorded).
+            ulong id = recorded ?? cluster.NodeId;
+            cluster = cluster with
+            {
+                NodeId = id,
+                InitialCluster = [new NodeRecord { Id = id, ApiAddress = apiAddress, RaftAddress = raftAddress }],
+            };
         }
 
         ClusterNode? started = null;
@@ -206,13 +225,95 @@ public sealed class StrataServer : IAsyncDisposable
         try
         {
             started = ClusterNode.Start(cluster, engine, tcp.Transport);
+            CheckRecordedAddresses(started, apiAddress, raftAddress, cluster.InitialCluster.Count > 1 && !cluster.Joining);
             return (started, tcp);
         }
         catch
         {
+            if (started is not null)
+            {
+                await started.DisposeAsync().ConfigureAwait(false);
+            }
+
             await tcp.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Other nodes reach this one at the addresses the meta shard recorded: a node of a cluster of several that
+    /// restarts elsewhere would be unreachable, so it is refused with the addresses to use. (Founding members take
+    /// theirs from the initial cluster, which names them.)
+    /// </summary>
+    private static void CheckRecordedAddresses(ClusterNode node, string apiAddress, string raftAddress, bool addressesFromFlags)
+    {
+        ShardMap map = node.Map;
+        if (addressesFromFlags || !map.IsBootstrapped || map.LiveNodes.Count() < 2 || map.FindNode(node.NodeId) is not { } self)
+        {
+            return;
+        }
+
+        if (self.RaftAddress != raftAddress || self.ApiAddress != apiAddress)
+        {
+            throw new InvalidOperationException(
+                $"node {node.NodeId} is recorded in cluster '{map.ClusterId}' at API {self.ApiAddress} and raft {self.RaftAddress}, "
+                + $"not {apiAddress} and {raftAddress}: start it on its recorded addresses (--host, --port, --raft-port); "
+                + "moving a node to new addresses is not supported");
+        }
+    }
+
+    /// <summary>
+    /// The options of a joining node: on an empty data directory, asks the member at <paramref name="joinAddress"/> to
+    /// add this node (retrying while the cluster has no meta leader, up to <paramref name="patience"/>) and takes the
+    /// id and members it answers with; on restart, the recorded id (the map in the node's meta replica names the peers).
+    /// </summary>
+    private static async Task<ClusterNodeOptions> JoinAsync(ClusterNodeOptions cluster, string joinAddress, ulong? recorded,
+        string apiAddress, string raftAddress, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        if (recorded is { } id)
+        {
+            return cluster with
+            {
+                NodeId = id,
+                Joining = true,
+                InitialCluster = [new NodeRecord { Id = id, ApiAddress = apiAddress, RaftAddress = raftAddress }],
+            };
+        }
+
+        using GrpcChannel channel = GrpcChannel.ForAddress(joinAddress.Contains("://", StringComparison.Ordinal) ? joinAddress : $"http://{joinAddress}");
+        var client = new Api.V1.Cluster.ClusterClient(channel);
+        var request = new JoinClusterRequest { NodeId = cluster.NodeId, ApiAddress = apiAddress, RaftAddress = raftAddress };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        JoinClusterResponse response;
+        while (true)
+        {
+            try
+            {
+                response = await client.JoinClusterAsync(request, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+                break;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && clock.Elapsed < patience)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                throw new InvalidOperationException($"joining the cluster through {joinAddress} failed: {e.Status.Detail} ({e.StatusCode})", e);
+            }
+        }
+
+        if (cluster.ClusterId != response.ClusterId && cluster.ClusterId != new ClusterNodeOptions().ClusterId)
+        {
+            throw new InvalidOperationException($"{joinAddress} belongs to cluster '{response.ClusterId}', not '{cluster.ClusterId}'");
+        }
+
+        return cluster with
+        {
+            NodeId = response.NodeId,
+            ClusterId = response.ClusterId,
+            Joining = true,
+            InitialCluster = [.. response.Nodes.Select(n => new NodeRecord { Id = n.Id, ApiAddress = n.ApiAddress, RaftAddress = n.RaftAddress })],
+        };
     }
 
     /// <summary>The TCP transport the server owns, with the logger factory that writes its log (disposed together).</summary>

@@ -33,6 +33,21 @@ public sealed record StrataServerOptions
     public int? MetricsPort { get; init; }
 
     /// <summary>
+    /// The TCP port (same host) of the node-to-node transport of a single node or a joining node; with
+    /// <see cref="ClusterNodeOptions.InitialCluster"/> the member's own entry gives it. Null: <see cref="Port"/> + 1
+    /// (a free port when <see cref="Port"/> is 0); 0: a free port. A single node listens too, so others can join it.
+    /// </summary>
+    public int? RaftPort { get; init; }
+
+    /// <summary>
+    /// Join the cluster of this member (host:port of its strata.v1 endpoint) instead of founding one. On an empty data
+    /// directory the server asks that member to add it (<c>JoinCluster</c>; <see cref="ClusterNodeOptions.NodeId"/>
+    /// 0 lets the cluster assign the id) and starts with an empty meta replica that the cluster fills; on restart it
+    /// reads its id from the data directory and needs no answer from the member.
+    /// </summary>
+    public string? JoinAddress { get; init; }
+
+    /// <summary>
     /// The cluster node: its id, the founding members (<see cref="ClusterNodeOptions.InitialCluster"/>, empty for the
     /// embedded single-node cluster), shards, timing and garbage collection. A single node's own record gets the
     /// server's bound address.

@@ -8,6 +8,39 @@ internal interface IOperationProgress
     int Completed { get; }
 }
 
+internal static class OperationProgress
+{
+    /// <summary>Waits until <paramref name="target"/> operations finished; false when the clients finished first.</summary>
+    public static async Task<bool> WaitForAsync(this IOperationProgress progress, int target, Task clientsDone)
+    {
+        while (progress.Completed < target)
+        {
+            if (clientsDone.IsCompleted)
+            {
+                return false;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return true;
+    }
+}
+
+/// <summary>Faults injected between client operations, paced by how many operations finished.</summary>
+internal interface IFaultSchedule
+{
+    /// <summary>What was injected, in order.</summary>
+    List<string> Log { get; }
+
+    /// <summary>Injects faults, one every <paramref name="every"/> finished operations, until the clients are done;
+    /// returns how many.</summary>
+    Task<int> RunAsync(int every);
+
+    /// <summary>Undoes what is still in effect and waits until the cluster serves.</summary>
+    Task HealAndRestartAsync();
+}
+
 /// <summary>
 /// Injects faults into a running <see cref="TestCluster"/> between client operations: once <c>every</c> more
 /// operations have finished (fault k is due at k times <c>every</c>), the next fault in the cycle hits the shard's current leader — kill it (power cut) and restart it once
@@ -16,7 +49,7 @@ internal interface IOperationProgress
 /// comes from the seeded <see cref="Random"/>.
 /// </summary>
 internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random random, IOperationProgress progress, Task clientsDone,
-    ITestOutputHelper output)
+    ITestOutputHelper output) : IFaultSchedule
 {
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -60,7 +93,7 @@ internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random ran
                     ulong[] others = [.. cluster.Nodes.Keys.Where(id => id != leader).Order()];
                     ulong target = others[random.Next(others.Length)];
                     await cluster[leader].TransferLeadershipAsync(shard, target);
-                    bool moved = await WaitForAsync(() => cluster.Nodes.TryGetValue(target, out ClusterNode? t) && t.LeaderOf(shard) == target,
+                    bool moved = await TestCluster.WaitUntilAsync(() => cluster.Nodes.TryGetValue(target, out ClusterNode? t) && t.LeaderOf(shard) == target,
                         TimeSpan.FromSeconds(3));
                     Record($"asked {leader} to hand leadership to {target}: {(moved ? "moved" : "did not move")}");
                     break;
@@ -92,35 +125,5 @@ internal sealed class FaultSchedule(TestCluster cluster, ulong shard, Random ran
         output.WriteLine($"fault: {what} (after {progress.Completed} operations, {_clock.ElapsedMilliseconds} ms)");
     }
 
-    /// <summary>Waits until <paramref name="target"/> operations finished; false when the clients finished first.</summary>
-    private async Task<bool> WaitForProgressAsync(int target)
-    {
-        while (progress.Completed < target)
-        {
-            if (clientsDone.IsCompleted)
-            {
-                return false;
-            }
-
-            await Task.Delay(5);
-        }
-
-        return true;
-    }
-
-    private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan limit)
-    {
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (stopwatch.Elapsed > limit)
-            {
-                return false;
-            }
-
-            await Task.Delay(5);
-        }
-
-        return true;
-    }
+    private Task<bool> WaitForProgressAsync(int target) => progress.WaitForAsync(target, clientsDone);
 }

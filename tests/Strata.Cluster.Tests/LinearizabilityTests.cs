@@ -7,7 +7,8 @@ namespace Strata.Cluster.Tests;
 
 /// <summary>
 /// Concurrent clients do register operations through random nodes of a 3-node cluster while leaders are killed and
-/// restarted, isolated by partitions and asked to hand over leadership; the recorded history must be linearizable.
+/// restarted, isolated by partitions and asked to hand over leadership — or while nodes join and leaders and
+/// followers are decommissioned (replicas moving by joint consensus); the recorded history must be linearizable.
 /// </summary>
 /// <remarks>
 /// A register is an object: its value is the object's <c>Size</c>. A write is a PutObject of a value no other write
@@ -26,14 +27,19 @@ public sealed class LinearizabilityTests(ITestOutputHelper output)
     private static readonly string[] Keys = ["k0", "k1", "k2"];
 
     [Fact]
-    public async Task HistoriesUnderLeaderFaultsAreLinearizable()
+    public Task HistoriesUnderLeaderFaultsAreLinearizable() => RunHistoriesAsync(membership: false);
+
+    [Fact]
+    public Task HistoriesUnderMembershipChangesAreLinearizable() => RunHistoriesAsync(membership: true);
+
+    private async Task RunHistoriesAsync(bool membership)
     {
         for (int i = 0; i < ClusterTestKnobs.Histories; i++)
         {
             int seed = ClusterTestKnobs.Seed + i;
             try
             {
-                await RunHistoryAsync(seed, ClusterTestKnobs.OperationsPerClient);
+                await RunHistoryAsync(seed, ClusterTestKnobs.OperationsPerClient, membership);
             }
             catch (Exception e)
             {
@@ -42,7 +48,7 @@ public sealed class LinearizabilityTests(ITestOutputHelper output)
         }
     }
 
-    private async Task RunHistoryAsync(int seed, int operationsPerClient)
+    private async Task RunHistoryAsync(int seed, int operationsPerClient, bool membership)
     {
         await using var cluster = new TestCluster(nodes: 3, shards: 1, configure: o => o with
         {
@@ -58,8 +64,10 @@ public sealed class LinearizabilityTests(ITestOutputHelper output)
         var run = new Run(cluster, shard, history);
         Task[] clients = [.. Enumerable.Range(0, Clients).Select(c => Task.Run(() => ClientAsync(run, c, seed, operationsPerClient)))];
         Task all = Task.WhenAll(clients);
-        var faults = new FaultSchedule(cluster, shard, new Random(seed), run, all, output);
-        int faultsInjected = await faults.RunAsync(every: Clients * operationsPerClient / 12);
+        IFaultSchedule faults = membership
+            ? new MembershipSchedule(cluster, shard, run, all, output)
+            : new FaultSchedule(cluster, shard, new Random(seed), run, all, output);
+        int faultsInjected = await faults.RunAsync(every: Clients * operationsPerClient / (membership ? 6 : 12));
         await all;
         await faults.HealAndRestartAsync();
 

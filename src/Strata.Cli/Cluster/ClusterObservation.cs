@@ -52,8 +52,10 @@ internal sealed class ClusterObservation
                 .ConfigureAwait(false);
         }
 
-        NodeObservation[] nodes = await Task.WhenAll(map.Nodes.Select(node =>
-            AskStatusAsync(node, new Uri($"{address.Scheme}://{node.ApiAddress}"), timeout, cancellationToken))).ConfigureAwait(false);
+        // Decommissioned nodes hold nothing and are usually gone: listed, not asked.
+        NodeObservation[] nodes = await Task.WhenAll(map.Nodes.Select(node => node.State == "decommissioned"
+            ? Task.FromResult(new NodeObservation(node, new Uri($"{address.Scheme}://{node.ApiAddress}"), null, "decommissioned"))
+            : AskStatusAsync(node, new Uri($"{address.Scheme}://{node.ApiAddress}"), timeout, cancellationToken))).ConfigureAwait(false);
         return new ClusterObservation(map, nodes);
     }
 

@@ -63,7 +63,7 @@ internal static class ClusterCommands
     public static Table NodeTable(ClusterObservation observation, Func<ulong, string>? process = null)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Nodes");
-        table.AddColumns("node", "API address", "raft address", "alive", "suspected by", "replicas (shards)", "leads");
+        table.AddColumns("node", "state", "API address", "raft address", "alive", "suspected by", "replicas (shards)", "leads");
         if (process is not null)
         {
             table.AddColumn("process");
@@ -76,9 +76,10 @@ internal static class ClusterCommands
             string[] row =
             [
                 Id(node.Node.Id),
+                StateOf(node.Node),
                 Markup.Escape(node.Node.ApiAddress),
                 Markup.Escape(node.Node.RaftAddress),
-                node.Answers ? "[green]yes[/]" : "[red]" + alive + "[/]",
+                node.Answers ? "[green]yes[/]" : node.Node.State == "decommissioned" ? "-" : "[red]" + alive + "[/]",
                 suspectedBy.Count == 0 ? "-" : List(suspectedBy),
                 node.Status is null ? "?" : List(node.Status.Replicas.Select(r => r.ShardId).Order()),
                 node.Status is null ? "?" : OrDash(List(node.Status.Replicas.Where(r => r.Role == ClusterObservation.LeaderRole).Select(r => r.ShardId).Order())),
@@ -93,7 +94,7 @@ internal static class ClusterCommands
     public static Table ShardTable(ClusterObservation observation)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Shards");
-        table.AddColumns("shard", "key range (hex)", "generation", "replicas", "leader", "leaseholder");
+        table.AddColumns("shard", "key range (hex)", "generation", "replicas", "leader", "leaseholder", "moving");
         foreach (ShardInfo shard in observation.Map.Shards)
         {
             table.AddRow(
@@ -102,7 +103,8 @@ internal static class ClusterCommands
                 Id(shard.Generation),
                 List(shard.Replicas),
                 LeaderOf(observation, shard.ShardId),
-                Holder(observation.Leaseholder(shard.ShardId)));
+                Holder(observation.Leaseholder(shard.ShardId)),
+                shard.Move is { } move ? Markup.Escape($"{NodeCommands.Describe(move)} ({move.Reason})") : "-");
         }
 
         return table;
@@ -139,8 +141,9 @@ internal static class ClusterCommands
     private static void WriteStatus(CliEnvironment env, ClusterObservation observation)
     {
         int answering = observation.Nodes.Count(n => n.Answers);
+        int moving = observation.Map.Shards.Count(s => s.Move is not null);
         env.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"cluster {observation.Map.ClusterId}: {observation.Nodes.Count} nodes ({answering} answering), {observation.Map.Shards.Count} shards; map from node {observation.Map.AnsweredBy}")));
+            $"cluster {observation.Map.ClusterId}: {observation.Nodes.Count} nodes ({answering} answering), {observation.Map.Shards.Count} shards, replication factor {observation.Map.ReplicationFactor}{(moving > 0 ? $", {moving} replica move(s) in progress" : "")}; map from node {observation.Map.AnsweredBy}")));
         env.Console.Write(NodeTable(observation));
 
         var table = new Table().Border(TableBorder.Rounded).Title("Replication");
@@ -168,6 +171,7 @@ internal static class ClusterCommands
         nodes = observation.Nodes.Select(n => new
         {
             id = n.Node.Id,
+            state = n.Node.State,
             apiAddress = n.Node.ApiAddress,
             raftAddress = n.Node.RaftAddress,
             answers = n.Answers,
@@ -205,6 +209,7 @@ internal static class ClusterCommands
             replicas = s.Replicas.ToList(),
             leader = observation.Leader(s.ShardId)?.Node ?? 0,
             leaseholder = observation.Leaseholder(s.ShardId),
+            move = s.Move is null ? null : new { from = s.Move.FromNode, to = s.Move.ToNode, reason = s.Move.Reason },
         }),
     };
 
@@ -221,6 +226,13 @@ internal static class ClusterCommands
 
     private static string LeaderOf(ClusterObservation observation, ulong shard) =>
         observation.Leader(shard) is { } leader ? Id(leader.Node) : "[red]none[/]";
+
+    private static string StateOf(NodeInfo node) => node.State switch
+    {
+        "" or "active" => "active",
+        "decommissioning" => "[yellow]decommissioning[/]",
+        var other => Markup.Escape(other),
+    };
 
     private static string Holder(ulong node) => node == 0 ? "-" : Id(node);
 

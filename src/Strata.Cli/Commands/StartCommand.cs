@@ -35,10 +35,16 @@ internal static class StartCommand
         var shards = new Option<int>("--shards") { Description = "Namespace shards of a new cluster", DefaultValueFactory = _ => 4 };
         var replicas = new Option<int>("--replication-factor") { Description = "Replicas per shard (capped by the number of nodes)", DefaultValueFactory = _ => 3 };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve /metrics (Prometheus) and /healthz over HTTP/1.1 on this port (0 picks a free one)" };
-        var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
-        var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster)")
+        var raftPort = new Option<int?>("--raft-port") { Description = "TCP port of the node-to-node transport (default: --port + 1; 0 picks a free one); with --initial-cluster, this node's entry gives it" };
+        var join = new Option<string>("--join")
         {
-            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, metricsPort, stopWhenInputCloses,
+            Description = "Join the cluster of this member (HOST:PORT of its strata.v1 endpoint) instead of founding one; the cluster assigns the node id unless --node-id is given",
+            HelpName = "ADDRESS",
+        };
+        var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
+        var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster or --join)")
+        {
+            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, metricsPort, raftPort, join, stopWhenInputCloses,
         };
         command.SetGuardedAction(env, async (parse, interrupted) =>
         {
@@ -49,8 +55,25 @@ internal static class StartCommand
             }
 
             CancellationToken cancellationToken = stopping.Token;
-            ulong id = parse.GetValue(nodeId);
+            string? joinAddress = parse.GetValue(join);
+            // A joining node takes the id the cluster assigns unless one is asked for.
+            ulong id = joinAddress is not null && parse.GetResult(nodeId) is null or { Implicit: true } ? 0 : parse.GetValue(nodeId);
             IReadOnlyList<NodeRecord> members = parse.GetValue(initialCluster) is { } text ? ParseMembers(text) : [];
+            if (joinAddress is not null && members.Count > 0)
+            {
+                throw new UsageException("--join and --initial-cluster exclude each other: a node either founds a cluster or joins one");
+            }
+
+            if (joinAddress is not null && !IsHostAndPort(joinAddress))
+            {
+                throw new UsageException($"--join needs HOST:PORT of a member's strata.v1 endpoint, not '{joinAddress}'");
+            }
+
+            if (parse.GetValue(raftPort) is int rp && rp is < 0 or > 65535)
+            {
+                throw new UsageException($"--raft-port {rp} is outside 0..65535");
+            }
+
             string listenHost = parse.GetValue(host)!;
             int listenPort = parse.GetValue(port);
             if (members.Count > 0)
@@ -77,6 +100,8 @@ internal static class StartCommand
                 InMemory = parse.GetValue(inMemory),
                 Cluster = cluster,
                 MetricsPort = parse.GetValue(metricsPort),
+                RaftPort = parse.GetValue(raftPort),
+                JoinAddress = joinAddress,
                 // A founding member serves at once; its shards become available as its peers come up.
                 ReadyTimeout = members.Count > 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(30),
             }, cancellationToken).ConfigureAwait(false);
@@ -85,6 +110,19 @@ internal static class StartCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static bool IsHostAndPort(string address)
+    {
+        try
+        {
+            PeerAddress.Parse(address);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static void StopWhenInputCloses(TextReader input, CancellationTokenSource stopping)
