@@ -17,14 +17,14 @@ internal sealed record FaultEvent
     /// </summary>
     public required string Kind { get; init; }
 
+    /// <summary>The node hit: killed, paused, or the one a partition was aimed at (cut off, or on the minority side).</summary>
+    public required ulong Node { get; init; }
+
     /// <summary>The process hit (killed, stopped, or found exited).</summary>
     public int? ProcessId { get; init; }
 
     /// <summary>The plan aimed this fault at the leader of the bucket's shard.</summary>
     public bool AimedAtLeader { get; init; }
-
-    /// <summary>The node hit: killed, paused, or the one a partition was aimed at (cut off, or on the minority side).</summary>
-    public required ulong Node { get; init; }
 
     /// <summary>The node led the bucket's shard when it was hit (as the nodes reported just before).</summary>
     public bool WasLeader { get; init; }
@@ -72,16 +72,17 @@ internal sealed record FaultEvent
 /// <summary>
 /// Executes a <see cref="FaultPlan"/> against a <see cref="LocalCluster"/> while the workload runs, one fault at a
 /// time: at most one node is ever killed or paused, or one partition is in place, so a majority of every shard's
-/// replicas stays up (and, under a partition, connected) and the run can make progress. Also the workload's <see cref="IOperationGate"/>: operations past a fault's starting point
-/// wait until that fault has begun, so every planned fault hits a cluster under load whatever the machine's speed.
+/// replicas stays up (and, under a partition, connected) and the run can make progress. Also the workload's
+/// <see cref="IOperationGate"/>: operations past a fault's starting point wait until that fault has begun, so every
+/// planned fault hits a cluster under load whatever the machine's speed.
 /// </summary>
 /// <remarks>
 /// <para>Partitions are cut with iptables in the nodes' network namespaces (<see cref="NamespaceNetwork"/>); just
 /// before a partition is healed the scheduler records which node leads the bucket's shard, so the timeline shows
 /// whether the partition moved leadership.</para>
 /// <para>After each fault is healed (the killed node restarted over its data, the paused one continued, the network
-/// whole again) the
-/// scheduler waits until the cluster serves again before the next one may start. A node process that exited
+/// whole again) the scheduler waits until the cluster serves again (after a partition, also until every node hears
+/// every other) before the next one may start. A node process that exited
 /// without being killed is recorded as a <c>crash</c> (a bug to look at) and restarted.</para>
 /// <para><b>Caller's duties.</b> Call <see cref="ResumeAll"/> on every path before the cluster is disposed (a
 /// stopped process would otherwise ignore its SIGTERM until the grace period ends), and
@@ -330,13 +331,13 @@ internal sealed class FaultScheduler : IOperationGate
     private async Task EndAsync(int index, CancellationToken cancellationToken)
     {
         FaultEvent fault = Timeline[index];
-        if (_network is not null && fault.Kind is not ("kill" or "pause"))
+        if (fault.Sides is not null)
         {
             // Who leads under the partition: the evidence that it took effect (an isolated leader is replaced).
             (_, ulong? leader, ulong? term, _) = cancellationToken.IsCancellationRequested
                 ? default
                 : await ObserveLeaderAsync(CancellationToken.None).ConfigureAwait(false);
-            await _network.HealAsync(CancellationToken.None).ConfigureAwait(false);
+            await _network!.HealAsync(CancellationToken.None).ConfigureAwait(false);
             Update(index, e => e with { HealNanos = _clock.Now, LeaderBeforeHeal = leader, TermBeforeHeal = term });
             return;
         }
