@@ -166,6 +166,27 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task NodesBeyondTheFirstFiveFoundTheClusterAsMetaLearnersAndGetTheMap()
+    {
+        await using var cluster = new TestCluster(nodes: 7, shards: 3);
+        await cluster.WaitReadyAsync();
+        foreach (ClusterNode node in cluster.Running)
+        {
+            Assert.True(node.Map.IsBootstrapped, $"node {node.NodeId} has no map");
+            Assert.Equal(7, node.Map.Nodes.Count);
+        }
+
+        NodeStatus status = await cluster[7].StatusAsync(CancellationToken.None);
+        Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL], status.Replicas.First(r => r.ShardId == MetaShard.Id).Voters.Order());
+
+        // Node 7 routes a write to a shard it does not host through the map it learned as a learner.
+        Dictionary<string, ulong> buckets = OneBucketPerShard(cluster);
+        (string bucket, ulong shard) = buckets.First(b => !cluster[7].HostedShards.Contains(b.Value));
+        NotLeaderException redirect = await Assert.ThrowsAsync<NotLeaderException>(() => cluster[7].ProposeAsync(shard, TestCluster.CreateBucket(bucket)));
+        Assert.Contains(redirect.LeaderHint, cluster[7].Map.FindShard(shard)!.Replicas);
+    }
+
+    [Fact]
     public void ThePlannerDrainsFirstThenFillsThenBalances()
     {
         static NodeRecord Node(ulong id, NodeState state = NodeState.Active) => new() { Id = id, State = state };
