@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net.Sockets;
 
 namespace Strata.Transport;
@@ -13,11 +14,35 @@ internal sealed partial class PeerConnection
     /// <summary>Parses records until the connection ends; delivers each frame whole, once, in the order received.</summary>
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
+        // The idle timer cancels a read that waited IdleTimeout for data; every read result restarts it.
+        var idle = _transport.Options.IdleTimeout;
+        var timedOut = 0;
+        using var idleTimer = _transport.Options.TimeProvider.CreateTimer(_ =>
+        {
+            Volatile.Write(ref timedOut, 1);
+            try
+            {
+                _reader.CancelPendingRead();
+            }
+            catch (InvalidOperationException)
+            {
+                // The reader already completed: the connection is closing anyway.
+            }
+        }, null, idle, Timeout.InfiniteTimeSpan);
         try
         {
             while (true)
             {
                 var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (result.IsCanceled && Volatile.Read(ref timedOut) == 1)
+                {
+                    SetReason(string.Create(CultureInfo.InvariantCulture, $"received nothing for {idle.TotalSeconds:0.#} s (the connection is dead)"));
+                    TransportLog.IdleTimeout(_transport.Logger, _link.NodeId, idle.TotalSeconds);
+                    _reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    return;
+                }
+
+                idleTimer.Change(idle, Timeout.InfiniteTimeSpan);
                 var buffer = result.Buffer;
                 try
                 {
@@ -120,6 +145,9 @@ internal sealed partial class PeerConnection
 
                 AppendBulk(payload);
                 break;
+
+            case RecordKind.KeepAlive:
+                break; // receiving it was the point (the idle timer restarted)
 
             default:
                 throw new WireProtocolException($"unexpected {kind} record on an established connection", corrupt: true);

@@ -23,6 +23,8 @@ internal sealed partial class PeerConnection
         var batch = new List<byte[]>();
         byte[]? bulk = null;
         var bulkSent = 0;
+        var time = options.TimeProvider;
+        var lastWrite = time.GetTimestamp();
         try
         {
             while (true)
@@ -35,6 +37,12 @@ internal sealed partial class PeerConnection
 
                 var wrote = WriteSmall(batch);
                 var wait = Timeout.InfiniteTimeSpan;
+                if (!wrote && bulk is null && time.GetElapsedTime(lastWrite) >= options.KeepAliveInterval)
+                {
+                    WireRecord.Write(_writer, RecordKind.KeepAlive, [], []);
+                    wrote = true;
+                }
+
                 if (!moreSmall && bulk is null && (bulk = _link.TakeBulk(this)) is not null)
                 {
                     bulkSent = 0;
@@ -62,6 +70,7 @@ internal sealed partial class PeerConnection
 
                 if (wrote)
                 {
+                    lastWrite = time.GetTimestamp();
                     var flushed = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                     if (flushed.IsCompleted || flushed.IsCanceled)
                     {
@@ -72,8 +81,16 @@ internal sealed partial class PeerConnection
                     continue;
                 }
 
-                // Nothing to write now: sleep until frames are queued or the throttle has a chunk's worth of tokens.
-                await _writerWake.WaitAsync(bulk is null ? Timeout.InfiniteTimeSpan : wait, cancellationToken).ConfigureAwait(false);
+                // Nothing to write now: sleep until frames are queued, the throttle has a chunk's worth of tokens, or a
+                // keepalive is due.
+                var keepAliveDue = options.KeepAliveInterval - time.GetElapsedTime(lastWrite);
+                var sleep = keepAliveDue < TimeSpan.Zero ? TimeSpan.Zero : keepAliveDue;
+                if (bulk is not null && wait < sleep)
+                {
+                    sleep = wait;
+                }
+
+                await _writerWake.WaitAsync(sleep, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

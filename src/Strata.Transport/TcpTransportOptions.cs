@@ -76,6 +76,20 @@ public sealed record TcpTransportOptions
     /// <summary>Time allowed for the handshake on a new connection (either side).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// A connection that has written nothing for this long writes a keepalive record, so the peer's
+    /// <see cref="IdleTimeout"/> only fires on a connection that is really dead.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A connection that has received nothing (not even a keepalive) for this long is closed, and the dialing side
+    /// redials. Without it a connection whose packets were dropped (a partition, a pulled cable) stays open on a TCP
+    /// retransmission timer that backs off for minutes, and the link stays dead long after the network heals.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it. Must exceed twice <see cref="KeepAliveInterval"/>.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(4);
+
     /// <summary>Seed of the backoff jitter; by default derived from <see cref="LocalNodeId"/>.</summary>
     public int? JitterSeed { get; init; }
 
@@ -117,6 +131,9 @@ public sealed record TcpTransportOptions
         Require(ReconnectJitter is >= 0 and <= 1, nameof(ReconnectJitter), "must be between 0 and 1");
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
+        Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
+        Require(IdleTimeout == Timeout.InfiniteTimeSpan || IdleTimeout > KeepAliveInterval * 2, nameof(IdleTimeout),
+            "must exceed twice the keepalive interval, or be infinite");
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentNullException.ThrowIfNull(Logger);
     }

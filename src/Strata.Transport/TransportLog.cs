@@ -51,4 +51,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Node {Node} transport stopped")]
     public static partial void Stopped(ILogger logger, ulong node);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Connection to peer {Peer} received nothing for {Seconds} s; closed (it is redialed)")]
+    public static partial void IdleTimeout(ILogger logger, ulong peer, double seconds);
 }

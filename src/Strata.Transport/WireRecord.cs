@@ -21,6 +21,9 @@ internal enum RecordKind : byte
 
     /// <summary>A following chunk of the bulk frame in progress.</summary>
     BulkPart = 5,
+
+    /// <summary>Nothing but proof that the connection is alive (empty payload), written when the writer was idle.</summary>
+    KeepAlive = 6,
 }
 
 /// <summary>
@@ -115,7 +118,7 @@ internal static class WireRecord
         }
 
         kind = (RecordKind)header[4];
-        if (kind is < RecordKind.Hello or > RecordKind.BulkPart)
+        if (kind is < RecordKind.Hello or > RecordKind.KeepAlive)
         {
             throw new WireProtocolException($"unknown record kind {header[4]}", corrupt: true);
         }

@@ -74,6 +74,56 @@ public sealed class TcpTransportFailureTests
     }
 
     [Fact]
+    public async Task A_connection_that_goes_silent_is_closed_after_the_idle_timeout_while_keepalives_flow()
+    {
+        var node = await TcpTransport.StartAsync(TestNodes.Options(2) with
+        {
+            Peers = new Dictionary<ulong, string> { [1] = "127.0.0.1:9" },
+            KeepAliveInterval = TimeSpan.FromMilliseconds(50),
+            IdleTimeout = TimeSpan.FromMilliseconds(400),
+        }, CancellationToken.None);
+        await using (node)
+        await using (var raw = await RawPeer.Connect(node.ListenEndPoint))
+        {
+            Assert.Equal(HandshakeStatus.Accepted, (await raw.Hello(1, 2)).Status);
+
+            // The raw peer sends nothing; the node, having nothing to send either, still writes keepalives...
+            (RecordKind kind, byte[] payload) = await raw.ReadRecord();
+            Assert.Equal(RecordKind.KeepAlive, kind);
+            Assert.Empty(payload);
+
+            // ...and closes the connection once it has heard nothing for the idle timeout.
+            Assert.True(await raw.ClosedByPeer(), "a silent connection is closed");
+            await Eventually.Until(() => node.LinkTo(1) is { IsConnected: false, LastError: { } error } && error.Contains("received nothing", StringComparison.Ordinal),
+                "the link reports why the connection closed");
+        }
+    }
+
+    [Fact]
+    public async Task Keepalives_keep_an_idle_connection_open_past_the_idle_timeout()
+    {
+        var quick = (ulong id) => TestNodes.Options(id) with
+        {
+            KeepAliveInterval = TimeSpan.FromMilliseconds(50),
+            IdleTimeout = TimeSpan.FromSeconds(2), // forty keepalive intervals: a stall would have to be long to fake silence
+        };
+        var nodes = await TestNodes.StartMesh(quick(1), quick(2));
+        try
+        {
+            await Eventually.Until(() => nodes[0].LinkTo(2)!.IsConnected && nodes[1].LinkTo(1)!.IsConnected, "connected");
+            await Task.Delay(TimeSpan.FromSeconds(4.5)); // more than two idle timeouts without a frame
+            Assert.Equal(1, nodes[0].LinkTo(2)!.Connections);
+            Assert.Equal(1, nodes[1].LinkTo(1)!.Connections);
+            Assert.True(nodes[0].Send(2, TestNodes.Frame(7, 10)));
+            await Eventually.Until(() => nodes[1].TryReceive(out var frame) && TestNodes.TagOf(frame.ToArray()) == 7, "the frame arrives");
+        }
+        finally
+        {
+            await TestNodes.DisposeAll(nodes);
+        }
+    }
+
+    [Fact]
     public async Task A_peer_that_moves_to_a_new_address_is_redialed_there()
     {
         var log1 = new ListLogger();
