@@ -76,6 +76,12 @@ internal sealed record ChaosOperation
     /// <summary>The gRPC status and message of a failed or indeterminate call.</summary>
     public string? Error { get; init; }
 
+    /// <summary>For a call the client gave up on: the attempts it made (retries included), as the client counted them.</summary>
+    public int? Attempts { get; init; }
+
+    /// <summary>For a call the client gave up on: the redirects it followed (a node naming another that serves the shard).</summary>
+    public int? Redirects { get; init; }
+
     /// <summary>Final reads: the node the read was sent to.</summary>
     public ulong? Node { get; init; }
 

@@ -182,7 +182,7 @@ internal sealed class RegisterWorkload(
 
         return IsDefiniteRefusal(e.StatusCode)
             ? call with { ReturnNanos = answered, Outcome = ChaosOutcome.Failed, Error = error }
-            : call with { Outcome = ChaosOutcome.Indeterminate, Error = error };
+            : call with { Outcome = ChaosOutcome.Indeterminate, Error = error, Attempts = e.Attempts, Redirects = e.Redirects };
     }
 
     /// <summary>Statuses with which a node refuses a request before it changes anything; every other failure leaves the outcome unknown.</summary>
