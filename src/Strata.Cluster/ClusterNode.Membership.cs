@@ -84,6 +84,10 @@ public sealed partial class ClusterNode
         {
             DriveMoves(map, now);
         }
+        else if (Options.BalanceLeadership)
+        {
+            BalanceLeadership(map, now);
+        }
 
         if (now >= _nextPlanAt && _store.Find(MetaShard.Id) is { Role: StateRole.Leader } meta && meta.Applied == meta.Committed)
         {

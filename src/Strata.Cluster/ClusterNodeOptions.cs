@@ -26,6 +26,13 @@ public sealed record ClusterNodeOptions
     /// </summary>
     public bool Joining { get; init; }
 
+    /// <summary>
+    /// Spread leadership: a node leading at least two more namespace shards than another voter of one of them hands
+    /// that shard's leadership over (one transfer per node every two election timeouts; see
+    /// <c>ClusterNode.Leadership.cs</c>). Without it, leadership stays where failovers and joins left it.
+    /// </summary>
+    public bool BalanceLeadership { get; init; } = true;
+
     /// <summary>Namespace shards of a new cluster, splitting the routing-key space evenly.</summary>
     public int InitialShards { get; init; } = 4;
 
