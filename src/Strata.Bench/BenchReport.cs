@@ -43,7 +43,8 @@ public static class BenchReport
             Line(md, $"- Durability: {result.Durability}");
         }
 
-        Line(md, $"- Machine: {result.Machine.ProcessorCount} cores, {result.Machine.OperatingSystem}, {result.Machine.Runtime}; started {result.StartedUtc}");
+        string load = result.LoadAverage is double l ? $"; load average {l:0.##} at the end" : "";
+        Line(md, $"- Machine: {result.Machine.ProcessorCount} cores, {result.Machine.OperatingSystem}, {result.Machine.Runtime}; started {result.StartedUtc}{load}");
         string rate = result.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
         string keys = o.Distribution == KeyDistribution.Zipfian ? $"Zipfian θ={o.ZipfTheta:0.###}" : "uniform";
         Line(md, $"- Load: concurrency {o.Concurrency}{rate}, warm-up {o.Warmup.TotalSeconds:0.###} s, measured {result.MeasuredSeconds:0.###} s, keys {keys}, seed {o.Seed}");

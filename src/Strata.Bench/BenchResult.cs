@@ -25,6 +25,9 @@ public sealed record BenchResult
     /// <summary>When the target acknowledges a write (fsync policy, replication), when the caller said.</summary>
     public string? Durability { get; init; }
 
+    /// <summary>The machine's 1-minute load average when the measured window ended (Linux; null elsewhere): how crowded the cores were.</summary>
+    public double? LoadAverage { get; init; }
+
     /// <summary>UTC time the measured load began (ISO 8601).</summary>
     public required string StartedUtc { get; init; }
 
@@ -97,6 +100,24 @@ public sealed record PreloadInfo(long Objects, double Seconds, double ObjectsPer
 /// <summary>The machine the load generator ran on.</summary>
 public sealed record MachineInfo(string MachineName, int ProcessorCount, string OperatingSystem, string Runtime)
 {
+    /// <summary>The 1-minute load average from /proc/loadavg, or null where there is none.</summary>
+    public static double? LoadAverageNow()
+    {
+        try
+        {
+            string text = File.ReadAllText("/proc/loadavg");
+            return double.TryParse(text.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double load) ? load : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>This process's machine.</summary>
     public static MachineInfo Current() => new(
         Environment.MachineName,

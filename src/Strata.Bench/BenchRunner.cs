@@ -292,6 +292,7 @@ public sealed class BenchRunner
             Target = target,
             StartedUtc = startedUtc,
             Machine = MachineInfo.Current(),
+            LoadAverage = MachineInfo.LoadAverageNow(),
             Preload = preload,
             WarmupOperations = _recorder.WarmupOperations,
             MeasuredSeconds = seconds,

@@ -96,7 +96,8 @@ public static class SideBySideReport
         md.AppendLine();
         foreach (BenchResult r in comparison.Results)
         {
-            Line(md, $"- **{NameOf(r)}**: {r.Target}. Durability: {r.Durability ?? "not stated"}.");
+            string load = r.LoadAverage is double l ? $" Load average (1 min) when its run ended: {l:0.##}." : "";
+            Line(md, $"- **{NameOf(r)}**: {r.Target}. Durability: {r.Durability ?? "not stated"}.{load}");
         }
 
         return md.ToString();

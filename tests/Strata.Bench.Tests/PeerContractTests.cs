@@ -23,6 +23,27 @@ public sealed class PeerContractTests
     }
 
     [Fact]
+    public async Task Etcd_with_three_members_keeps_the_contract_and_leaves_no_process()
+    {
+        EtcdPeer peer = await EtcdPeer.StartAsync(members: 3);
+        Assert.Equal(3, peer.ProcessIds.Count);
+        Assert.Contains("majority of 3 members", peer.Durability, StringComparison.Ordinal);
+        await AssertContractThenTeardownAsync(peer, peer.ProcessIds);
+    }
+
+    [Fact]
+    public async Task Peer_names_parse_and_unknown_ones_are_refused()
+    {
+        Assert.Equal(["etcd", "redis", "postgres"], Peers.Parse("etcd, Redis,postgresql,etcd"));
+        Assert.Equal(["postgres"], Peers.Parse("pg"));
+        ArgumentException unknown = Assert.Throws<ArgumentException>(() => Peers.Parse("etcd,mongodb"));
+        Assert.Contains("mongodb", unknown.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Peers.Parse(" , "));
+        Assert.All(Peers.Known, name => Assert.Null(Peers.Missing(name)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => EtcdPeer.StartAsync(members: 2));
+    }
+
+    [Fact]
     public async Task Redis_keeps_the_contract_and_leaves_no_process()
     {
         RedisPeer peer = await RedisPeer.StartAsync();

@@ -249,21 +249,6 @@ public sealed class EtcdPeer : BenchTarget, IBenchStore
     private static async Task StopAllAsync(IEnumerable<PeerServer> servers, string directory)
     {
         await Task.WhenAll(servers.Select(s => s.StopAsync())).ConfigureAwait(false);
-        TryDelete(directory);
-    }
-
-    internal static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A temporary directory left behind is not worth failing the run for.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        PeerServer.DeleteDirectory(directory);
     }
 }

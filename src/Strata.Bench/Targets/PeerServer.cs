@@ -241,6 +241,22 @@ public sealed class PeerServer
         }
     }
 
+    /// <summary>Deletes a peer's temporary directory; one that cannot be deleted is left behind (not worth failing the run for).</summary>
+    public static void DeleteDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary directory left behind is not worth failing the run for.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
     /// <summary>Whether process <paramref name="processId"/> still exists (a zombie counts as gone).</summary>
     public static bool IsAlive(int processId)
     {

@@ -142,7 +142,7 @@ public sealed class PostgresPeer : BenchTarget, IBenchStore
                 await server.StopAsync(PeerServer.Signals.Interrupt).ConfigureAwait(false);
             }
 
-            EtcdPeer.TryDelete(directory);
+            PeerServer.DeleteDirectory(directory);
             throw;
         }
     }
@@ -241,7 +241,7 @@ public sealed class PostgresPeer : BenchTarget, IBenchStore
     {
         await _source.DisposeAsync().ConfigureAwait(false);
         await _server.StopAsync(PeerServer.Signals.Interrupt, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        EtcdPeer.TryDelete(_directory);
+        PeerServer.DeleteDirectory(_directory);
     }
 
     private NpgsqlCommand Command(string sql, params string[] texts)

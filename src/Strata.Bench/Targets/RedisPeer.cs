@@ -118,7 +118,7 @@ public sealed class RedisPeer : BenchTarget, IBenchStore
                 await server.StopAsync().ConfigureAwait(false);
             }
 
-            EtcdPeer.TryDelete(directory);
+            PeerServer.DeleteDirectory(directory);
             throw;
         }
     }
@@ -177,7 +177,7 @@ public sealed class RedisPeer : BenchTarget, IBenchStore
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
         await _server.StopAsync().ConfigureAwait(false);
-        EtcdPeer.TryDelete(_directory);
+        PeerServer.DeleteDirectory(_directory);
     }
 
     private static RedisKey EntryKey(string bucket, string path) => "e:" + bucket + "/" + path;

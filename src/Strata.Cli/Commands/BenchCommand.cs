@@ -13,7 +13,9 @@ namespace Strata.Cli.Commands;
 /// <c>strata bench</c>: runs one workload (a hot reads, b creates, c viral mix, e OCC contention) in the closed or open
 /// loop against a node — the one at <c>--address</c>, or by default a node this command starts in-process on RocksDB
 /// in a temporary directory (deleted afterwards) — shows progress, prints the latency table, and writes
-/// <c>{workload}-{mode}-{time}.json</c> and <c>.md</c> into <c>--out</c>.
+/// <c>{workload}-{mode}-{time}.json</c> and <c>.md</c> into <c>--out</c>. With <c>--peers etcd,redis,postgres</c> it
+/// then runs the same workload and load against each peer (a server it starts on loopback and stops after) and prints
+/// and writes one side-by-side table, each target's durability stated.
 /// </summary>
 internal static class BenchCommand
 {
