@@ -243,7 +243,15 @@ internal static class BenchCommand
 
         await using (peer.ConfigureAwait(false))
         {
-            return await MeasureAsync(env, peer, options, bucket, quiet, named: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await MeasureAsync(env, peer, options, bucket, quiet, named: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Operations that fail are counted; this is the preload or a worker's setup failing, which ends the comparison.
+                throw new CommandFailedException($"{name} failed before its measurement could finish: {e.GetType().Name}: {e.Message}");
+            }
         }
     }
 
