@@ -184,6 +184,14 @@ public sealed partial class ClusterView
             return RoutingVerdict.ConnectionFailure;
         }
 
+        // No answer within the attempt's deadline: typically a leader cut off from its peers that cannot commit (or a
+        // paused process). Its map entry is likely stale; the next attempt goes to another replica.
+        if (failure.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            MarkStale();
+            return RoutingVerdict.NodeUnavailable;
+        }
+
         return RoutingVerdict.Answer;
     }
 

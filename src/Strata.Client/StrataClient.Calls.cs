@@ -50,6 +50,12 @@ public sealed partial class StrataClient
                 {
                     switch (_cluster.Judge(target, e, out RouteTarget next))
                     {
+                        case RoutingVerdict.Redirect when avoided?.Contains(next.Connection.Key) == true:
+                            // Sent back to a node that already failed this call (a stale view of a leader that lost
+                            // its quorum): try the replicas not yet tried instead, after the usual backoff.
+                            avoided.Add(target.Connection.Key);
+                            transient = true;
+                            break;
                         case RoutingVerdict.Redirect when redirects < _options.Cluster.MaxRedirects:
                             // Straight to the node named: no backoff, and not an attempt.
                             redirects++;

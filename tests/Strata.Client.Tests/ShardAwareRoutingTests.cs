@@ -48,6 +48,36 @@ public sealed class ShardAwareRoutingTests
     }
 
     [Fact]
+    public async Task A_leader_that_stops_answering_is_avoided_for_the_rest_of_the_call_even_when_redirected_to()
+    {
+        // The map's leader (2) is cut off from its peers and never answers; node 1 still names it as the leader.
+        await using FakeCluster cluster = await FakeCluster.StartAsync(3);
+        cluster.SetSingleShard(leader: 2, 1, 2, 3);
+        for (int i = 0; i < 10; i++)
+        {
+            cluster[2].StallNext();
+        }
+
+        var pointsAtTwo = new Metadata
+        {
+            { StrataTrailers.Leader, "2" },
+            { StrataTrailers.LeaderAddress, cluster[2].ApiAddress },
+        };
+        cluster[1].RefuseNext(StatusCode.Unavailable, "node 1 is not the leader of shard 1; try node 2", pointsAtTwo);
+        using var client = StrataClient.ConnectCluster([cluster[1].Address], new StrataClientOptions
+        {
+            DefaultDeadline = TimeSpan.FromMilliseconds(300), // real deadlines: the stalled attempt must end
+            JitterSeed = 7,
+        });
+
+        await client.PutObjectAsync("media", "a.ts", Attributes);
+
+        // One attempt at the silent leader; the redirect back to it is not followed; a third replica answers.
+        Assert.Single(cluster[2].DataCalls, c => c.Method == "PutObject");
+        Assert.Single(cluster[3].DataCalls, c => c.Method == "PutObject");
+    }
+
+    [Fact]
     public async Task Calls_go_to_the_leader_of_the_cached_map()
     {
         await using FakeCluster cluster = await FakeCluster.StartAsync(3);
