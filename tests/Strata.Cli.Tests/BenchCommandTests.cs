@@ -71,6 +71,33 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("synchronous_commit on", table, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Nodes_3_starts_node_processes_and_benches_them_through_the_shard_aware_client()
+    {
+        CliResult result = await Cli.RunAsync(
+            "bench", "--nodes", "3", "-w", "a", "-c", "4", "-d", "1s", "--warmup", "0s", "--objects", "200", "--directories", "10", "--out", _out, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.Out);
+        JsonElement root = json.RootElement;
+        Assert.True(root.GetProperty("operations").GetInt64() > 0, result.ToString());
+        Assert.Equal(0, root.GetProperty("errors").GetInt64());
+        Assert.Contains("3 node processes", root.GetProperty("target").GetString(), StringComparison.Ordinal);
+        Assert.Contains("majority of the shard's 3 replicas", root.GetProperty("durability").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--nodes", "3", "--in-memory")]
+    [InlineData("--nodes", "0", "--json")]
+    [InlineData("--nodes", "3", "--address=http://127.0.0.1:1")]
+    public async Task Bad_node_usage_exits_2(string option, string value, string other)
+    {
+        CliResult result = await Cli.RunAsync("bench", option, value, other, "-d", "1s", "--out", _out);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--nodes", result.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("etcd,mongodb", "1", "mongodb")]
     [InlineData("etcd", "2", "2")]

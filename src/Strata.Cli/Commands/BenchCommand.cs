@@ -4,6 +4,7 @@ using Spectre.Console;
 using Strata.Bench;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
+using Strata.Cli.Cluster;
 using Strata.Client;
 using Strata.Server;
 
@@ -59,11 +60,16 @@ internal static class BenchCommand
             Description = "Also run the same workload and load against these peers, each started on loopback and torn down after: etcd, redis, postgres (comma-separated); prints one side-by-side table",
             HelpName = "LIST",
         };
-        var etcdMembers = new Option<int>("--etcd-members") { Description = "With --peers etcd: members of the etcd cluster (1 or 3)", DefaultValueFactory = _ => 1 };
+        var etcdMembers = new Option<int?>("--etcd-members") { Description = "With --peers etcd: members of the etcd cluster, 1 or 3 (default: 3 with --nodes 3 or more, else 1)" };
+        var nodes = new Option<int>("--nodes")
+        {
+            Description = "Without --address: start this many node processes (strata start, RocksDB in --data or a temporary directory) and bench them through the shard-aware client; 1 runs the node in-process",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("bench", "Measure a node (and, with --peers, etcd, Redis and PostgreSQL side by side): latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers,
+            clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers, nodes,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -100,7 +106,14 @@ internal static class BenchCommand
             }
 
             string commandLine = "strata " + string.Join(' ', parse.Tokens.Select(t => t.Value));
-            IReadOnlyList<string> peerNames = ParsePeers(parse.GetValue(peers), parse.GetValue(etcdMembers));
+            int nodeCount = parse.GetValue(nodes);
+            if (nodeCount is < 1 or > LocalCluster.MaxNodes)
+            {
+                throw new UsageException($"--nodes {nodeCount} is outside 1..{LocalCluster.MaxNodes}");
+            }
+
+            int etcdSize = parse.GetValue(etcdMembers) ?? (nodeCount >= 3 ? 3 : 1);
+            IReadOnlyList<string> peerNames = ParsePeers(parse.GetValue(peers), etcdSize);
             string bucketName = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
                 $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
             bool quiet = parse.GetValue(json);
@@ -108,9 +121,9 @@ internal static class BenchCommand
             string? remote = parse.GetValue(address);
             if (remote is not null)
             {
-                if (parse.GetValue(inMemory) || parse.GetValue(data) is not null)
+                if (parse.GetValue(inMemory) || parse.GetValue(data) is not null || nodeCount != 1)
                 {
-                    throw new UsageException("--in-memory and --data describe an in-process node; they cannot be combined with --address");
+                    throw new UsageException("--in-memory, --data and --nodes describe nodes this command starts; they cannot be combined with --address");
                 }
 
                 Uri node = NodeCommand.ParseAddress(remote);
@@ -126,35 +139,48 @@ internal static class BenchCommand
             {
                 if (parse.GetValue(cluster))
                 {
-                    throw new UsageException("--cluster needs --address (a node of the cluster to bench)");
+                    throw new UsageException("--cluster needs --address (a node of the cluster to bench); --nodes N starts one");
                 }
 
                 string? chosen = parse.GetValue(data);
-                bool memory = parse.GetValue(inMemory);
-                string? directory = memory ? null : chosen ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
-                try
+                if (nodeCount > 1)
                 {
-                    await using StrataServer server = await NodeLauncher.StartAsync(
-                        new StrataServerOptions { InMemory = memory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
-                    string target = memory
-                        ? "in-process single node, in memory, same process as the load generator"
-                        : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
-                    string durability = memory ? "in memory: nothing is written to disk" : StrataTarget.SingleNodeDurability;
-                    results.Add(await MeasureStrataAsync(env, server.Address, target, durability, options, clientCount, routed: false, bucketName, quiet, peerNames.Count > 0,
-                        cancellationToken).ConfigureAwait(false));
-                }
-                finally
-                {
-                    if (chosen is null && directory is not null)
+                    if (parse.GetValue(inMemory))
                     {
-                        Directory.Delete(directory, recursive: true);
+                        throw new UsageException("--in-memory runs one in-process node; it cannot be combined with --nodes");
+                    }
+
+                    results.Add(await MeasureLocalClusterAsync(env, nodeCount, chosen, options, clientCount, bucketName, quiet, peerNames.Count > 0, cancellationToken)
+                        .ConfigureAwait(false));
+                }
+                else
+                {
+                    bool memory = parse.GetValue(inMemory);
+                    string? directory = memory ? null : chosen ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
+                    try
+                    {
+                        await using StrataServer server = await NodeLauncher.StartAsync(
+                            new StrataServerOptions { InMemory = memory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
+                        string target = memory
+                            ? "in-process single node, in memory, same process as the load generator"
+                            : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
+                        string durability = memory ? "in memory: nothing is written to disk" : StrataTarget.SingleNodeDurability;
+                        results.Add(await MeasureStrataAsync(env, server.Address, target, durability, options, clientCount, routed: false, bucketName, quiet, peerNames.Count > 0,
+                            cancellationToken).ConfigureAwait(false));
+                    }
+                    finally
+                    {
+                        if (chosen is null && directory is not null)
+                        {
+                            Directory.Delete(directory, recursive: true);
+                        }
                     }
                 }
             }
 
             foreach (string peer in peerNames)
             {
-                results.Add(await MeasurePeerAsync(env, peer, parse.GetValue(etcdMembers), options, bucketName, quiet, cancellationToken).ConfigureAwait(false));
+                results.Add(await MeasurePeerAsync(env, peer, etcdSize, options, bucketName, quiet, cancellationToken).ConfigureAwait(false));
             }
 
             return await ReportAsync(env, results, options, parse.GetValue(output)!, quiet, commandLine, cancellationToken).ConfigureAwait(false);
@@ -222,6 +248,34 @@ internal static class BenchCommand
             }
         }
     }
+
+    /// <summary>
+    /// Starts <paramref name="nodeCount"/> node processes (<c>strata start</c> of this CLI, a new cluster of 4 shards with
+    /// up to 3 replicas each, in <paramref name="directory"/> or a temporary one deleted afterwards), waits until every
+    /// shard has a leader, benches them through the shard-aware client, and stops them.
+    /// </summary>
+    private static async Task<BenchResult> MeasureLocalClusterAsync(
+        CliEnvironment env, int nodeCount, string? directory, BenchOptions options, int clientCount, string bucket, bool quiet, bool named, CancellationToken cancellationToken)
+    {
+        var clusterOptions = new LocalClusterOptions { Nodes = nodeCount, Directory = directory, ClusterId = "strata-bench" };
+        await using LocalCluster cluster = LocalCluster.Create(clusterOptions);
+        if (!quiet)
+        {
+            env.Out.WriteLine($"starting {nodeCount} node processes in {cluster.Directory} ...");
+        }
+
+        cluster.StartAll();
+        await cluster.WaitUntilReadyAsync(ClusterReadyTimeout, cancellationToken).ConfigureAwait(false);
+        int replicas = Math.Min(nodeCount, clusterOptions.ReplicationFactor);
+        string target = string.Create(CultureInfo.InvariantCulture,
+            $"{nodeCount} node processes started by the bench (strata start, RocksDB in {(directory is null ? "a temporary directory" : cluster.Directory)}), {clusterOptions.Shards} shards × {replicas} replicas, calls routed to each shard's leader");
+        string durability = string.Create(CultureInfo.InvariantCulture,
+            $"write acknowledged after its Raft log entry is fsynced on a majority of the shard's {replicas} replicas (group commit); reads served by the leaseholder");
+        return await MeasureStrataAsync(env, cluster.Nodes[0].Uri, target, durability, options, clientCount, routed: true, bucket, quiet, named, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private static readonly TimeSpan ClusterReadyTimeout = TimeSpan.FromSeconds(60);
 
     private static async Task<BenchResult> MeasurePeerAsync(
         CliEnvironment env, string name, int etcdMembers, BenchOptions options, string bucket, bool quiet, CancellationToken cancellationToken)
