@@ -123,7 +123,9 @@ public sealed class ClusterSnapshot
     internal static ClusterSnapshot FromMap(ClusterMap map, DateTimeOffset fetchedAt, long fetchedTimestamp)
     {
         ArgumentNullException.ThrowIfNull(map);
-        ImmutableArray<ClusterNode> nodes = [.. map.Nodes.Select(n => new ClusterNode(n.Id, n.ApiAddress, n.RaftAddress, n.Suspected))];
+        // Decommissioned nodes hold nothing and are usually gone: never a place to send a call.
+        ImmutableArray<ClusterNode> nodes =
+            [.. map.Nodes.Where(n => n.State != "decommissioned").Select(n => new ClusterNode(n.Id, n.ApiAddress, n.RaftAddress, n.Suspected))];
         ImmutableArray<ClusterShard> shards =
         [
             .. map.Shards

@@ -78,6 +78,19 @@ public sealed class ShardAwareRoutingTests
     }
 
     [Fact]
+    public void Decommissioned_nodes_are_left_out_of_the_clients_map()
+    {
+        var map = new ClusterMap { ClusterId = "c" };
+        map.Nodes.Add(new NodeInfo { Id = 1, ApiAddress = "127.0.0.1:1", State = "active" });
+        map.Nodes.Add(new NodeInfo { Id = 2, ApiAddress = "127.0.0.1:2", State = "decommissioned" });
+        map.Nodes.Add(new NodeInfo { Id = 3, ApiAddress = "127.0.0.1:3", State = "decommissioning" });
+
+        ClusterSnapshot snapshot = ClusterSnapshot.FromMap(map, DateTimeOffset.UnixEpoch);
+
+        Assert.Equal([1UL, 3UL], snapshot.Nodes.Select(n => n.Id));
+    }
+
+    [Fact]
     public async Task Calls_go_to_the_leader_of_the_cached_map()
     {
         await using FakeCluster cluster = await FakeCluster.StartAsync(3);
