@@ -23,6 +23,15 @@ internal enum FaultKind
 
     /// <summary>Partition: the target's packets to every other node are dropped while theirs reach it, or the reverse (seeded).</summary>
     Asymmetric,
+
+    /// <summary>Membership: the bucket's shard leader is asked (<c>TransferLeadership</c>) to hand leadership to a seeded other voter.</summary>
+    Transfer,
+
+    /// <summary>Membership: a new node process joins the running cluster (<c>start --join</c>) and replicas move onto it.</summary>
+    Join,
+
+    /// <summary>Membership: a node (the shard leader, or a seeded node) is drained (<c>DecommissionNode</c>), then stopped for good.</summary>
+    Decommission,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -80,6 +89,9 @@ internal sealed record ChaosOptions
     /// <summary>The partition kinds, in the order <c>partition</c> expands to.</summary>
     public static IReadOnlyList<FaultKind> Partitions { get; } = [FaultKind.Isolate, FaultKind.Split, FaultKind.Bridge, FaultKind.Asymmetric];
 
+    /// <summary>The membership changes, in the order <c>membership</c> expands to.</summary>
+    public static IReadOnlyList<FaultKind> Memberships { get; } = [FaultKind.Join, FaultKind.Decommission, FaultKind.Transfer];
+
     /// <summary>The number of faults this run injects: <see cref="FaultCount"/> or its default.</summary>
     public int PlannedFaults => Faults.Count == 0 ? 0 : FaultCount ?? Math.Max(1, Operations / 400);
 
@@ -104,6 +116,12 @@ internal sealed record ChaosOptions
                 throw new ArgumentException(
                     $"--faults {Name(partition)} is a network partition: it needs --network netns (each node in its own network namespace, cut with iptables; root only)");
             }
+
+            if (Faults.Where(k => k is FaultKind.Join or FaultKind.Decommission).Select(k => (FaultKind?)k).FirstOrDefault() is FaultKind change && Network != ChaosNetwork.Loopback)
+            {
+                throw new ArgumentException(
+                    $"--faults {Name(change)} starts or stops node processes outside the founding set: only --network loopback has addresses for them (the namespace network is built for the founding nodes)");
+            }
         }
         else
         {
@@ -113,6 +131,9 @@ internal sealed record ChaosOptions
 
     /// <summary>Whether <paramref name="kind"/> is a network partition (needs <see cref="ChaosNetwork.Namespaces"/>).</summary>
     public static bool IsPartition(FaultKind kind) => kind is FaultKind.Isolate or FaultKind.Split or FaultKind.Bridge or FaultKind.Asymmetric;
+
+    /// <summary>Whether <paramref name="kind"/> is a membership change (join, decommission) or a leadership transfer.</summary>
+    public static bool IsMembership(FaultKind kind) => kind is FaultKind.Transfer or FaultKind.Join or FaultKind.Decommission;
 
     /// <summary>Parses <c>loopback</c> or <c>netns</c>.</summary>
     public static ChaosNetwork ParseNetwork(string text) => text?.Trim().ToLowerInvariant() switch
@@ -127,7 +148,8 @@ internal sealed record ChaosOptions
 
     /// <summary>
     /// Parses <c>kill,pause</c> (or <c>none</c>) into fault kinds, in the order given, without repeats; the
-    /// partitions are <c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>, and <c>partition</c> stands for all four.
+    /// partitions are <c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>, and <c>partition</c> stands for all four;
+    /// the membership changes are <c>join</c>, <c>decommission</c>, <c>transfer</c>, and <c>membership</c> stands for all three.
     /// </summary>
     public static IReadOnlyList<FaultKind> ParseFaults(string text)
     {
@@ -149,8 +171,13 @@ internal sealed record ChaosOptions
                 "bridge" => [FaultKind.Bridge],
                 "asymmetric" => [FaultKind.Asymmetric],
                 "partition" => Partitions,
+                "transfer" => [FaultKind.Transfer],
+                "join" => [FaultKind.Join],
+                "decommission" => [FaultKind.Decommission],
+                "membership" => Memberships,
                 _ => throw new ArgumentException(
-                    $"--faults '{part}' is not a fault this runner injects (kill, pause, isolate, split, bridge, asymmetric, partition = the four partitions, or none; clock skew and disk faults are not built yet)"),
+                    $"--faults '{part}' is not a fault this runner injects (kill, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
+                    "join, decommission, transfer, membership = those three, or none; clock skew and disk faults are not built yet)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
@@ -170,6 +197,9 @@ internal sealed record ChaosOptions
         FaultKind.Split => "split",
         FaultKind.Bridge => "bridge",
         FaultKind.Asymmetric => "asymmetric",
+        FaultKind.Transfer => "transfer",
+        FaultKind.Join => "join",
+        FaultKind.Decommission => "decommission",
         _ => kind.ToString(),
     };
 

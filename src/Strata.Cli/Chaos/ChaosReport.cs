@@ -126,7 +126,7 @@ internal static class ChaosReport
         }
 
         await File.WriteAllTextAsync(Path.Combine(folder, HistoryFile), lines.ToString(), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(folder, FaultsFile), JsonSerializer.Serialize(new { plan = run.Plan, timeline = run.Faults }, Json), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(folder, FaultsFile), JsonSerializer.Serialize(new { plan = run.Plan, timeline = run.Faults, members = run.Members, finalReplicas = run.FinalReplicas }, Json), cancellationToken).ConfigureAwait(false);
         var result = new
         {
             verdict.Verdict,
@@ -213,8 +213,37 @@ internal static class ChaosReport
             md.AppendLine("|---:|---|---:|---:|---|---:|---:|---:|---:|");
             foreach (FaultEvent f in run.Faults)
             {
-                string role = f.Kind == "crash" ? "exited by itself" : f.WasLeader ? $"leader of shard {f.Shard}" : $"follower{(f.AimedAtLeader ? " (leader not seen)" : "")}";
+                string role = f.Kind == "crash" ? "exited by itself" : f.Kind == "join" ? "joining node" : f.Skipped ? "skipped" : f.WasLeader ? $"leader of shard {f.Shard}" : $"follower{(f.AimedAtLeader ? " (leader not seen)" : "")}";
                 Line(md, $"| {f.Number} | {f.Kind} | {f.Node} | {f.ProcessId} | {role} | {f.OperationsBefore:N0} | {ChaosClock.Seconds(f.StartNanos):0.00} | {Seconds(f.HealNanos)} | {Seconds(f.ReadyNanos)} |");
+            }
+
+            FaultEvent[] changes = [.. run.Faults.Where(f => f.Kind is "join" or "decommission" or "transfer")];
+            if (changes.Length > 0)
+            {
+                md.AppendLine();
+                md.AppendLine("Membership changes (seconds after the change started; done = joined node balanced, decommissioned node stopped, leadership moved or given up):");
+                md.AppendLine();
+                md.AppendLine("| # | kind | node | what | shard leader before (term) | leader after (term) | listed s | hosting s | decommissioned s | done s | serving s |");
+                md.AppendLine("|---:|---|---:|---|---|---|---:|---:|---:|---:|---:|");
+                foreach (FaultEvent f in changes)
+                {
+                    string before = f.Term is null ? "not seen" : f.WasLeader ? $"node {f.Node} ({f.Term})" : $"another node ({f.Term})";
+                    string after = f.LeaderAfter is { } l ? $"node {l} ({f.TermAfter})" : "not seen";
+                    string what = f.Kind == "transfer" && !f.Skipped
+                        ? $"to node {f.Target}: {(f.Moved == true ? "moved" : "did not move")}{(f.Note is null ? "" : "; " + f.Note)}"
+                        : f.Note ?? "";
+                    md.AppendLine(
+                        string.Create(CultureInfo.InvariantCulture, $"| {f.Number} | {f.Kind}{(f.Skipped ? " (skipped)" : "")} | {f.Node} | {what.Replace("|", "\\|", StringComparison.Ordinal)} | {before} | {after} | ") +
+                        string.Create(CultureInfo.InvariantCulture, $"{Since(f, f.ListedNanos)} | {Since(f, f.HostingNanos)} | {Since(f, f.DecommissionedNanos)} | {Since(f, f.HealNanos)} | {Since(f, f.ReadyNanos)} |"));
+                }
+            }
+
+            if (run.Members.Count > 0)
+            {
+                md.AppendLine();
+                string members = string.Join(", ", run.Members.Select(m => string.Create(CultureInfo.InvariantCulture,
+                    $"node {m.Node} {m.State}{(m.Joined ? " (joined)" : "")}{(m.Running ? "" : " (stopped)")}")));
+                Line(md, $"Members at the end: {members}; final reads through nodes {string.Join(", ", run.FinalReplicas)}.");
             }
 
             FaultEvent[] partitions = [.. run.Faults.Where(f => f.Sides is not null)];
@@ -324,6 +353,10 @@ internal static class ChaosReport
 
     private static string KeyOf(string partitionName) =>
         partitionName.StartsWith("key \"", StringComparison.Ordinal) && partitionName.EndsWith('"') ? partitionName[5..^1] : partitionName;
+
+    /// <summary>Seconds from <paramref name="fault"/>'s start to <paramref name="at"/>; empty when not reached.</summary>
+    private static string Since(FaultEvent fault, long? at) =>
+        at is long t ? ChaosClock.Seconds(t - fault.StartNanos).ToString("0.00", CultureInfo.InvariantCulture) : "";
 
     private static string Seconds(long? nanos) => nanos is long n ? ChaosClock.Seconds(n).ToString("0.00", CultureInfo.InvariantCulture) : "";
 

@@ -33,7 +33,21 @@ internal sealed record ChaosRun
 
     /// <summary>The nodes' namespace network (<c>--network netns</c>); null on loopback.</summary>
     public ChaosNetworkLayout? Network { get; init; }
+
+    /// <summary>The cluster's members as the map listed them after the heal (before the final reads); empty when the run stopped before.</summary>
+    public IReadOnlyList<ChaosMember> Members { get; init; } = [];
+
+    /// <summary>The replicas of the bucket's shard the final reads went through (the map after the heal).</summary>
+    public IReadOnlyList<ulong> FinalReplicas { get; init; } = [];
 }
+
+/// <summary>One member of the cluster at the end of a run, as the map listed it.</summary>
+/// <param name="Node">The node id.</param>
+/// <param name="State"><c>active</c>, <c>decommissioning</c> or <c>decommissioned</c>.</param>
+/// <param name="Address">Its <c>strata.v1</c> address.</param>
+/// <param name="Joined">It joined during the run (not a founding member).</param>
+/// <param name="Running">Its process was running then.</param>
+internal sealed record ChaosMember(ulong Node, string State, string Address, bool Joined, bool Running);
 
 /// <summary>The namespace network of a run, as the report lists it (to find leftovers and to read the node logs).</summary>
 /// <param name="Bridge">The bridge in the root namespace.</param>

@@ -74,6 +74,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             Launcher = network is null ? null : network.Launcher,
         });
         FaultScheduler? scheduler = null;
+        var end = new EndState();
         string? failure = null;
         ChaosVerdict verdict;
         ChaosRun run;
@@ -81,7 +82,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         {
             try
             {
-                scheduler = await RunWorkloadAsync(cluster, network, plan, history, clock, log, cancellationToken).ConfigureAwait(false);
+                scheduler = await RunWorkloadAsync(cluster, network, plan, history, clock, log, end, cancellationToken).ConfigureAwait(false);
             }
             catch (RunStoppedException e)
             {
@@ -106,6 +107,8 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 Faults = scheduler?.Timeline ?? [],
                 Failure = failure,
                 ClusterDirectory = cluster.Directory,
+                Members = end.Members,
+                FinalReplicas = end.Replicas,
                 Network = network is null ? null : new ChaosNetworkLayout(
                     network.Bridge, network.Subnet, network.BridgeAddress,
                     [.. network.Nodes.Select(n => new ChaosNetworkNode(n, network.NamespaceOf(n), network.AddressOf(n)))]),
@@ -147,7 +150,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     /// <summary>Cluster start, bucket, workload under faults, heal, final reads. Returns the scheduler (its timeline).</summary>
     private async Task<FaultScheduler> RunWorkloadAsync(
         LocalCluster cluster, NamespaceNetwork? network, IReadOnlyList<PlannedFault> plan, ChaosHistory history, ChaosClock clock, ChaosLog log,
-        CancellationToken cancellationToken)
+        EndState end, CancellationToken cancellationToken)
     {
         var progress = new Progress(options.Operations, log);
         var scheduler = new FaultScheduler(cluster, Bucket, plan, clock, log, () => progress.Started, network);
@@ -185,7 +188,16 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
 
             log.Line("workload done; healing every node and waiting for the cluster to serve");
             ClusterObservation healed = await scheduler.HealAsync(cancellationToken).ConfigureAwait(false);
+            // The shard's replicas as the map has them now: joins and decommissions may have moved them off the founding nodes.
             IReadOnlyList<ulong> replicas = [.. healed.ShardOf(Bucket).Replicas.Order()];
+            end.Replicas = replicas;
+            end.Members = [.. healed.Map.Nodes.OrderBy(n => n.Id).Select(n => new ChaosMember(
+                n.Id, n.State, n.ApiAddress, cluster.Nodes.Any(l => l.Id == n.Id && l.JoinAddress is not null), cluster.Nodes.Any(l => l.Id == n.Id && l.IsRunning)))];
+            if (end.Members.Count > options.Nodes)
+            {
+                log.Line(Markup.Escape($"members at the end: {string.Join(", ", end.Members.Select(m => $"{m.Node} {m.State}"))}"));
+            }
+
             await FinalReadsAsync(cluster, replicas, history, clock, cancellationToken).ConfigureAwait(false);
             log.Line(Markup.Escape($"final reads done: every key read through each replica of the bucket's shard (nodes {string.Join(", ", replicas)})"));
             return scheduler;
@@ -334,6 +346,14 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     private sealed class RunStoppedException(string message, FaultScheduler scheduler) : Exception(message)
     {
         public FaultScheduler Scheduler { get; } = scheduler;
+    }
+
+    /// <summary>What the run saw of the cluster after the heal, for the report.</summary>
+    private sealed class EndState
+    {
+        public IReadOnlyList<ChaosMember> Members { get; set; } = [];
+
+        public IReadOnlyList<ulong> Replicas { get; set; } = [];
     }
 
     /// <summary>The gate of a run without faults: never waits.</summary>

@@ -8,8 +8,8 @@ namespace Strata.Cli.Chaos;
 /// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until it has begun.</param>
 /// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>).</param>
 /// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
-/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts.</param>
-/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); 0 otherwise.</param>
+/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts; zero for a membership change (it lasts until it is done).</param>
+/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); for a transfer, the seeded choice of the voter that should take over; 0 otherwise.</param>
 internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration, int Salt = 0);
 
 /// <summary>
@@ -23,7 +23,10 @@ internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperati
 /// other replicas elect a new leader and the paused one wakes up a deposed leader with a stale view and an expired
 /// lease. A partition lasts 3–5 s: the side without a majority loses its leader (check-quorum) and the majority
 /// elects one, with time left to serve under the partition. The same seed and options always give the same plan
-/// (a plan of kills and pauses only is the same as before partitions existed).
+/// (a plan of kills and pauses only is the same as before partitions existed, and a plan without membership changes
+/// is the same as before they existed). A membership change (<see cref="FaultKind.Join"/>,
+/// <see cref="FaultKind.Decommission"/>, <see cref="FaultKind.Transfer"/>) has no duration: it lasts until the cluster
+/// has done it; its node and target are chosen when it starts, from the plan's draws (<see cref="MembershipPlan"/>).
 /// </remarks>
 internal static class FaultPlan
 {
@@ -60,10 +63,10 @@ internal static class FaultPlan
                 _ => (PartitionMin, PartitionMax),
             };
             TimeSpan duration = min + ((max - min) * random.NextDouble());
-            duration = TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
+            duration = ChaosOptions.IsMembership(kind) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
             int after = (int)((long)k * options.Operations / (count + 1));
-            // Drawn only for partitions, so that plans of kills and pauses stay what they were for a seed.
-            int salt = ChaosOptions.IsPartition(kind) ? random.Next() : 0;
+            // Drawn only for partitions and transfers, so that plans of kills and pauses stay what they were for a seed.
+            int salt = ChaosOptions.IsPartition(kind) || kind == FaultKind.Transfer ? random.Next() : 0;
             plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration, salt));
         }
 

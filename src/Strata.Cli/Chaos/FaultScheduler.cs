@@ -12,12 +12,17 @@ internal sealed record FaultEvent
     public required int Number { get; init; }
 
     /// <summary>
-    /// <c>kill</c>, <c>pause</c>, a partition (<c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>), or
+    /// <c>kill</c>, <c>pause</c>, a partition (<c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>), a
+    /// membership change (<c>join</c>, <c>decommission</c>, <c>transfer</c>; a decommission that needs a fourth node
+    /// first records that node's <c>join</c> under the same number), or
     /// <c>crash</c> (a node process that exited without being killed: a bug).
     /// </summary>
     public required string Kind { get; init; }
 
-    /// <summary>The node hit: killed, paused, or the one a partition was aimed at (cut off, or on the minority side).</summary>
+    /// <summary>
+    /// The node hit: killed, paused, the one a partition was aimed at (cut off, or on the minority side), the node
+    /// that joined, the one decommissioned, or the leader asked to transfer.
+    /// </summary>
     public required ulong Node { get; init; }
 
     /// <summary>The process hit (killed, stopped, or found exited).</summary>
@@ -67,6 +72,30 @@ internal sealed record FaultEvent
     public long? ConnectedNanos { get; init; }
 
     public string? Note { get; init; }
+
+    /// <summary>For a transfer: the voter the leader was asked to hand the bucket's shard to.</summary>
+    public ulong? Target { get; init; }
+
+    /// <summary>For a membership change: the node that led the bucket's shard (highest term) once it was done; null when none was seen.</summary>
+    public ulong? LeaderAfter { get; init; }
+
+    /// <summary>The term of <see cref="LeaderAfter"/>.</summary>
+    public ulong? TermAfter { get; init; }
+
+    /// <summary>For a transfer: whether leadership of the bucket's shard left the old leader (to anyone) within the wait.</summary>
+    public bool? Moved { get; init; }
+
+    /// <summary>For a join: when the cluster map first listed the node as active.</summary>
+    public long? ListedNanos { get; init; }
+
+    /// <summary>For a join: when the map first placed a replica of a shard on the node.</summary>
+    public long? HostingNanos { get; init; }
+
+    /// <summary>For a decommission: when the map marked the node decommissioned (every replica moved away).</summary>
+    public long? DecommissionedNanos { get; init; }
+
+    /// <summary>A membership fault that was not done (the reason is in <see cref="Note"/>).</summary>
+    public bool Skipped { get; init; }
 }
 
 /// <summary>
@@ -80,6 +109,10 @@ internal sealed record FaultEvent
 /// <para>Partitions are cut with iptables in the nodes' network namespaces (<see cref="NamespaceNetwork"/>); just
 /// before a partition is healed the scheduler records which node leads the bucket's shard, so the timeline shows
 /// whether the partition moved leadership.</para>
+/// <para>Membership changes (<c>FaultScheduler.Membership.cs</c>) last until the cluster has done them: a joined node
+/// hosts its share of replicas, a decommissioned node is marked so and its process stopped for good (retired: never
+/// restarted, its exit no crash), a transfer moved leadership or was given up. At least
+/// <see cref="MembershipPlan.MinActiveNodes"/> nodes stay active.</para>
 /// <para>After each fault is healed (the killed node restarted over its data, the paused one continued, the network
 /// whole again) the scheduler waits until the cluster serves again (after a partition, also until every node hears
 /// every other) before the next one may start. A node process that exited
@@ -90,7 +123,7 @@ internal sealed record FaultEvent
 /// <para><b>Concurrency.</b> <see cref="RunAsync"/> is called once; <see cref="BeforeOperationAsync"/> from any
 /// client thread; <see cref="Timeline"/> from any thread.</para>
 /// </remarks>
-internal sealed class FaultScheduler : IOperationGate
+internal sealed partial class FaultScheduler : IOperationGate
 {
     // A liveness bound, not a performance claim: a cluster that does not serve again within it fails the run.
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
@@ -172,6 +205,14 @@ internal sealed class FaultScheduler : IOperationGate
             foreach (PlannedFault fault in _plan)
             {
                 await _reached[fault.Number - 1].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (ChaosOptions.IsMembership(fault.Kind))
+                {
+                    // The change is made under load: clients go on while the cluster carries it out.
+                    _begun[fault.Number - 1].TrySetResult();
+                    await ChangeMembershipAsync(fault, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 int index = await InjectAsync(fault, cancellationToken).ConfigureAwait(false);
                 _begun[fault.Number - 1].TrySetResult();
                 try
@@ -262,7 +303,7 @@ internal sealed class FaultScheduler : IOperationGate
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
         (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
-        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : _cluster.Nodes[fault.NodeIndex].Id;
+        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, ActiveIds());
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
         var started = new FaultEvent
@@ -281,7 +322,7 @@ internal sealed class FaultScheduler : IOperationGate
         string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
         if (ChaosOptions.IsPartition(fault.Kind))
         {
-            NetworkCut cut = NetworkCut.Plan(fault.Kind, [.. _cluster.Nodes.Select(n => n.Id)], target, fault.Salt, replicas);
+            NetworkCut cut = NetworkCut.Plan(fault.Kind, ActiveIds(), target, fault.Salt, replicas);
             started = started with { Sides = cut.SidesText, Dropped = [.. cut.Dropped.Select(l => l.ToString())], Note = cut.Description };
             await _network!.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
             _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: {ChaosOptions.Name(fault.Kind)} partition at node {target} " +
@@ -420,8 +461,8 @@ internal sealed class FaultScheduler : IOperationGate
                     string[] problems =
                     [
                         .. seen.Nodes.Where(n => !n.Answers).Select(n => $"node {n.Node.Id} does not answer ({n.Error})"),
-                        .. seen.Nodes.Where(n => n.Status is { SuspectedPeers.Count: > 0 })
-                            .Select(n => $"node {n.Node.Id} suspects {string.Join(", ", n.Status!.SuspectedPeers)}"),
+                        .. seen.Nodes.Where(n => n.Status is not null && n.Status.SuspectedPeers.Any(IsMember))
+                            .Select(n => $"node {n.Node.Id} suspects {string.Join(", ", n.Status!.SuspectedPeers.Where(IsMember))}"),
                     ];
                     if (problems.Length == 0)
                     {
@@ -444,7 +485,7 @@ internal sealed class FaultScheduler : IOperationGate
     {
         lock (_gate)
         {
-            return [.. _cluster.Nodes.Where(n => n.Process is { HasExited: true } && !_killed.Contains(n.Id))];
+            return [.. _cluster.Nodes.Where(n => n.Process is { HasExited: true } && !n.IsRetired && !_killed.Contains(n.Id))];
         }
     }
 
@@ -473,6 +514,12 @@ internal sealed class FaultScheduler : IOperationGate
             _cluster.Start(node.Id);
         }
     }
+
+    /// <summary>The ids of the active (not retired) nodes: the founding ones first, then joined ones.</summary>
+    private ulong[] ActiveIds() => [.. _cluster.ActiveNodes.Select(n => n.Id)];
+
+    /// <summary>Whether <paramref name="node"/> is a node of the cluster that was not retired (a retired one is rightly silent).</summary>
+    private bool IsMember(ulong node) => _cluster.Nodes.Any(n => n.Id == node && !n.IsRetired);
 
     private void Update(int index, Func<FaultEvent, FaultEvent> change)
     {

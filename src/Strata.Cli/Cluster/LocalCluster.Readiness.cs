@@ -18,7 +18,7 @@ internal sealed partial class LocalCluster
         string missing = "no node answered yet";
         while (true)
         {
-            foreach (LocalNode node in Nodes.Where(n => n.Process is { HasExited: true }))
+            foreach (LocalNode node in Nodes.Where(n => n.Process is { HasExited: true } && !n.IsRetired))
             {
                 throw new CommandFailedException(
                     $"node {node.Id} exited with code {node.Process!.ExitCode} while the cluster was starting; its log ({node.LogPath}) ends with:{Environment.NewLine}{LogTail(node.Id)}");
@@ -48,9 +48,15 @@ internal sealed partial class LocalCluster
     }
 
     /// <summary>The cluster as the first running node that answers sees it; null when none answers.</summary>
-    public async Task<ClusterObservation?> TryObserveAsync(CancellationToken cancellationToken)
+    public Task<ClusterObservation?> TryObserveAsync(CancellationToken cancellationToken) => TryObserveAsync(excluded: 0, cancellationToken);
+
+    /// <summary>
+    /// The cluster as the first running node other than <paramref name="excluded"/> that answers sees it (a node
+    /// being decommissioned stops learning the map once it left the meta shard); null when none answers.
+    /// </summary>
+    public async Task<ClusterObservation?> TryObserveAsync(ulong excluded, CancellationToken cancellationToken)
     {
-        foreach (Uri address in RunningAddresses())
+        foreach (Uri address in RunningAddresses(excluded))
         {
             try
             {

@@ -40,9 +40,10 @@ internal sealed record LocalClusterOptions
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
 internal sealed class LocalNode
 {
-    internal LocalNode(ulong id, string host, int apiPort, int raftPort, string directory)
+    internal LocalNode(ulong id, string host, int apiPort, int raftPort, string directory, string? joinAddress = null)
     {
         Id = id;
+        JoinAddress = joinAddress;
         ApiAddress = string.Create(CultureInfo.InvariantCulture, $"{host}:{apiPort}");
         RaftAddress = string.Create(CultureInfo.InvariantCulture, $"{host}:{raftPort}");
         Uri = new Uri("http://" + ApiAddress);
@@ -72,18 +73,35 @@ internal sealed class LocalNode
     /// <summary>Whether the node's process is running.</summary>
     public bool IsRunning => Process is { HasExited: false };
 
+    /// <summary>
+    /// For a node added to the running cluster (<see cref="LocalCluster.AddJoiningNode"/>): the member's
+    /// <c>strata.v1</c> address it joins through (<c>start --join</c>); null for a founding member.
+    /// </summary>
+    public string? JoinAddress { get; }
+
+    /// <summary>
+    /// The node was decommissioned and stopped for good (<see cref="LocalCluster.RetireAsync"/>): it is never started
+    /// again, and its exited process is not a crash.
+    /// </summary>
+    public bool IsRetired => Volatile.Read(ref _retired);
+
     /// <summary>This node as an <c>--initial-cluster</c> member.</summary>
     public string Member => string.Create(CultureInfo.InvariantCulture, $"{Id}={ApiAddress}@{RaftAddress}");
 
     internal Process? Process { get; set; }
 
     internal StreamWriter? Log { get; set; }
+
+    private bool _retired;
+
+    internal void Retire() => Volatile.Write(ref _retired, true);
 }
 
 /// <summary>
 /// A cluster of real <c>strata start</c> processes on loopback, for <c>strata demo --nodes N</c> and for tests:
 /// free ports chosen before start, one data directory and one log file per node, start, SIGKILL, SIGTERM and
-/// restart of any node, and a readiness check against the running processes.
+/// restart of any node, nodes added to the running cluster (<c>start --join</c>) and nodes retired for good after
+/// their decommission, and a readiness check against the running processes.
 /// </summary>
 /// <remarks>
 /// <para><b>Caller's duties.</b> Dispose it (<see cref="DisposeAsync"/>) on every path, failures and Ctrl+C
@@ -91,8 +109,9 @@ internal sealed class LocalNode
 /// and deletes a temporary directory. As a second line of defence each node is started with its standard input
 /// on a pipe from this process and stops when that pipe closes, so nodes do not outlive a parent that was
 /// itself killed.</para>
-/// <para><b>Concurrency.</b> Not thread-safe: one caller drives starts, kills and stops. The observation methods
-/// may run concurrently with each other.</para>
+/// <para><b>Concurrency.</b> Not thread-safe: one caller drives starts, kills, stops, joins and retirements. The
+/// observation methods may run concurrently with each other and with that caller (<see cref="Nodes"/> is a
+/// snapshot that a join replaces, never changes in place).</para>
 /// <para>Ports are probed free just before the first start; another process could take one in between, and the
 /// node then fails to start (reported with its log).</para>
 /// </remarks>
@@ -112,6 +131,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
 
     private readonly LocalClusterOptions _options;
     private readonly bool _ownsDirectory;
+    private IReadOnlyList<LocalNode> _nodes;
     private bool _keepDirectory;
     private bool _disposed;
 
@@ -120,7 +140,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         _options = options;
         Directory = directory;
         _ownsDirectory = ownsDirectory;
-        Nodes = nodes;
+        _nodes = nodes;
         InitialCluster = string.Join(',', nodes.Select(n => n.Member));
     }
 
@@ -130,7 +150,11 @@ internal sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>Whether <see cref="Directory"/> is temporary (deleted on dispose unless <see cref="KeepDirectory"/>).</summary>
     public bool IsTemporary => _ownsDirectory;
 
-    public IReadOnlyList<LocalNode> Nodes { get; }
+    /// <summary>Every node ever started or planned, founding members first, then joined ones in the order they joined (retired ones included).</summary>
+    public IReadOnlyList<LocalNode> Nodes => Volatile.Read(ref _nodes);
+
+    /// <summary>The nodes that are members and not retired (<see cref="LocalNode.IsRetired"/>), in the order of <see cref="Nodes"/>.</summary>
+    public IReadOnlyList<LocalNode> ActiveNodes => [.. Nodes.Where(n => !n.IsRetired)];
 
     /// <summary>How each node is run.</summary>
     public string Program => _options.Program.ToString();
@@ -176,6 +200,42 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         return new LocalCluster(options, directory, options.Directory is null, nodes);
     }
 
+    /// <summary>
+    /// Adds a node that will join the running cluster through the member at <paramref name="joinAddress"/> (its
+    /// <c>strata.v1</c> host:port) with the next id (one above every id this cluster ever had: the cluster never
+    /// reuses a decommissioned id), its own free ports, data directory and log; <see cref="Start"/> starts it with
+    /// <c>start --join</c> (and restarts it the same way: a joined node keeps its recorded id). Loopback only.
+    /// </summary>
+    public LocalNode AddJoiningNode(string joinAddress)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrWhiteSpace(joinAddress);
+        if (_options.Hosts is not null)
+        {
+            throw new InvalidOperationException("a node can join only a loopback cluster: the nodes' addresses were fixed when it was created");
+        }
+
+        if (ActiveNodes.Count >= MaxNodes)
+        {
+            throw new InvalidOperationException($"the cluster already has {MaxNodes} active nodes");
+        }
+
+        int[] ports = FreePorts(2);
+        var node = new LocalNode(Nodes.Max(n => n.Id) + 1, "127.0.0.1", ports[0], ports[1], Directory, joinAddress);
+        Volatile.Write(ref _nodes, [.. Nodes, node]);
+        return node;
+    }
+
+    /// <summary>
+    /// Retires node <paramref name="id"/> for good (after the cluster marked it decommissioned): marks it so it is
+    /// never started again and its exit is not taken for a crash, then stops it (SIGTERM, then SIGKILL).
+    /// </summary>
+    public async Task RetireAsync(ulong id)
+    {
+        Node(id).Retire();
+        await StopAsync(id).ConfigureAwait(false);
+    }
+
     /// <summary>The node with id <paramref name="id"/>.</summary>
     public LocalNode Node(ulong id) =>
         Nodes.FirstOrDefault(n => n.Id == id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, "no such node");
@@ -206,16 +266,24 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             throw new InvalidOperationException($"node {id} is already running");
         }
 
+        if (node.IsRetired)
+        {
+            throw new InvalidOperationException($"node {id} was decommissioned and retired: it is never started again");
+        }
+
         node.Process?.Dispose();
         node.Log?.Dispose();
         NodeProgram program = _options.Launcher?.Invoke(id) is { Count: > 0 } launcher
             ? new NodeProgram(launcher[0], [.. launcher.Skip(1), _options.Program.FileName, .. _options.Program.Prefix])
             : _options.Program;
+        string[] membership = node.JoinAddress is { } via
+            ? ["--join", via, "--host", Host(node.ApiAddress), "--port", Port(node.ApiAddress), "--raft-port", Port(node.RaftAddress)]
+            : ["--initial-cluster", InitialCluster];
         ProcessStartInfo info = program.StartInfo(
         [
             "start",
             "--node-id", id.ToString(CultureInfo.InvariantCulture),
-            "--initial-cluster", InitialCluster,
+            .. membership,
             "--data", node.DataDirectory,
             "--cluster-id", _options.ClusterId,
             "--shards", _options.Shards.ToString(CultureInfo.InvariantCulture),
@@ -362,6 +430,10 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             return "";
         }
     }
+
+    private static string Host(string address) => address[..address.LastIndexOf(':')];
+
+    private static string Port(string address) => address[(address.LastIndexOf(':') + 1)..];
 
     private static async Task WaitGoneAsync(LocalNode node)
     {

@@ -30,7 +30,9 @@ internal static class ChaosCommand
         var faults = new Option<string>("--faults")
         {
             Description = "Faults to inject, in turn: kill (SIGKILL, restart), pause (SIGSTOP ~2-3 s, SIGCONT), the partitions isolate, split, " +
-                "bridge, asymmetric (3-5 s each; 'partition' = all four; need --network netns), or none",
+                "bridge, asymmetric (3-5 s each; 'partition' = all four; need --network netns), the membership changes join (a new node joins), " +
+                "decommission (a node is drained, then stopped for good; a node joins first if fewer than 3 would stay), transfer (the bucket's shard " +
+                "leader hands over) ('membership' = all three; join and decommission need --network loopback), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
         var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };
@@ -60,7 +62,7 @@ internal static class ChaosCommand
             DefaultValueFactory = _ => ChaosOptions.Name(defaults.Network),
         };
         var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
-        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster under a register workload, then check the history for linearizability")
+        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster, and change its membership, under a register workload, then check the history for linearizability")
         {
             nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, output,
         };
