@@ -88,7 +88,7 @@ public sealed class LocalClusterTests(LocalClusterFixture fixture)
         CliResult statusJson = await Cli.RunAsync("cluster", "status", "--json", "--address", address);
 
         Assert.True(table.ExitCode == 0, table.ToString());
-        Assert.Contains("cluster cli-tests: 3 nodes (3 answering), 4 shards; map from node 2", table.Out, StringComparison.Ordinal);
+        Assert.Contains("cluster cli-tests: 3 nodes (3 answering), 4 shards, replication factor 3; map from node 2", table.Out, StringComparison.Ordinal);
         foreach (LocalNode node in Cluster.Nodes)
         {
             Assert.Contains(node.ApiAddress, table.Out, StringComparison.Ordinal);
