@@ -140,7 +140,18 @@ public sealed class TcpTransportFailureTests
 
             // From SetPeer on, frames wait for the connection to the new address (none is lost with the old one).
             Assert.True(nodes[0].Send(2, TestNodes.Frame(11, 10)));
-            Assert.Equal(11, TestNodes.TagOf((await Eventually.Receive(moved, 1, "frame to the moved node"))[0]));
+            List<byte[]> received;
+            try
+            {
+                received = await Eventually.Receive(moved, 1, "frame to the moved node");
+            }
+            catch (Exception e)
+            {
+                // What the two ends logged is what tells a slow machine from a stuck dial loop.
+                throw new Xunit.Sdk.XunitException($"{e.Message}; link {nodes[0].LinkTo(2)}\nnode 1 log:\n{string.Join("\n", log1.Lines)}\nnode 2 log:\n{string.Join("\n", log2.Lines)}");
+            }
+
+            Assert.Equal(11, TestNodes.TagOf(received[0]));
             var link = nodes[0].LinkTo(2)!;
             Assert.Equal(2, link.Connections);
             Assert.Equal(TestNodes.Address(moved), link.Address);
