@@ -62,7 +62,7 @@ internal sealed class OccContentionWorkload(BenchTarget target, BenchOptions opt
             // Lost the race: learn the winner's generation for the next attempt (read it if the target did not say).
             _known[k] = outcome.Generation
                 ?? Found(await store.GetAsync(workload.Bucket, path, cancellationToken).ConfigureAwait(false), path).Generation;
-            throw new BenchOperationException("Conflict", $"'{path}' changed since generation it was read at", isConflict: true);
+            throw new BenchOperationException("Conflict", $"'{path}' moved past the generation this worker last saw", isConflict: true);
         }
     }
 }
