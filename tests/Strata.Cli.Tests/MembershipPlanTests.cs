@@ -32,10 +32,11 @@ public sealed class MembershipPlanTests
         Assert.Equal((DecommissionStep.JoinFirst, null), MembershipPlan.BeforeDecommission(3));
         Assert.Equal((DecommissionStep.JoinFirst, null), MembershipPlan.BeforeDecommission(2));
 
-        (DecommissionStep step, string? reason) = MembershipPlan.BeforeDecommission(3, maxNodes: 3);
+        (DecommissionStep step, string? reason) = MembershipPlan.BeforeDecommission(3, whyNoJoin: "no namespace left");
         Assert.Equal(DecommissionStep.Skip, step);
         Assert.Contains("fewer than 3", reason, StringComparison.Ordinal);
-        Assert.Equal(DecommissionStep.Proceed, MembershipPlan.BeforeDecommission(4, maxNodes: 4).Step);
+        Assert.Contains("no namespace left", reason, StringComparison.Ordinal);
+        Assert.Equal(DecommissionStep.Proceed, MembershipPlan.BeforeDecommission(4, whyNoJoin: "no namespace left").Step);
     }
 
     [Fact]
@@ -103,19 +104,32 @@ public sealed class MembershipPlanTests
     [Theory]
     [InlineData("join")]
     [InlineData("decommission")]
-    public void Join_and_decommission_need_loopback(string kind)
+    public void Join_and_decommission_under_netns_need_a_spare_namespace(string kind)
     {
-        var options = new ChaosOptions { Operations = 300, Faults = ChaosOptions.ParseFaults(kind), Network = ChaosNetwork.Namespaces };
+        var options = new ChaosOptions { Operations = 300, Faults = ChaosOptions.ParseFaults(kind), Network = ChaosNetwork.Namespaces, Nodes = LocalCluster.MaxNodes };
 
         ArgumentException e = Assert.Throws<ArgumentException>(options.Validate);
-        Assert.Contains("--network loopback", e.Message, StringComparison.Ordinal);
+        Assert.Contains("spare network namespace", e.Message, StringComparison.Ordinal);
         (options with { Network = ChaosNetwork.Loopback }).Validate();
+        (options with { Nodes = 3 }).Validate();
+    }
+
+    [Fact]
+    public void Namespaces_are_set_aside_for_each_planned_join_and_decommission_up_to_the_node_limit()
+    {
+        var options = new ChaosOptions { Operations = 3000, Faults = [FaultKind.Isolate, .. ChaosOptions.Memberships], FaultCount = 8, Network = ChaosNetwork.Namespaces };
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(4, plan.Count(f => f.Kind is FaultKind.Join or FaultKind.Decommission));
+        Assert.Equal(4, options.SpareNodes(plan));
+        Assert.Equal(2, (options with { Nodes = 5 }).SpareNodes(plan));
+        Assert.Equal(0, options.SpareNodes(FaultPlan.Create(options with { Faults = [FaultKind.Isolate, FaultKind.Transfer] })));
     }
 
     [Fact]
     public void A_transfer_works_on_either_network()
     {
-        new ChaosOptions { Operations = 300, Faults = [FaultKind.Transfer, FaultKind.Isolate], Network = ChaosNetwork.Namespaces }.Validate();
+        new ChaosOptions { Operations = 300, Faults = [FaultKind.Transfer, FaultKind.Isolate], Network = ChaosNetwork.Namespaces, Nodes = LocalCluster.MaxNodes }.Validate();
         new ChaosOptions { Operations = 300, Faults = [FaultKind.Transfer] }.Validate();
         Assert.True(LocalCluster.MaxNodes > MembershipPlan.MinActiveNodes);
     }

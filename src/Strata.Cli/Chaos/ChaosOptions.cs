@@ -117,10 +117,10 @@ internal sealed record ChaosOptions
                     $"--faults {Name(partition)} is a network partition: it needs --network netns (each node in its own network namespace, cut with iptables; root only)");
             }
 
-            if (Faults.Where(k => k is FaultKind.Join or FaultKind.Decommission).Select(k => (FaultKind?)k).FirstOrDefault() is FaultKind change && Network != ChaosNetwork.Loopback)
+            if (Network == ChaosNetwork.Namespaces && Faults.Any(k => k is FaultKind.Join or FaultKind.Decommission) && Nodes >= LocalCluster.MaxNodes)
             {
                 throw new ArgumentException(
-                    $"--faults {Name(change)} starts or stops node processes outside the founding set: only --network loopback has addresses for them (the namespace network is built for the founding nodes)");
+                    $"--faults join and decommission with --network netns need a spare network namespace: at most {LocalCluster.MaxNodes - 1} founding nodes");
             }
         }
         else
@@ -131,6 +131,14 @@ internal sealed record ChaosOptions
 
     /// <summary>Whether <paramref name="kind"/> is a network partition (needs <see cref="ChaosNetwork.Namespaces"/>).</summary>
     public static bool IsPartition(FaultKind kind) => kind is FaultKind.Isolate or FaultKind.Split or FaultKind.Bridge or FaultKind.Asymmetric;
+
+    /// <summary>
+    /// With <see cref="ChaosNetwork.Namespaces"/>: how many namespaces beyond the founding nodes' are set aside for
+    /// nodes that join (one per planned join or decommission, at most up to <see cref="LocalCluster.MaxNodes"/>);
+    /// a join that finds none left is skipped with its reason.
+    /// </summary>
+    public int SpareNodes(IReadOnlyList<PlannedFault> plan) =>
+        Math.Max(0, Math.Min(LocalCluster.MaxNodes - Nodes, plan.Count(f => f.Kind is FaultKind.Join or FaultKind.Decommission)));
 
     /// <summary>Whether <paramref name="kind"/> is a membership change (join, decommission) or a leadership transfer.</summary>
     public static bool IsMembership(FaultKind kind) => kind is FaultKind.Transfer or FaultKind.Join or FaultKind.Decommission;

@@ -41,7 +41,9 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         NamespaceNetwork? network = null;
         if (options.Network == ChaosNetwork.Namespaces)
         {
-            network = await NamespaceNetwork.CreateAsync(NetworkTools.Require(), options.Nodes, cancellationToken).ConfigureAwait(false);
+            // Nodes that join get namespaces set aside now (ids above the founding ones).
+            int spares = options.SpareNodes(FaultPlan.Create(options));
+            network = await NamespaceNetwork.CreateAsync(NetworkTools.Require(), options.Nodes + spares, cancellationToken).ConfigureAwait(false);
             log.Line(Markup.Escape($"network: each node in its own namespace ({string.Join(", ", network.Namespaces)}) on bridge {network.Bridge}, " +
                 $"subnet {network.Subnet}, nodes at {string.Join(", ", network.Nodes.Select(n => $"{n}={network.AddressOf(n)}"))}"));
         }
@@ -70,8 +72,9 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             Nodes = options.Nodes,
             Directory = Path.Combine(folder, "cluster"),
             ClusterId = "strata-chaos",
-            Hosts = network is null ? null : [.. network.Nodes.Select(network.AddressOf)],
+            Hosts = network is null ? null : [.. network.Nodes.Take(options.Nodes).Select(network.AddressOf)],
             Launcher = network is null ? null : network.Launcher,
+            JoinHost = network is null ? null : id => network.Nodes.Contains(id) ? network.AddressOf(id) : null,
         });
         FaultScheduler? scheduler = null;
         var end = new EndState();

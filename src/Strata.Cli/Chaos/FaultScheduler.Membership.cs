@@ -54,8 +54,9 @@ internal sealed partial class FaultScheduler
             throw new CommandFailedException($"fault {fault.Number}: no running node to join through");
         }
 
-        if (_cluster.ActiveNodes.Count >= LocalCluster.MaxNodes)
+        if (_cluster.WhyNoNodeCanJoin() is { } full)
         {
+            _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: join skipped: " + Markup.Escape(full));
             return Record(new FaultEvent
             {
                 Number = fault.Number,
@@ -65,7 +66,7 @@ internal sealed partial class FaultScheduler
                 StartNanos = _clock.Now,
                 HealNanos = _clock.Now,
                 Skipped = true,
-                Note = $"skipped: {LocalCluster.MaxNodes} nodes are active, the most a local cluster runs",
+                Note = "skipped: " + full,
             });
         }
 
@@ -133,7 +134,7 @@ internal sealed partial class FaultScheduler
     /// </summary>
     private async Task DecommissionAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
-        (DecommissionStep step, string? reason) = MembershipPlan.BeforeDecommission(_cluster.ActiveNodes.Count);
+        (DecommissionStep step, string? reason) = MembershipPlan.BeforeDecommission(_cluster.ActiveNodes.Count, _cluster.WhyNoNodeCanJoin());
         if (step == DecommissionStep.Skip)
         {
             Record(new FaultEvent

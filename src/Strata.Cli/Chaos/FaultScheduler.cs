@@ -460,7 +460,8 @@ internal sealed partial class FaultScheduler : IOperationGate
                 {
                     string[] problems =
                     [
-                        .. seen.Nodes.Where(n => !n.Answers).Select(n => $"node {n.Node.Id} does not answer ({n.Error})"),
+                        .. seen.Nodes.Where(n => !n.Answers && n.Node.State != "decommissioned" && IsMember(n.Node.Id))
+                            .Select(n => $"node {n.Node.Id} does not answer ({n.Error})"),
                         .. seen.Nodes.Where(n => n.Status is not null && n.Status.SuspectedPeers.Any(IsMember))
                             .Select(n => $"node {n.Node.Id} suspects {string.Join(", ", n.Status!.SuspectedPeers.Where(IsMember))}"),
                     ];

@@ -24,8 +24,8 @@ internal enum DecommissionStep
 /// <remarks>
 /// The rule that keeps a run meaningful: at least <see cref="MinActiveNodes"/> active nodes at every moment, so one
 /// node can still be killed, paused or cut off while a majority of every shard's replicas serves. A decommission
-/// that would break it lets a node join first; if no node may join (already <see cref="LocalCluster.MaxNodes"/>
-/// running), it is skipped with the reason in the timeline.
+/// that would break it lets a node join first; if no node can join (already <see cref="LocalCluster.MaxNodes"/>
+/// running, or no spare network namespace left), it is skipped with the reason in the timeline.
 /// </remarks>
 internal static class MembershipPlan
 {
@@ -34,23 +34,23 @@ internal static class MembershipPlan
 
     /// <summary>
     /// Whether a decommission may go ahead with <paramref name="activeNodes"/> active nodes, must let a node join
-    /// first, or is skipped (and why: null unless <see cref="DecommissionStep.Skip"/>); at most
-    /// <paramref name="maxNodes"/> nodes may run.
+    /// first, or is skipped (and why: null unless <see cref="DecommissionStep.Skip"/>); <paramref name="whyNoJoin"/>
+    /// is null when a node can join now, else why not (<see cref="LocalCluster.WhyNoNodeCanJoin"/>).
     /// </summary>
-    public static (DecommissionStep Step, string? Reason) BeforeDecommission(int activeNodes, int maxNodes = LocalCluster.MaxNodes)
+    public static (DecommissionStep Step, string? Reason) BeforeDecommission(int activeNodes, string? whyNoJoin = null)
     {
         if (activeNodes - 1 >= MinActiveNodes)
         {
             return (DecommissionStep.Proceed, null);
         }
 
-        if (activeNodes < maxNodes)
+        if (whyNoJoin is null)
         {
             return (DecommissionStep.JoinFirst, null);
         }
 
         return (DecommissionStep.Skip, string.Create(CultureInfo.InvariantCulture,
-            $"{activeNodes} active nodes: a decommission would leave fewer than {MinActiveNodes}, and no node may join (at most {maxNodes} run)"));
+            $"{activeNodes} active nodes: a decommission would leave fewer than {MinActiveNodes}, and no node can join first ({whyNoJoin})"));
     }
 
     /// <summary>

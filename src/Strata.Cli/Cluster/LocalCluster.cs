@@ -35,6 +35,12 @@ internal sealed record LocalClusterOptions
 
     /// <summary>The command placed before the node program when node <c>id</c> is started (e.g. <c>ip netns exec NS</c>); null: none.</summary>
     public Func<ulong, IReadOnlyList<string>>? Launcher { get; init; }
+
+    /// <summary>
+    /// With <see cref="Hosts"/>: the address a node that joins later with id <c>id</c> listens on (a spare network
+    /// namespace), or null when there is none for that id (no node can join). Ignored on loopback (free ports).
+    /// </summary>
+    public Func<ulong, string?>? JoinHost { get; init; }
 }
 
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
@@ -204,27 +210,56 @@ internal sealed partial class LocalCluster : IAsyncDisposable
     /// Adds a node that will join the running cluster through the member at <paramref name="joinAddress"/> (its
     /// <c>strata.v1</c> host:port) with the next id (one above every id this cluster ever had: the cluster never
     /// reuses a decommissioned id), its own free ports, data directory and log; <see cref="Start"/> starts it with
-    /// <c>start --join</c> (and restarts it the same way: a joined node keeps its recorded id). Loopback only.
+    /// <c>start --join</c> (and restarts it the same way: a joined node keeps its recorded id). On loopback it gets
+    /// free ports; with <see cref="LocalClusterOptions.Hosts"/> the address <see cref="LocalClusterOptions.JoinHost"/>
+    /// gives for its id. Throws <see cref="InvalidOperationException"/> unless <see cref="CanAddNode"/>.
     /// </summary>
     public LocalNode AddJoiningNode(string joinAddress)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrWhiteSpace(joinAddress);
-        if (_options.Hosts is not null)
+        if (WhyNoNodeCanJoin() is { } reason)
         {
-            throw new InvalidOperationException("a node can join only a loopback cluster: the nodes' addresses were fixed when it was created");
+            throw new InvalidOperationException(reason);
         }
 
-        if (ActiveNodes.Count >= MaxNodes)
+        ulong id = NextId;
+        LocalNode node;
+        if (_options.Hosts is null)
         {
-            throw new InvalidOperationException($"the cluster already has {MaxNodes} active nodes");
+            int[] ports = FreePorts(2);
+            node = new LocalNode(id, "127.0.0.1", ports[0], ports[1], Directory, joinAddress);
+        }
+        else
+        {
+            node = new LocalNode(id, _options.JoinHost!(id)!, HostedApiPort, HostedRaftPort, Directory, joinAddress);
         }
 
-        int[] ports = FreePorts(2);
-        var node = new LocalNode(Nodes.Max(n => n.Id) + 1, "127.0.0.1", ports[0], ports[1], Directory, joinAddress);
         Volatile.Write(ref _nodes, [.. Nodes, node]);
         return node;
     }
+
+    /// <summary>Whether <see cref="AddJoiningNode"/> can add a node now.</summary>
+    public bool CanAddNode => WhyNoNodeCanJoin() is null;
+
+    /// <summary>Why no node can join now (too many active nodes, no address for the next id); null when one can.</summary>
+    public string? WhyNoNodeCanJoin()
+    {
+        if (ActiveNodes.Count >= MaxNodes)
+        {
+            return $"the cluster already has {MaxNodes} active nodes, the most a local cluster runs";
+        }
+
+        if (_options.Hosts is not null && _options.JoinHost?.Invoke(NextId) is null)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"no address (network namespace) was set aside for a node {NextId}");
+        }
+
+        return null;
+    }
+
+    /// <summary>The id the next joining node gets: one above every id this cluster ever had (the cluster never reuses one).</summary>
+    private ulong NextId => Nodes.Max(n => n.Id) + 1;
 
     /// <summary>
     /// Retires node <paramref name="id"/> for good (after the cluster marked it decommissioned): marks it so it is
