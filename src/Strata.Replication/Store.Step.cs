@@ -62,7 +62,9 @@ public sealed partial class Store
         var persisted = _writer.StagedGroups;
         if (persisted > 0)
         {
+            CrashPoints.Reach("log-before-fsync");
             FlushOrStop();
+            CrashPoints.Reach("log-after-fsync");
         }
 
         // Durable: now the messages may promise it. Other nodes may learn the commit index from them (and apply and
@@ -90,14 +92,17 @@ public sealed partial class Store
             var ready = replica.Pending!;
             if (ready.Snapshot is { } snapshot)
             {
+                CrashPoints.Reach("snapshot-install");
                 _stateMachine.Restore(replica.GroupId, snapshot);
             }
 
             var entries = NotYetApplied(replica, ready);
             if (entries.Count > 0)
             {
+                CrashPoints.Reach("apply-before");
                 _stateMachine.Apply(replica.GroupId, entries);
                 applied += entries.Count;
+                CrashPoints.Reach("apply-after");
             }
 
             CollectReadStates(replica, ready);

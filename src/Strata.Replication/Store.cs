@@ -57,6 +57,7 @@ public sealed partial class Store : IDisposable
             throw new ArgumentException($"transport of node {transport.LocalNode} given to the store of node {options.NodeId}");
         }
 
+        _ = CrashPoints.ArmedPoint; // a malformed STRATA_CRASH_POINT fails here, when the node opens
         _writer = new RaftLogWriter(engine, options.Time);
         foreach (var peer in options.Peers)
         {
