@@ -328,7 +328,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     }
 
     private static string Plan(IReadOnlyList<PlannedFault> plan) =>
-        plan.Count == 0 ? "none" : string.Join(", ", plan.Select(f => $"{ChaosOptions.Name(f.Kind)}{(f.AtLeader ? "@leader" : "")}"));
+        plan.Count == 0 ? "none" : string.Join(", ", plan.Select(f => $"{ChaosOptions.Name(f.Kind)}{(f.AtLeader && f.Kind is not (FaultKind.Join or FaultKind.Transfer) ? "@leader" : "")}"));
 
     private static void DeleteQuietly(string directory)
     {
