@@ -217,6 +217,12 @@ internal static class ChaosReport
                 Line(md, $"| {f.Number} | {f.Kind} | {f.Node} | {f.ProcessId} | {role} | {f.OperationsBefore:N0} | {ChaosClock.Seconds(f.StartNanos):0.00} | {Seconds(f.HealNanos)} | {Seconds(f.ReadyNanos)} |");
             }
 
+            foreach (FaultEvent slow in run.Faults.Where(f => f.WaitedFor is not null))
+            {
+                md.AppendLine();
+                Line(md, $"Fault {slow.Number} ({slow.Kind}): serving again took long; readiness waited for: {slow.WaitedFor}");
+            }
+
             FaultEvent[] changes = [.. run.Faults.Where(f => f.Kind is "join" or "decommission" or "transfer")];
             if (changes.Length > 0)
             {

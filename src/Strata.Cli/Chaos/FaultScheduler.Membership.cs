@@ -324,8 +324,13 @@ internal sealed partial class FaultScheduler
         Update(index, e => e with { HealNanos = done });
         ClusterObservation ready = await RecoverAsync(cancellationToken).ConfigureAwait(false);
         long readyAt = _clock.Now;
+        string? waited = SlowRecovery();
         var leader = TryShardOf(ready) is { } info ? ready.Leader(info.ShardId) : null;
-        Update(index, e => e with { ReadyNanos = readyAt, LeaderAfter = leader?.Node, TermAfter = leader?.Replica.Term });
+        Update(index, e => e with { ReadyNanos = readyAt, LeaderAfter = leader?.Node, TermAfter = leader?.Replica.Term, WaitedFor = waited });
+        if (waited is not null)
+        {
+            _log.Line(Markup.Escape($"fault {Timeline[index].Number}: serving again took long; readiness waited for: {waited}"));
+        }
     }
 
     /// <summary>

@@ -73,6 +73,12 @@ internal sealed record FaultEvent
 
     public string? Note { get; init; }
 
+    /// <summary>
+    /// When the cluster took more than a few seconds to serve again after the fault: what readiness waited for, each
+    /// reason with the seconds after the heal when it was first seen (to tell a slow election from a node that does not answer).
+    /// </summary>
+    public string? WaitedFor { get; init; }
+
     /// <summary>For a transfer: the voter the leader was asked to hand the bucket's shard to.</summary>
     public ulong? Target { get; init; }
 
@@ -141,6 +147,9 @@ internal sealed partial class FaultScheduler : IOperationGate
     private readonly Lock _gate = new();
     private readonly List<FaultEvent> _timeline = [];
     private readonly HashSet<ulong> _killed = [];
+    private static readonly TimeSpan SlowRecoveryThreshold = TimeSpan.FromSeconds(5);
+    private List<string> _recoveryWaits = [];
+    private long _recoveryBegan;
     private readonly Dictionary<ulong, int> _paused = [];
 
     /// <summary>A scheduler of <paramref name="plan"/> against <paramref name="cluster"/>; nothing happens before <see cref="RunAsync"/>.</summary>
@@ -225,7 +234,13 @@ internal sealed partial class FaultScheduler : IOperationGate
                 }
 
                 await RecoverAsync(cancellationToken).ConfigureAwait(false);
-                Update(index, e => e with { ReadyNanos = _clock.Now });
+                string? waited = SlowRecovery();
+                Update(index, e => e with { ReadyNanos = _clock.Now, WaitedFor = waited });
+                if (waited is not null)
+                {
+                    _log.Line(Markup.Escape($"fault {fault.Number}: serving again took long; readiness waited for: {waited}"));
+                }
+
                 if (ChaosOptions.IsPartition(fault.Kind))
                 {
                     await WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
@@ -428,12 +443,27 @@ internal sealed partial class FaultScheduler : IOperationGate
     /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>
     private async Task<ClusterObservation> RecoverAsync(CancellationToken cancellationToken)
     {
+        long began = _clock.Now;
+        var waits = new List<string>();
+        lock (_gate)
+        {
+            _recoveryWaits = waits;
+            _recoveryBegan = began;
+        }
+
         for (int restarts = 0; ; restarts++)
         {
             RestartCrashed();
             try
             {
-                return await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken).ConfigureAwait(false);
+                return await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken, why =>
+                {
+                    string at = ChaosClock.Seconds(_clock.Now - began).ToString("0.0", CultureInfo.InvariantCulture);
+                    lock (_gate)
+                    {
+                        waits.Add($"{why} (+{at} s)");
+                    }
+                }).ConfigureAwait(false);
             }
             catch (CommandFailedException) when (restarts < MaxRestartsPerRecovery && Crashed().Count > 0)
             {
@@ -513,6 +543,17 @@ internal sealed partial class FaultScheduler : IOperationGate
 
             _log.Line($"[red bold]node {node.Id} exited by itself[/] " + Markup.Escape($"(code {code}); restarting it. Log tail:{Environment.NewLine}{tail}"));
             _cluster.Start(node.Id);
+        }
+    }
+
+    /// <summary>What the last recovery waited for, when it took longer than <see cref="SlowRecoveryThreshold"/>; else null.</summary>
+    private string? SlowRecovery()
+    {
+        lock (_gate)
+        {
+            return _clock.Now - _recoveryBegan < (long)SlowRecoveryThreshold.TotalNanoseconds || _recoveryWaits.Count == 0
+                ? null
+                : string.Join("; ", _recoveryWaits);
         }
     }
 

@@ -9,9 +9,10 @@ internal sealed partial class LocalCluster
     /// Waits until the cluster serves: every running node answers its status, and every shard of the map (and the
     /// meta shard) has a replica on a running node that says it leads. Returns the observation that showed it.
     /// Throws <see cref="CommandFailedException"/> if a node process exits meanwhile or <paramref name="timeout"/>
-    /// passes, naming what was missing and the node's log.
+    /// passes, naming what was missing and the node's log. <paramref name="waiting"/>, when given, is told each new
+    /// reason the cluster is not ready yet (on the waiting thread; keep it short).
     /// </summary>
-    public async Task<ClusterObservation> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ClusterObservation> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken, Action<string>? waiting = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
@@ -33,6 +34,11 @@ internal sealed partial class LocalCluster
                     if (notReady is null)
                     {
                         return observation;
+                    }
+
+                    if (notReady != missing)
+                    {
+                        waiting?.Invoke(notReady);
                     }
 
                     missing = notReady;
