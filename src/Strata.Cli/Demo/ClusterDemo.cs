@@ -174,8 +174,10 @@ internal sealed class ClusterDemo(CliEnvironment env, int nodeCount, string? dat
         long restarted = Stopwatch.GetTimestamp();
         Say($"Restarted node {killed} (pid {node.ProcessId}) over its data directory; it rejoins and is sent what it missed.");
         (ReplicaInfo replica, ulong leaderCommit, ulong leader) = await UntilCaughtUpAsync(cluster, killed, shard.ShardId).ConfigureAwait(false);
-        Say($"  [green]✓[/] its replica of shard {shard.ShardId} applied index [bold]{replica.Applied}[/] ≥ the commit index of leader node {leader} " +
-            $"({leaderCommit}) [bold]{Seconds(restarted)}[/] after the restart.");
+        Say(leader == killed
+            ? $"  [green]✓[/] its replica of shard {shard.ShardId} caught up and leads the shard again (handed back by leadership balance): applied index [bold]{replica.Applied}[/] = its commit index, [bold]{Seconds(restarted)}[/] after the restart."
+            : $"  [green]✓[/] its replica of shard {shard.ShardId} applied index [bold]{replica.Applied}[/] ≥ the commit index of leader node {leader} " +
+              $"({leaderCommit}) [bold]{Seconds(restarted)}[/] after the restart.");
 
         using StrataClient direct = StrataClient.Connect(node.Uri, ProbeOptions with { DefaultDeadline = TimeSpan.FromSeconds(10) });
         Entry probe = await direct.StatAsync(Bucket, ProbePath, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -256,7 +258,9 @@ internal sealed class ClusterDemo(CliEnvironment env, int nodeCount, string? dat
                 if (await cluster.TryObserveAsync(deadline.Token).ConfigureAwait(false) is { } seen
                     && seen.Leader(shardId) is { } leader && seen.Replica(nodeId, shardId) is { } replica)
                 {
-                    if (replica.Applied >= leader.Replica.Committed && leader.Node != nodeId)
+                    // Leadership balance may hand the shard back to the restarted node: a leader has every committed
+                    // entry, so leading and having applied its own commit index is caught up too.
+                    if (replica.Applied >= leader.Replica.Committed)
                     {
                         return (replica, leader.Replica.Committed, leader.Node);
                     }
