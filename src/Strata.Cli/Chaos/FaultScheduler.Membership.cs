@@ -57,17 +57,7 @@ internal sealed partial class FaultScheduler
         if (_cluster.WhyNoNodeCanJoin() is { } full)
         {
             _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: join skipped: " + Markup.Escape(full));
-            return Record(new FaultEvent
-            {
-                Number = fault.Number,
-                Kind = ChaosOptions.Name(FaultKind.Join),
-                Node = 0,
-                OperationsBefore = _started(),
-                StartNanos = _clock.Now,
-                HealNanos = _clock.Now,
-                Skipped = true,
-                Note = "skipped: " + full,
-            });
+            return RecordSkipped(fault, FaultKind.Join, full);
         }
 
         LocalNode via = running[fault.NodeIndex % running.Length];
@@ -137,17 +127,7 @@ internal sealed partial class FaultScheduler
         (DecommissionStep step, string? reason) = MembershipPlan.BeforeDecommission(_cluster.ActiveNodes.Count, _cluster.WhyNoNodeCanJoin());
         if (step == DecommissionStep.Skip)
         {
-            Record(new FaultEvent
-            {
-                Number = fault.Number,
-                Kind = ChaosOptions.Name(FaultKind.Decommission),
-                Node = 0,
-                OperationsBefore = _started(),
-                StartNanos = _clock.Now,
-                HealNanos = _clock.Now,
-                Skipped = true,
-                Note = "skipped: " + reason,
-            });
+            RecordSkipped(fault, FaultKind.Decommission, reason!);
             _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: decommission skipped: " + Markup.Escape(reason!));
             return;
         }
@@ -158,23 +138,11 @@ internal sealed partial class FaultScheduler
                 $"first, so that the decommission of fault {fault.Number} leaves at least {MembershipPlan.MinActiveNodes} active nodes"), cancellationToken).ConfigureAwait(false);
         }
 
-        (ulong? shard, ulong? leader, ulong? term, _) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+        (ulong? shard, ulong? leader, ulong? term, _) = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
         ulong target = MembershipPlan.DecommissionTarget(fault, ActiveIds(), leader);
         LocalNode node = _cluster.Node(target);
-        int index = Record(new FaultEvent
-        {
-            Number = fault.Number,
-            Kind = ChaosOptions.Name(FaultKind.Decommission),
-            Node = target,
-            ProcessId = node.ProcessId,
-            AimedAtLeader = fault.AtLeader,
-            WasLeader = leader == target,
-            Shard = shard,
-            Term = term,
-            OperationsBefore = _started(),
-            StartNanos = _clock.Now,
-        });
-        string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+        int index = Record(AimedEvent(fault, FaultKind.Decommission, target, node.ProcessId, leader, shard, term));
+        string role = RoleOf(target, leader, shard);
         _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: " + Markup.Escape(
             $"decommission node {target} (pid {node.ProcessId}, {role}) after {Timeline[index].OperationsBefore:N0} operations"));
 

@@ -314,27 +314,47 @@ internal sealed partial class FaultScheduler : IOperationGate
         }
     }
 
+    /// <summary>The timeline entry of a fault aimed at <paramref name="target"/>, as it starts.</summary>
+    private FaultEvent AimedEvent(PlannedFault fault, FaultKind kind, ulong target, int? pid, ulong? leader, ulong? shard, ulong? term) => new()
+    {
+        Number = fault.Number,
+        Kind = ChaosOptions.Name(kind),
+        Node = target,
+        ProcessId = pid,
+        AimedAtLeader = fault.AtLeader,
+        WasLeader = leader == target,
+        Shard = shard,
+        Term = term,
+        OperationsBefore = _started(),
+        StartNanos = _clock.Now,
+    };
+
+    /// <summary>The target's part in the bucket's shard, in words (for the console line).</summary>
+    private static string RoleOf(ulong target, ulong? leader, ulong? shard) =>
+        leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+
+    /// <summary>Records <paramref name="kind"/> as skipped for <paramref name="reason"/>; returns its timeline index.</summary>
+    private int RecordSkipped(PlannedFault fault, FaultKind kind, string reason) => Record(new FaultEvent
+    {
+        Number = fault.Number,
+        Kind = ChaosOptions.Name(kind),
+        Node = 0,
+        OperationsBefore = _started(),
+        StartNanos = _clock.Now,
+        HealNanos = _clock.Now,
+        Skipped = true,
+        Note = "skipped: " + reason,
+    });
+
     /// <summary>Hits the node the fault aims at; returns the index of its timeline entry.</summary>
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
-        (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+        (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
         ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, ActiveIds());
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
-        var started = new FaultEvent
-        {
-            Number = fault.Number,
-            Kind = ChaosOptions.Name(fault.Kind),
-            Node = target,
-            ProcessId = pid,
-            AimedAtLeader = fault.AtLeader,
-            WasLeader = leader == target,
-            Shard = shard,
-            Term = term,
-            OperationsBefore = _started(),
-            StartNanos = _clock.Now,
-        };
-        string role = leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+        FaultEvent started = AimedEvent(fault, fault.Kind, target, pid, leader, shard, term);
+        string role = RoleOf(target, leader, shard);
         if (ChaosOptions.IsPartition(fault.Kind))
         {
             NetworkCut cut = NetworkCut.Plan(fault.Kind, ActiveIds(), target, fault.Salt, replicas);
@@ -421,6 +441,27 @@ internal sealed partial class FaultScheduler : IOperationGate
     }
 
     /// <summary>The bucket's shard, the node that says it leads it with the highest term, that term, and the shard's replicas; nulls when not seen.</summary>
+    /// <summary>
+    /// The observation a fault aims with: for a fault aimed at the leader, retried (up to 10 s) while no leader is
+    /// known — right after a join or a leadership transfer there may briefly be none, and aiming at a seeded node
+    /// instead would quietly change the fault.
+    /// </summary>
+    private async Task<(ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas)> ObserveLeaderForAsync(
+        PlannedFault fault, CancellationToken cancellationToken)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var seen = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!fault.AtLeader || seen.Leader is not null || waited.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return seen;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task<(ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas)> ObserveLeaderAsync(CancellationToken cancellationToken)
     {
         if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
