@@ -172,9 +172,11 @@ public sealed class ClusterService(ClusterNode node) : Api.V1.Cluster.ClusterBas
     /// <summary>A joining node's address must be host:port with a port in 1..65535 (it is dialed by every member).</summary>
     private static void ValidateAddress(string address, string field)
     {
-        int colon = address.LastIndexOf(':');
-        if (string.IsNullOrWhiteSpace(address) || colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out int port)
-            || port is < 1 or > 65535)
+        try
+        {
+            _ = Transport.PeerAddress.Parse(address);
+        }
+        catch (ArgumentException)
         {
             throw ApiErrors.InvalidArgument($"{field} must be host:port with a port in 1..65535, not '{address}'");
         }
