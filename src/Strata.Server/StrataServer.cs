@@ -363,6 +363,12 @@ public sealed class StrataServer : IAsyncDisposable
             }, cancellationToken).ConfigureAwait(false);
             return new TcpLink(transport, logs);
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            // Reported like the API port in use (Kestrel's IOException), naming the port and the flag that moves it.
+            logs.Dispose();
+            throw new IOException($"the node-to-node address {self.RaftAddress} is already in use (choose another with --raft-port)", e);
+        }
         catch
         {
             logs.Dispose();
