@@ -164,10 +164,11 @@ public sealed partial class ClusterNode
 
             ShardHandle handle = _handles[shardId];
             handle.MarkRemoved();
-            _handles.TryRemove(shardId, out _);
             FailPendingFor(shardId, shard.Replicas.FirstOrDefault(), $"node {NodeId} no longer hosts shard {shardId} (it moved to nodes {string.Join(",", shard.Replicas)})");
             _store.DestroyGroup(shardId);
             Interlocked.Increment(ref _removedReplicas);
+            // Last: once HostedShards stops listing the shard, the removal is complete and counted.
+            _handles.TryRemove(shardId, out _);
         }
     }
 
