@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Strata.Api.V1;
 using Strata.Cli.Cluster;
 using Strata.Client;
@@ -216,12 +214,7 @@ public sealed class CrashPointTests : IDisposable
         Retry = RetryPolicy.None, // a write the node died under is not retried against the dead process
     });
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    private static int FreePort() => LoopbackPorts.Reserve(1)[0];
 
     public void Dispose()
     {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Strata.Cli.Cluster;
 
@@ -200,7 +198,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         }
         else
         {
-            int[] ports = FreePorts(2 * options.Nodes);
+            int[] ports = LoopbackPorts.Reserve(2 * options.Nodes);
             nodes = [.. Enumerable.Range(0, options.Nodes).Select(i => new LocalNode((ulong)i + 1, "127.0.0.1", ports[2 * i], ports[(2 * i) + 1], directory))];
         }
         return new LocalCluster(options, directory, options.Directory is null, nodes);
@@ -227,7 +225,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         LocalNode node;
         if (_options.Hosts is null)
         {
-            int[] ports = FreePorts(2);
+            int[] ports = LoopbackPorts.Reserve(2);
             node = new LocalNode(id, "127.0.0.1", ports[0], ports[1], Directory, joinAddress);
         }
         else
@@ -497,31 +495,6 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             catch (ObjectDisposedException)
             {
                 // Output that arrives after the cluster was disposed has nowhere to go.
-            }
-        }
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        // All listeners are held open together so the ports are distinct; they are closed just before the nodes start.
-        var listeners = new List<TcpListener>(count);
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                listeners.Add(listener);
-            }
-
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (TcpListener listener in listeners)
-            {
-                listener.Stop();
-                listener.Dispose();
             }
         }
     }
