@@ -8,6 +8,9 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # strata chaos --network netns: network namespaces, veth pairs and a bridge (ip), partitions (iptables).
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
+# Power-loss tests: tools/powerloss (an LD_PRELOAD library and its probe) are built with gcc on first use.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/dlfcn.h ] || need+=(libc6-dev)
 # strata bench --peers: the peers measured side by side (etcd 3.4, Redis 7, PostgreSQL 15), started by the bench itself.
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
