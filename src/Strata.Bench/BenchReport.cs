@@ -22,9 +22,9 @@ public static class BenchReport
 
     /// <summary>
     /// The result as Markdown: the command that produced it, the setup, one latency table (all operations and each
-    /// kind), errors by kind, and the OCC and open-loop figures when present.
+    /// kind), errors by kind, the OCC and open-loop figures when present, and the plots (links, or why they are missing).
     /// </summary>
-    public static string ToMarkdown(BenchResult result, string? command = null)
+    public static string ToMarkdown(BenchResult result, string? command = null, IReadOnlyList<Plots.ChartFile>? plots = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var md = new StringBuilder();
@@ -81,19 +81,41 @@ public static class BenchReport
             Line(md, $"Open loop: offered {open.TargetRate:N0}/s, completed {open.AchievedRate:N0}/s; start lag p50 {open.StartLag.P50Ms:0.###} ms, p99 {open.StartLag.P99Ms:0.###} ms, max {open.StartLag.MaxMs:0.###} ms (latencies are measured from the intended start)");
         }
 
+        AppendPlots(md, plots);
         return md.ToString();
     }
 
-    /// <summary>Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns both paths.</summary>
-    public static async Task<(string Json, string Markdown)> WriteAsync(BenchResult result, string directory, string stem, string? command, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns
+    /// both paths. <paramref name="plots"/>, files already written in the same directory, are linked from the Markdown.
+    /// </summary>
+    public static async Task<(string Json, string Markdown)> WriteAsync(
+        BenchResult result, string directory, string stem, string? command, IReadOnlyList<Plots.ChartFile>? plots = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
         Directory.CreateDirectory(directory);
         string json = Path.Combine(directory, stem + ".json");
         string markdown = Path.Combine(directory, stem + ".md");
         await File.WriteAllTextAsync(json, ToJson(result), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(markdown, ToMarkdown(result, command), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(markdown, ToMarkdown(result, command, plots), cancellationToken).ConfigureAwait(false);
         return (json, markdown);
+    }
+
+    /// <summary>A "Plots" section: an image link per written plot, and why any other is missing. Nothing when there are none.</summary>
+    internal static void AppendPlots(StringBuilder md, IReadOnlyList<Plots.ChartFile>? plots)
+    {
+        if (plots is null || plots.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Plots");
+        foreach (Plots.ChartFile plot in plots)
+        {
+            md.AppendLine();
+            md.AppendLine(plot.ToMarkdown());
+        }
     }
 
     /// <summary>The workload's name as on the command line.</summary>

@@ -60,6 +60,12 @@ public sealed record BenchResult
     /// <summary>Latency of every measured operation, whatever its outcome.</summary>
     public required LatencySummary Latency { get; init; }
 
+    /// <summary>
+    /// The percentile distribution of <see cref="Latency"/> (HdrHistogram's percentile iteration, the maximum at "1 in
+    /// count"): the data of the latency CDF plot. Empty when nothing was measured.
+    /// </summary>
+    public IReadOnlyList<Plots.PercentilePoint> LatencyDistribution { get; init; } = [];
+
     public required IReadOnlyList<OperationResult> ByOperation { get; init; }
 
     /// <summary>Errors by gRPC status (or exception type when the call did not get a status).</summary>

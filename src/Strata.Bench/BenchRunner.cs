@@ -303,6 +303,7 @@ public sealed class BenchRunner
             Errors = allErrors,
             Throughput = Rate(total, seconds),
             Latency = LatencySummary.Of(_recorder.TotalLatency),
+            LatencyDistribution = Plots.PercentilePoint.Distribution(_recorder.TotalLatency),
             ByOperation = byOperation,
             ErrorsByKind = _recorder.ErrorsByKind(),
             Occ = occ,

@@ -28,9 +28,10 @@ public static class SideBySideReport
 
     /// <summary>
     /// The comparison as Markdown: the command, the load, one row per target (all operations), one row per target and
-    /// operation kind when the workload mixes kinds, and what each target was and how durable its writes are.
+    /// operation kind when the workload mixes kinds, what each target was and how durable its writes are, and the
+    /// plots (links, or why they are missing).
     /// </summary>
-    public static string ToMarkdown(SideBySide comparison)
+    public static string ToMarkdown(SideBySide comparison, IReadOnlyList<Plots.ChartFile>? plots = null)
     {
         ArgumentNullException.ThrowIfNull(comparison);
         if (comparison.Results.Count == 0)
@@ -100,17 +101,22 @@ public static class SideBySideReport
             Line(md, $"- **{NameOf(r)}**: {r.Target}. Durability: {r.Durability ?? "not stated"}.{load}");
         }
 
+        BenchReport.AppendPlots(md, plots);
         return md.ToString();
     }
 
-    /// <summary>Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns both paths.</summary>
-    public static async Task<(string Json, string Markdown)> WriteAsync(SideBySide comparison, string directory, string stem, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns
+    /// both paths. <paramref name="plots"/>, files already written in the same directory, are linked from the Markdown.
+    /// </summary>
+    public static async Task<(string Json, string Markdown)> WriteAsync(
+        SideBySide comparison, string directory, string stem, IReadOnlyList<Plots.ChartFile>? plots = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
         string json = Path.Combine(directory, stem + ".json");
         string markdown = Path.Combine(directory, stem + ".md");
         await File.WriteAllTextAsync(json, ToJson(comparison), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(markdown, ToMarkdown(comparison), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(markdown, ToMarkdown(comparison, plots), cancellationToken).ConfigureAwait(false);
         return (json, markdown);
     }
 

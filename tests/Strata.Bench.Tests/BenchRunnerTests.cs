@@ -40,6 +40,9 @@ public sealed class BenchRunnerTests
         Assert.Equal(result.Occ.Attempts, result.Occ.Commits + result.Occ.Conflicts + result.Occ.Errors);
 
         Assert.Equal(result.Operations, result.Timeline.Sum(s => s.Operations));
+        Assert.NotEmpty(result.LatencyDistribution);
+        Assert.InRange(result.LatencyDistribution[^1].LatencyMs, result.Latency.MaxMs * 0.99, result.Latency.MaxMs * 1.01);
+        Assert.True(result.LatencyDistribution[^1].Percentile < 100);
         Assert.Contains(reports.Phases, p => p == BenchPhase.Measure);
         Assert.True(workload.Prepared);
         Assert.Equal(3, workload.Initialized);

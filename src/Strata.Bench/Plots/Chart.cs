@@ -43,6 +43,28 @@ public sealed record ChartFile(string FileName, string Title, string? Failure = 
     public string ToMarkdown() => Written ? $"![{Title}]({FileName})" : $"({Title}: not drawn — {Failure})";
 
     /// <summary>
+    /// Why charts cannot be drawn on this machine (no usable font, the native renderer does not load), or null when
+    /// they can. The same reason <see cref="Write"/> returns as its <see cref="Failure"/>.
+    /// </summary>
+    public static string? RendererProblem()
+    {
+        try
+        {
+            PlotFont.Ensure();
+            using var surface = SKSurface.Create(new SKImageInfo(1, 1));
+            return surface is null ? "SkiaSharp could not make a surface" : null;
+        }
+        catch (PlotFontMissingException e)
+        {
+            return e.Message;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            return Unloadable(e);
+        }
+    }
+
+    /// <summary>
     /// Renders with <paramref name="render"/> and writes the PNG to <paramref name="directory"/>/<paramref name="fileName"/>.
     /// A missing font or a renderer that cannot load (native library) is returned as <see cref="Failure"/>, not thrown:
     /// a report without its plot is still a report. Any other exception propagates (a bug).
@@ -63,9 +85,11 @@ public sealed record ChartFile(string FileName, string Title, string? Failure = 
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException)
         {
-            return new ChartFile(fileName, title, $"the plot renderer (SkiaSharp) could not load: {e.GetBaseException().Message}");
+            return new ChartFile(fileName, title, Unloadable(e));
         }
     }
+
+    private static string Unloadable(Exception e) => $"the plot renderer (SkiaSharp) could not load: {e.GetBaseException().Message}";
 }
 
 /// <summary>The colours charts draw with (also what tests look for in the pixels).</summary>
@@ -165,29 +189,29 @@ internal static class ChartCanvas
 
     /// <summary>
     /// Log10 ticks for a latency axis in milliseconds: a labelled tick per decade (0.01, 0.1, 1, 10, ... ms) and minor
-    /// ticks at 2..9 of each; returns the axis limits (log10 of ms) that hold every value.
+    /// ticks at 2..9 of each; returns the axis limits (log10 of ms): from the decade at or below the smallest value to
+    /// a little above the largest, so no line runs along the frame.
     /// </summary>
     public static (double Min, double Max) LogMillisecondsAxis(IAxis axis, IEnumerable<double> milliseconds)
     {
-        double[] values = [.. milliseconds.Where(v => v > 0 && double.IsFinite(v))];
-        double low = values.Length == 0 ? 0 : Math.Floor(Math.Log10(values.Min()));
-        double high = values.Length == 0 ? 1 : Math.Ceiling(Math.Log10(values.Max()));
-        if (high <= low)
+        double[] values = [.. milliseconds.Where(v => v > 0 && double.IsFinite(v)).Select(Log)];
+        double smallest = values.Length == 0 ? 0 : values.Min();
+        double largest = values.Length == 0 ? 1 : values.Max();
+        double low = Math.Floor(smallest);
+        if (smallest - low < 0.02)
         {
-            high = low + 1;
+            low -= 0.1;
         }
 
+        double high = Math.Max(largest + 0.12, low + 1);
         var ticks = new ScottPlot.TickGenerators.NumericManual();
-        for (int decade = (int)low; decade <= (int)high; decade++)
+        for (int decade = (int)Math.Floor(low); decade <= (int)Math.Ceiling(high); decade++)
         {
             double ms = Math.Pow(10, decade);
             ticks.AddMajor(decade, ms.ToString(ms < 1 ? "0.###" : "#,0", CultureInfo.InvariantCulture));
-            if (decade < high)
+            for (int k = 2; k <= 9; k++)
             {
-                for (int k = 2; k <= 9; k++)
-                {
-                    ticks.AddMinor(decade + Math.Log10(k));
-                }
+                ticks.AddMinor(decade + Math.Log10(k));
             }
         }
 

@@ -110,7 +110,8 @@ public static class LatencyCdfChart
         (double low, double high) = ChartCanvas.LogMillisecondsAxis(plot.Axes.Left, curves.SelectMany(c => c.Points).Select(p => p.LatencyMs));
         plot.Axes.SetLimits(0, top, low, high);
         plot.Legend.IsVisible = curves.Count > 0;
-        plot.Legend.Alignment = Alignment.UpperLeft;
+        // Lower right: latency grows to the right and upward, so that corner stays clear of the lines.
+        plot.Legend.Alignment = Alignment.LowerRight;
         return ChartCanvas.Render(width, height, [("latency", plot, 1)]);
     }
 }
