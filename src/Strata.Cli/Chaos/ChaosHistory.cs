@@ -70,6 +70,12 @@ internal sealed record ChaosOperation
     /// <summary>The generation read, or written by an acknowledged write or cas; for a cas refused by its precondition, the current generation the node named.</summary>
     public ulong? Generation { get; init; }
 
+    /// <summary>Namespace workload's metadata registers: the metageneration read or written (with <see cref="Generation"/> it names one value).</summary>
+    public ulong? Metageneration { get; init; }
+
+    /// <summary>Namespace workload's metadata registers: the metageneration a cas sent as if-metageneration-match.</summary>
+    public ulong? ExpectedMetageneration { get; init; }
+
     /// <summary>A cas refused because the object's generation no longer matched: the register did not hold <see cref="Expected"/>.</summary>
     public bool? PreconditionFailed { get; init; }
 

@@ -44,9 +44,22 @@ internal enum ChaosNetwork
     Namespaces,
 }
 
+/// <summary>What the clients of a chaos run do.</summary>
+internal enum ChaosWorkload
+{
+    /// <summary>Reads, writes and compare-and-sets on registers (<see cref="RegisterWorkload"/>), checked for linearizability.</summary>
+    Register,
+
+    /// <summary>Creates, directory renames, listings and conditional metadata updates (<see cref="NamespaceWorkload"/>), checked against the namespace invariants (<see cref="NamespaceInvariants"/>) and the metadata registers for linearizability.</summary>
+    Namespace,
+}
+
 /// <summary>What one <c>strata chaos</c> run does. Immutable; <see cref="Validate"/> before use.</summary>
 internal sealed record ChaosOptions
 {
+    /// <summary>What the clients do: registers (the default) or the namespace.</summary>
+    public ChaosWorkload Workload { get; init; } = ChaosWorkload.Register;
+
     /// <summary>Node processes of the cluster (3..<see cref="LocalCluster.MaxNodes"/> with faults: one node may be down while a majority serves).</summary>
     public int Nodes { get; init; } = 3;
 
@@ -142,6 +155,17 @@ internal sealed record ChaosOptions
 
     /// <summary>Whether <paramref name="kind"/> is a membership change (join, decommission) or a leadership transfer.</summary>
     public static bool IsMembership(FaultKind kind) => kind is FaultKind.Transfer or FaultKind.Join or FaultKind.Decommission;
+
+    /// <summary>Parses <c>register</c> or <c>namespace</c>.</summary>
+    public static ChaosWorkload ParseWorkload(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "register" => ChaosWorkload.Register,
+        "namespace" => ChaosWorkload.Namespace,
+        _ => throw new ArgumentException($"--workload '{text}' is not register or namespace"),
+    };
+
+    /// <summary>The name of <paramref name="workload"/> on the command line and in reports.</summary>
+    public static string Name(ChaosWorkload workload) => workload == ChaosWorkload.Namespace ? "namespace" : "register";
 
     /// <summary>Parses <c>loopback</c> or <c>netns</c>.</summary>
     public static ChaosNetwork ParseNetwork(string text) => text?.Trim().ToLowerInvariant() switch

@@ -81,7 +81,7 @@ internal static class ChaosReport
             _ => (ChaosVerdict.Linearizable, crashed ? ExitAnomaly : incomplete ? ExitUndecided : ExitLinearizable),
         };
 
-        return new ChaosVerdict
+        return NamespaceReport.Include(run, new ChaosVerdict
         {
             Verdict = verdict,
             ExitCode = exit,
@@ -101,7 +101,7 @@ internal static class ChaosReport
             FinalValues = [.. finals.Select(o => new FinalValue(o.Key, o.Node ?? 0, o.Outcome == ChaosOutcome.Ok && o.Found == true ? o.ReadValue : null,
                 o.Outcome == ChaosOutcome.Ok ? null : o.Error ?? o.Outcome.ToString()))],
             Folder = Path.GetFullPath(folder),
-        };
+        });
     }
 
     /// <summary>Judges <paramref name="run"/> and writes the report folder <paramref name="folder"/> (created if missing).</summary>
@@ -150,6 +150,8 @@ internal static class ChaosReport
             crashes = run.Faults.Count(f => f.Kind == "crash"),
             run.ClusterDirectory,
             run.Network,
+            workload = ChaosOptions.Name(run.Options.Workload),
+            @namespace = verdict.Namespace,
         };
         await File.WriteAllTextAsync(Path.Combine(folder, ResultFile), JsonSerializer.Serialize(result, Json), cancellationToken).ConfigureAwait(false);
         string explanationPath = Path.Combine(folder, ExplanationFile);
@@ -158,6 +160,7 @@ internal static class ChaosReport
             await File.WriteAllTextAsync(explanationPath, Explain(run, verdict, explanation), cancellationToken).ConfigureAwait(false);
         }
 
+        await NamespaceReport.WriteHistoryAsync(run, folder, Json, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(folder, SummaryFile), ToMarkdown(run, verdict), cancellationToken).ConfigureAwait(false);
     }
 
@@ -178,7 +181,15 @@ internal static class ChaosReport
             : "on loopback";
         Line(md, $"- Cluster: {o.Nodes} `strata start` processes {where} (3 replicas per shard); bucket `{run.Bucket}`");
         string pace = o.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $"{o.Rate:0.#} ops/s offered") : "unpaced";
-        Line(md, $"- Workload: {o.Operations:N0} register operations (50% read, 30% write, 20% cas) by {o.Clients} clients over {o.Keys} keys, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, call budget {o.CallTimeout.TotalSeconds:0.###} s");
+        if (o.Workload == ChaosWorkload.Namespace)
+        {
+            md.AppendLine(NamespaceReport.WorkloadLine(o));
+        }
+        else
+        {
+            Line(md, $"- Workload: {o.Operations:N0} register operations (50% read, 30% write, 20% cas) by {o.Clients} clients over {o.Keys} keys, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, call budget {o.CallTimeout.TotalSeconds:0.###} s");
+        }
+
         Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
         Line(md, $"- Checker: {verdict.CheckedOperations:N0} operations checked in {verdict.CheckSeconds:0.###} s (budget {o.CheckBudget.TotalSeconds:0} s), one partition per key");
         md.AppendLine();
@@ -317,6 +328,7 @@ internal static class ChaosReport
             md.AppendLine("```");
         }
 
+        NamespaceReport.AppendMarkdown(md, verdict);
         if (verdict.Problems.Count > 0)
         {
             md.AppendLine();

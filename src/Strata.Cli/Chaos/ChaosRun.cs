@@ -39,6 +39,9 @@ internal sealed record ChaosRun
 
     /// <summary>The replicas of the bucket's shard the final reads went through (the map after the heal).</summary>
     public IReadOnlyList<ulong> FinalReplicas { get; init; } = [];
+
+    /// <summary><c>--workload namespace</c>: the creates, renames and listings and the final state (<see cref="History"/> holds the metadata registers' operations); null for the register workload.</summary>
+    public NamespaceRun? Namespace { get; init; }
 }
 
 /// <summary>One member of the cluster at the end of a run, as the map listed it.</summary>
@@ -112,8 +115,9 @@ internal sealed record ChaosVerdict
     public const string Linearizable = "linearizable";
     public const string NotLinearizable = "not linearizable";
     public const string Undecided = "undecided";
+    public const string InvariantsViolated = "namespace invariants violated";
 
-    /// <summary><see cref="Linearizable"/>, <see cref="NotLinearizable"/> or <see cref="Undecided"/> (checker out of budget).</summary>
+    /// <summary><see cref="Linearizable"/>, <see cref="NotLinearizable"/>, <see cref="Undecided"/> (checker out of budget) or, for the namespace workload, <see cref="InvariantsViolated"/>.</summary>
     public required string Verdict { get; init; }
 
     /// <summary>0 linearizable and nothing else wrong; 1 an anomaly or a crashed node; 3 undecided or the run incomplete.</summary>
@@ -144,4 +148,7 @@ internal sealed record ChaosVerdict
 
     /// <summary>The report folder.</summary>
     public required string Folder { get; init; }
+
+    /// <summary><c>--workload namespace</c>: the namespace invariants' judgement; null for the register workload.</summary>
+    public NamespaceVerdict? Namespace { get; init; }
 }

@@ -112,6 +112,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 ClusterDirectory = cluster.Directory,
                 Members = end.Members,
                 FinalReplicas = end.Replicas,
+                Namespace = end.Namespace?.ToRun(end.NamespaceFinal),
                 Network = network is null ? null : new ChaosNetworkLayout(
                     network.Bridge, network.Subnet, network.BridgeAddress,
                     [.. network.Nodes.Select(n => new ChaosNetworkNode(n, network.NamespaceOf(n), network.AddressOf(n)))]),
@@ -178,7 +179,24 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             StrataClient[] clients = [.. Enumerable.Range(0, options.Clients).Select(c => StrataClient.ConnectCluster(seeds, WorkerOptions(c)))];
             try
             {
-                var workload = new RegisterWorkload(options, Bucket, clients, history, clock, plan.Count > 0 ? scheduler : OpenGate.Instance, progress.Report);
+                IOperationGate gate = plan.Count > 0 ? scheduler : OpenGate.Instance;
+                Func<CancellationToken, Task> workload;
+                if (options.Workload == ChaosWorkload.Namespace)
+                {
+                    var namespaceWorkload = new NamespaceWorkload(options, Bucket, clients, history, clock, gate, progress.Report);
+                    using (StrataClient setup = StrataClient.ConnectCluster(seeds, Patient))
+                    {
+                        await namespaceWorkload.SetUpAsync(setup, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    end.Namespace = namespaceWorkload;
+                    workload = namespaceWorkload.RunAsync;
+                }
+                else
+                {
+                    workload = new RegisterWorkload(options, Bucket, clients, history, clock, gate, progress.Report).RunAsync;
+                }
+
                 await RunTogetherAsync(workload, scheduler, cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -201,8 +219,17 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 log.Line(Markup.Escape($"members at the end: {string.Join(", ", end.Members.Select(m => $"{m.Node} {m.State}"))}"));
             }
 
-            await FinalReadsAsync(cluster, replicas, history, clock, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<string> keys = end.Namespace?.RegisterKeys ?? [.. Enumerable.Range(0, options.Keys).Select(RegisterWorkload.Key)];
+            Func<Entry, long> value = end.Namespace is null ? e => (long)e.Attributes.Size : NamespaceWorkload.RegisterValue;
+            await FinalReadsAsync(cluster, replicas, keys, value, history, clock, cancellationToken).ConfigureAwait(false);
             log.Line(Markup.Escape($"final reads done: every key read through each replica of the bucket's shard (nodes {string.Join(", ", replicas)})"));
+            if (end.Namespace is { } namespaceRun)
+            {
+                using StrataClient leader = StrataClient.ConnectCluster([.. replicas.Select(cluster.Node).Select(n => n.Uri)], Patient);
+                end.NamespaceFinal = await namespaceRun.ReadFinalStateAsync(leader, cancellationToken).ConfigureAwait(false);
+                log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"namespace read through the leader: {end.NamespaceFinal.Listing.Count:N0} entries in {end.NamespaceFinal.ListingPages} pages, {end.NamespaceFinal.Stats.Count:N0} stats")));
+            }
             return scheduler;
         }
         catch (CommandFailedException e)
@@ -217,10 +244,10 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     /// Runs the workload and the scheduler together and waits for both (no client outlives its connections): if
     /// either fails the other is stopped; a scheduler failure is thrown after the clients stopped.
     /// </summary>
-    private static async Task RunTogetherAsync(RegisterWorkload workload, FaultScheduler scheduler, CancellationToken cancellationToken)
+    private static async Task RunTogetherAsync(Func<CancellationToken, Task> workload, FaultScheduler scheduler, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task clients = workload.RunAsync(stop.Token);
+        Task clients = workload(stop.Token);
         Task faults = scheduler.RunAsync(stop.Token);
         Task first = await Task.WhenAny(clients, faults).ConfigureAwait(false);
         if (first.IsFaulted || first.IsCanceled)
@@ -260,23 +287,26 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
     }
 
     /// <summary>
-    /// Reads every key through every replica of the bucket's shard (a client bound to that node; a node without a
-    /// replica could only redirect), recorded as the history's last operations.
+    /// Reads every key (<paramref name="keys"/>, whose register value <paramref name="value"/> takes from an entry)
+    /// through every replica of the bucket's shard (a client bound to that node; a node without a replica could only
+    /// redirect), recorded as the history's last operations.
     /// </summary>
-    private async Task FinalReadsAsync(LocalCluster cluster, IReadOnlyList<ulong> replicas, ChaosHistory history, ChaosClock clock, CancellationToken cancellationToken)
+    private async Task FinalReadsAsync(
+        LocalCluster cluster, IReadOnlyList<ulong> replicas, IReadOnlyList<string> keys, Func<Entry, long> value, ChaosHistory history, ChaosClock clock,
+        CancellationToken cancellationToken)
     {
         int index = options.Operations;
         foreach (LocalNode node in replicas.Select(cluster.Node))
         {
             using StrataClient client = StrataClient.Connect(node.Uri, Patient);
-            for (int k = 0; k < options.Keys; k++)
+            foreach (string key in keys)
             {
                 var call = new ChaosOperation
                 {
                     Index = index++,
                     Process = -(int)node.Id,
                     Client = -1,
-                    Key = RegisterWorkload.Key(k),
+                    Key = key,
                     Kind = CasRegisterOp.Read,
                     CallNanos = clock.Now,
                     Outcome = ChaosOutcome.Indeterminate,
@@ -286,7 +316,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 try
                 {
                     Entry entry = await client.StatAsync(Bucket, call.Key, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    history.Add(call with { ReturnNanos = clock.Now, Outcome = ChaosOutcome.Ok, Found = true, ReadValue = (long)entry.Attributes.Size, Generation = entry.Generation });
+                    history.Add(call with { ReturnNanos = clock.Now, Outcome = ChaosOutcome.Ok, Found = true, ReadValue = value(entry), Generation = entry.Generation });
                 }
                 catch (StrataException e)
                 {
@@ -357,6 +387,12 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
         public IReadOnlyList<ChaosMember> Members { get; set; } = [];
 
         public IReadOnlyList<ulong> Replicas { get; set; } = [];
+
+        /// <summary>The namespace workload, once set up (null for the register workload).</summary>
+        public NamespaceWorkload? Namespace { get; set; }
+
+        /// <summary>The namespace read through the leader after the heal.</summary>
+        public NamespaceFinalState? NamespaceFinal { get; set; }
     }
 
     /// <summary>The gate of a run without faults: never waits.</summary>

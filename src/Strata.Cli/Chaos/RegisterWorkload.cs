@@ -186,7 +186,7 @@ internal sealed class RegisterWorkload(
     }
 
     /// <summary>Statuses with which a node refuses a request before it changes anything; every other failure leaves the outcome unknown.</summary>
-    private static bool IsDefiniteRefusal(StatusCode status) => status is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
+    internal static bool IsDefiniteRefusal(StatusCode status) => status is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
         or StatusCode.FailedPrecondition or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.OutOfRange or StatusCode.Unimplemented;
 
     private static ObjectAttributes Attributes(long value) => new()

@@ -12,7 +12,8 @@ namespace Strata.Cli.Commands;
 /// and writes a report folder into <c>--out</c>.
 /// </summary>
 /// <remarks>
-/// Exit codes: 0 linearizable (and no node crashed, every final read answered); 1 not linearizable, or a node
+/// Exit codes: 0 linearizable (and no node crashed, every final read answered; with <c>--workload namespace</c> also no
+/// namespace invariant violated); 1 not linearizable, a namespace invariant violated, or a node
 /// process exited by itself; 2 usage error; 3 undecided (the checker's budget ran out, or the run could not
 /// finish: the cluster did not start or recover, a final read got no answer, the namespace network was left
 /// behind), or <c>--network netns</c> cannot work here (not Linux, not root, ip or iptables missing: checked
@@ -61,10 +62,16 @@ internal static class ChaosCommand
             Description = "loopback: every node on 127.0.0.1; netns: every node in its own network namespace behind a bridge (needed by partitions; root, ip and iptables)",
             DefaultValueFactory = _ => ChaosOptions.Name(defaults.Network),
         };
-        var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
-        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster, and change its membership, under a register workload, then check the history for linearizability")
+        var workload = new Option<string>("--workload")
         {
-            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, output,
+            Description = "register: reads, writes and compare-and-sets on registers; namespace: creates, directory renames, listings and conditional " +
+                "metadata updates, checked against the namespace invariants (--keys = metadata registers)",
+            DefaultValueFactory = _ => ChaosOptions.Name(defaults.Workload),
+        };
+        var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
+        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster, and change its membership, under a register or namespace workload, then check the history for linearizability (and the namespace invariants)")
+        {
+            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, workload, output,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -86,6 +93,7 @@ internal static class ChaosCommand
                     CheckBudget = Seconds("--check-budget", parse.GetValue(budget)),
                     OutDirectory = parse.GetValue(output)!,
                     Network = ChaosOptions.ParseNetwork(parse.GetValue(network)!),
+                    Workload = ChaosOptions.ParseWorkload(parse.GetValue(workload)!),
                 };
                 options.Validate();
             }
@@ -134,6 +142,11 @@ internal static class ChaosCommand
         if (verdict.Explanation is { } explanation)
         {
             env.Console.WriteLine(explanation);
+        }
+
+        foreach (string line in NamespaceReport.ConsoleLines(verdict))
+        {
+            env.Console.MarkupLine(Markup.Escape(line));
         }
 
         foreach (string problem in verdict.Problems)
