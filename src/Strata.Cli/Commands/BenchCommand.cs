@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using Strata.Bench;
+using Strata.Bench.Plots;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Cli.Cluster;
@@ -14,7 +15,7 @@ namespace Strata.Cli.Commands;
 /// <c>strata bench</c>: runs one workload (a hot reads, b creates, c viral mix, e OCC contention) in the closed or open
 /// loop against a node — the one at <c>--address</c>, or by default a node this command starts in-process on RocksDB
 /// in a temporary directory (deleted afterwards) — shows progress, prints the latency table, and writes
-/// <c>{workload}-{mode}-{time}.json</c> and <c>.md</c> into <c>--out</c>. With <c>--peers etcd,redis,postgres</c> it
+/// <c>{workload}-{mode}-{time}.json</c>, <c>.md</c> and two PNG plots (latency CDF, throughput and p99 over time) into <c>--out</c>. With <c>--peers etcd,redis,postgres</c> it
 /// then runs the same workload and load against each peer (a server it starts on loopback and stops after) and prints
 /// and writes one side-by-side table, each target's durability stated.
 /// </summary>
@@ -49,7 +50,7 @@ internal static class BenchCommand
         };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice", DefaultValueFactory = _ => 1 };
         var bucket = new Option<string>("--bucket") { Description = "Bucket to use (default: a fresh one per run)" };
-        var output = new Option<string>("--out") { Description = "Directory for the JSON results and Markdown summary", HelpName = "DIR", DefaultValueFactory = _ => "bench-results" };
+        var output = new Option<string>("--out") { Description = "Directory for the JSON results, Markdown summary and PNG plots", HelpName = "DIR", DefaultValueFactory = _ => "bench-results" };
         var address = new Option<string>("--address") { Description = "Bench the node at this gRPC address instead of starting one in-process", HelpName = "URL" };
         var inMemory = new Option<bool>("--in-memory") { Description = "In-process node: keep the namespace in memory instead of RocksDB" };
         var data = new Option<string>("--data") { Description = "In-process node: RocksDB directory (default: a temporary one, deleted afterwards)", HelpName = "DIR" };
@@ -338,18 +339,22 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// One target: its JSON and Markdown and the latency table, as before peers existed. Several: each target's files
-    /// (<c>{stem}-{target}</c>), the side-by-side files (<c>{stem}-side-by-side</c>) and the side-by-side table.
+    /// One target: its JSON and Markdown, its plots (<c>{stem}-latency.png</c>, <c>{stem}-timeline.png</c>) and the
+    /// latency table. Several: each target's files (<c>{stem}-{target}</c>), the side-by-side files and plots
+    /// (<c>{stem}-side-by-side</c>, every target in each plot) and the side-by-side table. The Markdown links the
+    /// plots; a plot that cannot be drawn (no font) is said there and on the console, and the rest is written.
     /// </summary>
     private static async Task<int> ReportAsync(
         CliEnvironment env, IReadOnlyList<BenchResult> results, BenchOptions options, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
     {
         string stem = string.Create(CultureInfo.InvariantCulture,
             $"{BenchReport.Name(options.Workload)}-{options.Mode.ToString().ToLowerInvariant()}-{TimeProvider.System.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
+        string plotStem = results.Count == 1 ? stem : stem + "-side-by-side";
+        IReadOnlyList<ChartFile> plots = BenchPlots.Write(results, outDirectory, plotStem);
         if (results.Count == 1)
         {
             BenchResult result = results[0];
-            (string jsonPath, string markdownPath) = await BenchReport.WriteAsync(result, outDirectory, stem, commandLine, cancellationToken).ConfigureAwait(false);
+            (string jsonPath, string markdownPath) = await BenchReport.WriteAsync(result, outDirectory, stem, commandLine, plots, cancellationToken).ConfigureAwait(false);
             if (json)
             {
                 env.Out.WriteLine(BenchReport.ToJson(result));
@@ -358,16 +363,17 @@ internal static class BenchCommand
 
             WriteSummary(env, result);
             env.Console.MarkupLine($"results: {Markup.Escape(jsonPath)}, {Markup.Escape(markdownPath)}");
+            WritePlots(env, plots, outDirectory);
             return ExitCodes.Ok;
         }
 
         foreach (BenchResult result in results)
         {
-            await BenchReport.WriteAsync(result, outDirectory, stem + "-" + result.TargetName, commandLine, cancellationToken).ConfigureAwait(false);
+            await BenchReport.WriteAsync(result, outDirectory, stem + "-" + result.TargetName, commandLine, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var comparison = new SideBySide(commandLine, results);
-        (string sideJson, string sideMarkdown) = await SideBySideReport.WriteAsync(comparison, outDirectory, stem + "-side-by-side", cancellationToken).ConfigureAwait(false);
+        (string sideJson, string sideMarkdown) = await SideBySideReport.WriteAsync(comparison, outDirectory, plotStem, plots, cancellationToken).ConfigureAwait(false);
         if (json)
         {
             env.Out.WriteLine(SideBySideReport.ToJson(comparison));
@@ -376,7 +382,23 @@ internal static class BenchCommand
 
         WriteSideBySide(env, comparison);
         env.Console.MarkupLine($"results: {Markup.Escape(sideJson)}, {Markup.Escape(sideMarkdown)} (and one file pair per target)");
+        WritePlots(env, plots, outDirectory);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>One line naming the plots written, and one per plot that could not be drawn, with why.</summary>
+    private static void WritePlots(CliEnvironment env, IReadOnlyList<ChartFile> plots, string outDirectory)
+    {
+        ChartFile[] written = [.. plots.Where(p => p.Written)];
+        if (written.Length > 0)
+        {
+            env.Console.MarkupLine($"plots: {Markup.Escape(string.Join(", ", written.Select(p => Path.Combine(outDirectory, p.FileName))))}");
+        }
+
+        foreach (ChartFile missing in plots.Where(p => !p.Written))
+        {
+            env.Console.MarkupLine($"[yellow]plot {Markup.Escape(missing.FileName)} not drawn:[/] {Markup.Escape(missing.Failure!)}");
+        }
     }
 
     private static void WriteSideBySide(CliEnvironment env, SideBySide comparison)
