@@ -15,6 +15,9 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# strata bench / chaos plots: the text of the PNG charts is drawn with DejaVu Sans, loaded from its file
+# (Strata.Bench/Plots/PlotFont.cs); without a font the plots are not drawn and the reports say why.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-prerequisites: missing ${need[*]}; run as root or install them" >&2
