@@ -39,6 +39,12 @@ internal sealed record LocalClusterOptions
     /// namespace), or null when there is none for that id (no node can join). Ignored on loopback (free ports).
     /// </summary>
     public Func<ulong, string?>? JoinHost { get; init; }
+
+    /// <summary>
+    /// Start every node under the power-loss library (<see cref="Cluster.PowerLoss"/>), so that
+    /// <see cref="LocalCluster.PowerLossAsync"/> can cut a node's power: what it did not fsync is lost.
+    /// </summary>
+    public bool PowerLoss { get; init; }
 }
 
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
@@ -329,6 +335,10 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         // Plain output in the log: no colours or cursor movements.
         info.Environment["NO_COLOR"] = "1";
         info.Environment["TERM"] = "dumb";
+        if (_options.PowerLoss)
+        {
+            Cluster.PowerLoss.Arm(info, node.DataDirectory);
+        }
 
         var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         log.WriteLine($"--- {info.FileName} {string.Join(' ', info.ArgumentList)}");
@@ -367,6 +377,25 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         }
 
         await WaitGoneAsync(node).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cuts node <paramref name="id"/>'s power (the cluster must have <see cref="LocalClusterOptions.PowerLoss"/>): SIGKILL,
+    /// then its data directory becomes what it had fsynced. Returns what was lost; <see cref="Start"/> restarts it.
+    /// </summary>
+    public async Task<PowerLossOutcome> PowerLossAsync(ulong id)
+    {
+        if (!_options.PowerLoss)
+        {
+            throw new InvalidOperationException("the cluster's nodes were not started under the power-loss library");
+        }
+
+        LocalNode node = Node(id);
+        int pid = node.Process?.Id ?? throw new InvalidOperationException($"node {id} was never started");
+        await KillAsync(id).ConfigureAwait(false);
+        PowerLossOutcome outcome = Cluster.PowerLoss.Apply(node.DataDirectory, pid);
+        node.Log?.WriteLine($"--- power loss: {outcome}");
+        return outcome;
     }
 
     /// <summary>Stops node <paramref name="id"/>: SIGTERM (graceful shutdown), then SIGKILL after the grace period.</summary>
