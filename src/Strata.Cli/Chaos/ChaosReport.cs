@@ -12,7 +12,7 @@ namespace Strata.Cli.Chaos;
 /// Judges a <see cref="ChaosRun"/> with the linearizability checker and writes its report folder:
 /// <c>history.jsonl</c> (one operation per line), <c>faults.json</c> (plan and timeline), <c>result.json</c>
 /// (verdict, explanation, counts, per-key results, final values), <c>explanation.txt</c> (the checker's
-/// explanation, when the history is not linearizable or undecided) and <c>summary.md</c>.
+/// explanation, when the history is not linearizable or undecided), <c>plot.png</c> (<see cref="ChaosPlot"/>) and <c>summary.md</c>.
 /// </summary>
 /// <remarks>
 /// Exit codes (<see cref="ChaosVerdict.ExitCode"/>): 0 linearizable and nothing else wrong; 1 not linearizable, or a
@@ -43,6 +43,7 @@ internal static class ChaosReport
         long started = Stopwatch.GetTimestamp();
         (CheckResult result, int checkedCount) = HistoryCheck.Check(run.History, run.Options.CheckBudget, cancellationToken);
         double checkSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        ChaosPlot.Write(run, folder); // plot.png; summary.md links it or says why it was not drawn
 
         List<ChaosOperation> workload = [.. run.History.Where(o => !o.Final)];
         List<ChaosOperation> finals = [.. run.History.Where(o => o.Final)];
@@ -192,6 +193,7 @@ internal static class ChaosReport
 
         Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
         Line(md, $"- Checker: {verdict.CheckedOperations:N0} operations checked in {verdict.CheckSeconds:0.###} s (budget {o.CheckBudget.TotalSeconds:0} s), one partition per key");
+        md.AppendLine(ChaosPlot.SummaryLine(verdict.Folder));
         md.AppendLine();
         md.AppendLine("## Operations");
         md.AppendLine();
