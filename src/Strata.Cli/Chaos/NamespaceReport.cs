@@ -72,8 +72,8 @@ internal static class NamespaceReport
         ArgumentNullException.ThrowIfNull(o);
         string pace = o.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $"{o.Rate:0.#} ops/s offered") : "unpaced";
         return string.Create(CultureInfo.InvariantCulture,
-            $"- Workload: namespace, {o.Operations:N0} operations (50% create-only puts in {NamespaceWorkload.DirectoryCount} moving directories, 20% directory renames, " +
-            $"20% metadata register operations over {o.Keys} objects, 10% listings) by {o.Clients} clients, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, " +
+            $"- Workload: namespace, {o.Operations:N0} operations (60% create-only puts in {NamespaceWorkload.DirectoryCount} moving directories, 10% directory renames, " +
+            $"20% metadata register operations over {o.Keys} objects, 10% listings, plus listings to find moved directories) by {o.Clients} clients, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, " +
             $"call budget {o.CallTimeout.TotalSeconds:0.###} s");
     }
 

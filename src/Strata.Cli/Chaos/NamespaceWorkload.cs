@@ -16,8 +16,8 @@ namespace Strata.Cli.Chaos;
 /// <para><b>Layout.</b> Before the workload (<see cref="SetUpAsync"/>): a fixed directory <c>tree</c> and
 /// <see cref="DirectoryCount"/> directories <c>tree/d0</c> ... that move. Each directory has a unique name and a
 /// generation renames keep, so a client names a directory by its path <em>and</em> its generation.</para>
-/// <para><b>Operations</b> (seeded per client): 50% creates, 20% directory renames, 20% metadata register
-/// operations, 10% listings.</para>
+/// <para><b>Operations</b> (seeded per client): 60% creates, 10% directory renames, 20% metadata register
+/// operations, 10% listings, plus the listings a client makes to find directories that moved.</para>
 /// <list type="bullet">
 /// <item><b>create</b>: one transaction: a guard that the directory is at the path the client believes
 /// (if-generation-match its generation), then a create-only put (if-generation-match 0) of an object in it — half
@@ -52,8 +52,8 @@ internal sealed partial class NamespaceWorkload(
     /// <summary>Names every client creates (<c>k0</c>..<c>k7</c>), so creates collide.</summary>
     public const int SharedNames = 8;
 
-    private const double CreateShare = 0.5;
-    private const double RenameShare = 0.2;
+    private const double CreateShare = 0.6;
+    private const double RenameShare = 0.1;
     private const double RegisterShare = 0.2;
 
     private readonly ChaosOptions _options = options;
@@ -147,7 +147,9 @@ internal sealed partial class NamespaceWorkload(
         private readonly TimeSpan _period = workload._options.Rate > 0 ? TimeSpan.FromSeconds(workload._clients.Count / workload._options.Rate) : TimeSpan.Zero;
         private long _nextStart = workload._clock.Now;
         private int _process = number;
-        private bool _stale;
+
+        // Directories whose path the client no longer trusts (an operation on them was refused as stale, or got no answer).
+        private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
 
         public async Task RunAsync(CancellationToken cancellationToken)
         {
@@ -155,9 +157,8 @@ internal sealed partial class NamespaceWorkload(
             _paths[RootName] = RootName;
             while (true)
             {
-                if (_stale)
+                if (_stale.Count > 0)
                 {
-                    _stale = false;
                     if (!await RelistTreeAsync(cancellationToken).ConfigureAwait(false))
                     {
                         return;
@@ -330,24 +331,32 @@ internal sealed partial class NamespaceWorkload(
         private void Finish(NamespaceOperation done)
         {
             workload.Record(done);
-            if (done.Outcome == ChaosOutcome.Indeterminate)
+            bool unknown = done.Outcome == ChaosOutcome.Indeterminate;
+            if (unknown)
             {
-                // It may still be in flight: the client goes on as a new process, and no longer trusts its view of the tree.
+                // It may still be in flight: the client goes on as a new process.
                 _process += workload._clients.Count;
-                _stale = true;
             }
-            else if (done.Refusal is NamespaceRefusal.Moved or NamespaceRefusal.NotFound or NamespaceRefusal.SamePath)
+
+            if (unknown || done.Refusal is NamespaceRefusal.Moved or NamespaceRefusal.NotFound or NamespaceRefusal.SamePath)
             {
-                _stale = true;
+                _stale.Add(done.Directory);
+                if (done.Parent is { } parent && parent != RootName)
+                {
+                    _stale.Add(parent);
+                }
             }
         }
 
-        /// <summary>Lists the tree from the root, one listing (one operation) per directory found; false when the run's operations ran out.</summary>
+        /// <summary>
+        /// Lists the tree breadth-first from the root, one listing (one operation) per directory, until every stale
+        /// directory was seen in a listing (or the tree was walked); false when the run's operations ran out.
+        /// </summary>
         private async Task<bool> RelistTreeAsync(CancellationToken cancellationToken)
         {
             var queue = new Queue<string>([RootName]);
             var seen = new HashSet<string>(StringComparer.Ordinal) { RootName };
-            while (queue.TryDequeue(out string? directory))
+            while (_stale.Count > 0 && queue.TryDequeue(out string? directory))
             {
                 int? index = await BeginAsync(cancellationToken).ConfigureAwait(false);
                 if (index is not int i)
@@ -358,6 +367,7 @@ internal sealed partial class NamespaceWorkload(
                 NamespaceOperation done = await ListAsync(i, directory, cancellationToken).ConfigureAwait(false);
                 foreach (string child in done.Children ?? [])
                 {
+                    _stale.Remove(child);
                     if (seen.Add(child))
                     {
                         queue.Enqueue(child);
@@ -365,6 +375,8 @@ internal sealed partial class NamespaceWorkload(
                 }
             }
 
+            // What was not found moved while the walk went on: the next refusal says so again.
+            _stale.Clear();
             return true;
         }
 
@@ -406,9 +418,9 @@ internal sealed partial class NamespaceWorkload(
 
             // A listing changes nothing: no new process after one without an answer.
             workload.Record(done);
-            if (done.Outcome != ChaosOutcome.Ok)
+            if (done.Refusal == NamespaceRefusal.NotFound && directory != RootName)
             {
-                _stale = done.Refusal == NamespaceRefusal.NotFound || _stale;
+                _stale.Add(directory);
             }
 
             return done;
