@@ -48,7 +48,7 @@ public static class BenchPlots
         ArgumentNullException.ThrowIfNull(results);
         return LatencyCdfChart.Render(
             $"strata bench {what}: latency by percentile",
-            [.. results.Select(r => new LatencyCurve(SideBySideReport.NameOf(r), r.LatencyDistribution))]);
+            [.. results.Select(r => new LatencyCurve(SideBySideReport.NameOf(r), r.LatencyDistribution, r.Latency.Count > 0 ? r.Latency.P99Ms : null))]);
     }
 
     /// <summary>Throughput and p99 per sampling interval of <paramref name="results"/>, one line per target.</summary>

@@ -45,7 +45,8 @@ public sealed record PercentilePoint(double Percentile, double LatencyMs)
 /// <summary>One target's latency distribution, drawn as one line.</summary>
 /// <param name="Name">The legend text (e.g. <c>strata</c>, <c>redis</c>).</param>
 /// <param name="Points">The distribution, percentiles ascending.</param>
-public sealed record LatencyCurve(string Name, IReadOnlyList<PercentilePoint> Points);
+/// <param name="P99Ms">The p99 to show in the legend (the report's own figure, so the two agree); none when null.</param>
+public sealed record LatencyCurve(string Name, IReadOnlyList<PercentilePoint> Points, double? P99Ms = null);
 
 /// <summary>
 /// The latency CDF chart of HdrHistogram's plots: latency (ms, log scale) against percentile on a "nines" axis
@@ -85,8 +86,7 @@ public static class LatencyCdfChart
             double[] ys = [.. curve.Points.Select(p => ChartCanvas.Log(p.LatencyMs))];
             var line = plot.Add.ScatterLine(xs, ys, ChartPalette.SeriesColor(i));
             line.LineWidth = 2.5f;
-            PercentilePoint p99 = curve.Points.FirstOrDefault(p => p.Percentile >= 99) ?? curve.Points[^1];
-            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{curve.Name} (p99 {p99.LatencyMs:0.###} ms)");
+            line.LegendText = curve.P99Ms is double p99 ? string.Create(CultureInfo.InvariantCulture, $"{curve.Name} (p99 {p99:0.###} ms)") : curve.Name;
             maxNines = Math.Max(maxNines, xs.Max());
         }
 
@@ -95,7 +95,8 @@ public static class LatencyCdfChart
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{empty.Name}: no data" });
         }
 
-        double top = Math.Ceiling(maxNines);
+        // Room for the last point (the maximum, at "1 in count"), and a labelled tick at every nine below it.
+        double top = maxNines + 0.15;
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         ticks.AddMajor(0, "0%");
         ticks.AddMajor(Nines(50), "50%");

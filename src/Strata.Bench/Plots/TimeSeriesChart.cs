@@ -76,11 +76,12 @@ public static class TimeSeriesChart
             }
         }
 
-        // Labels above the lines, staggered over three rows so neighbouring faults do not overwrite each other.
-        double labelTop = maxRate * 1.32;
+        // Headroom above the highest bucket: the legend's row at the top, then (with windows) three rows of labels,
+        // staggered so neighbouring faults do not overwrite each other, all above the lines.
+        double yTop = maxRate * (windows.Count > 0 ? 1.5 : 1.25);
         for (int i = 0; i < windows.Count; i++)
         {
-            var text = throughput.Add.Text(windows[i].Label, windows[i].StartSecond, labelTop - (maxRate * 0.085 * (i % 3)));
+            var text = throughput.Add.Text(windows[i].Label, windows[i].StartSecond, maxRate * (1.30 - (0.09 * (i % 3))));
             text.LabelFontName = family;
             text.LabelFontSize = 11;
             text.LabelFontColor = ChartPalette.WindowLabel;
@@ -119,9 +120,10 @@ public static class TimeSeriesChart
             }
         }
 
-        throughput.Axes.SetLimits(xMin, xMax, 0, maxRate * (windows.Count > 0 ? 1.38 : 1.12));
+        throughput.Axes.SetLimits(xMin, xMax, 0, yTop);
         throughput.Legend.IsVisible = series.Count > 1;
-        throughput.Legend.Alignment = Alignment.LowerLeft;
+        throughput.Legend.Alignment = Alignment.UpperRight;
+        throughput.Legend.Orientation = Orientation.Horizontal;
         (double low, double high) = ChartCanvas.LogMillisecondsAxis(latency.Axes.Left, latencies);
         latency.Axes.SetLimits(xMin, xMax, low, high);
         latency.Legend.IsVisible = false;
