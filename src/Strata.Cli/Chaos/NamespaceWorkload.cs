@@ -21,7 +21,8 @@ namespace Strata.Cli.Chaos;
 /// <list type="bullet">
 /// <item><b>create</b>: one transaction: a guard that the directory is at the path the client believes
 /// (if-generation-match its generation), then a create-only put (if-generation-match 0) of an object in it — half
-/// the time a name shared by every client (<c>k0</c>..<c>k7</c>: concurrent creates collide), half a name of its own.
+/// the time a name shared by every client (<c>k{index/40}-0</c>..<c>-2</c>: concurrent creates of fresh names collide
+/// all run long), half a name of its own.
 /// The guard keeps a put from creating missing parents at a stale path. The object's ETag and user metadata name
 /// the operation and the directory.</item>
 /// <item><b>rename</b>: one transaction: a guard on the new parent's path and generation, then a rename of the
@@ -49,8 +50,11 @@ internal sealed partial class NamespaceWorkload(
     /// <summary>Moving directories <c>d0</c>..<c>d5</c>.</summary>
     public const int DirectoryCount = 6;
 
-    /// <summary>Names every client creates (<c>k0</c>..<c>k7</c>), so creates collide.</summary>
-    public const int SharedNames = 8;
+    /// <summary>Shared names per window of <see cref="SharedNameWindow"/> operations (<c>k{window}-0</c>..): every client creates them, so creates collide.</summary>
+    public const int SharedNames = 3;
+
+    /// <summary>Operations (by index) during which the same shared names are drawn: fresh names race all run long instead of only at its start.</summary>
+    public const int SharedNameWindow = 40;
 
     private const double CreateShare = 0.6;
     private const double RenameShare = 0.1;
@@ -225,7 +229,7 @@ internal sealed partial class NamespaceWorkload(
         {
             string directory = DirectoryName(_random.Next(DirectoryCount));
             string name = _random.Next(2) == 0
-                ? string.Create(CultureInfo.InvariantCulture, $"k{_random.Next(SharedNames)}")
+                ? string.Create(CultureInfo.InvariantCulture, $"k{index / SharedNameWindow}-{_random.Next(SharedNames)}")
                 : string.Create(CultureInfo.InvariantCulture, $"n{_number}-{index}");
             string directoryPath = _paths[directory];
             var call = new NamespaceOperation
