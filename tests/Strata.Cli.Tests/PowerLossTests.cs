@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Grpc.Core;
 using Strata.Api.V1;
+using Strata.Cli.Chaos;
 using Strata.Cli.Cluster;
 using Strata.Client;
 using Strata.Replication;
@@ -201,6 +203,82 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         Assert.True(walBytesLost > 0, "no power loss dropped any unsynced WAL byte: the layer is not doing its job");
     }
 
+    private async Task<Process> StartAsync(int[] ports, string? crashPoint, bool powerLoss)
+    {
+        ProcessStartInfo info = NodeProgram.OfThisCli().StartInfo(
+            ["start", "--data", Data, "--port", $"{ports[0]}", "--raft-port", $"{ports[1]}"]);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.RedirectStandardInput = true;
+        info.Environment.Remove(CrashPoints.Variable);
+        if (crashPoint is not null)
+        {
+            info.Environment[CrashPoints.Variable] = crashPoint;
+        }
+
+        if (powerLoss)
+        {
+            PowerLoss.Arm(info, Data);
+        }
+
+        var process = Process.Start(info)!;
+        _node?.Dispose();
+        _node = process;
+        var errors = new StringWriter();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.Contains("Press Ctrl+C to stop.", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            lock (errors)
+            {
+                errors.WriteLine(line.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Task first = await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(Patience));
+        Assert.True(first == ready.Task, $"the node did not start: {errors}");
+        return process;
+    }
+
+    private static StrataClient Connect(int port) => StrataClient.Connect(new Uri($"http://127.0.0.1:{port}"), new StrataClientOptions
+    {
+        DefaultDeadline = TimeSpan.FromSeconds(10),
+        Retry = RetryPolicy.None, // a write the node died under is not retried against the dead process
+    });
+
+    private static int Knob(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out int value) ? value : fallback;
+
+    public void Dispose()
+    {
+        if (_node is { HasExited: false })
+        {
+            _node.Kill(entireProcessTree: true);
+            _node.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+
+        _node?.Dispose();
+        _root.Delete(recursive: true);
+    }
+}
+
+/// <summary>
+/// Power loss in clusters of real processes (<see cref="LocalClusterOptions.PowerLoss"/>): cuts of one node and of every
+/// node at once, and the <c>power-loss</c> fault of <c>strata chaos</c>.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+public sealed class PowerLossClusterTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("strata-powerloss-cluster-");
+
     /// <summary>
     /// A 3-node cluster whose nodes all run under the library: while clients write through the shard-aware client,
     /// rounds cut the power of the bucket shard's leader alone (the others keep serving; it restarts and catches up),
@@ -275,191 +353,157 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         Assert.True(walBytesLost > 0, "no power cut dropped any unsynced WAL byte: the layer is not doing its job");
     }
 
-    private async Task<Process> StartAsync(int[] ports, string? crashPoint, bool powerLoss)
+    [Fact]
+    public async Task A_chaos_run_with_power_losses_is_linearizable_and_records_what_each_cut_dropped()
     {
-        ProcessStartInfo info = NodeProgram.OfThisCli().StartInfo(
-            ["start", "--data", Data, "--port", $"{ports[0]}", "--raft-port", $"{ports[1]}"]);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.RedirectStandardInput = true;
-        info.Environment.Remove(CrashPoints.Variable);
-        if (crashPoint is not null)
+        string folder = Path.Combine(_root.FullName, "chaos");
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "400", "--clients", "4", "--keys", "4", "--faults", "power-loss", "--fault-count", "2",
+            "--seed", "5", "--out", folder);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("power loss of node", result.Out, StringComparison.Ordinal);
+        string run = Assert.Single(Directory.GetDirectories(folder));
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ChaosReport.FaultsFile)));
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["power-loss", "power-loss"], timeline.Select(f => f.GetProperty("kind").GetString()));
+        foreach (JsonElement fault in timeline)
         {
-            info.Environment[CrashPoints.Variable] = crashPoint;
+            output.WriteLine(fault.ToString());
+            Assert.StartsWith("power loss: ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.True(fault.GetProperty("startNanos").GetInt64() < fault.GetProperty("healNanos").GetInt64(), fault.ToString());
         }
 
-        if (powerLoss)
-        {
-            PowerLoss.Arm(info, Data);
-        }
-
-        var process = Process.Start(info)!;
-        _node?.Dispose();
-        _node = process;
-        var errors = new StringWriter();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data?.Contains("Press Ctrl+C to stop.", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, line) =>
-        {
-            lock (errors)
-            {
-                errors.WriteLine(line.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Task first = await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(Patience));
-        Assert.True(first == ready.Task, $"the node did not start: {errors}");
-        return process;
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, ChaosReport.ResultFile)));
+        Assert.Equal("linearizable", report.RootElement.GetProperty("verdict").GetString());
     }
-
-    private static StrataClient Connect(int port) => StrataClient.Connect(new Uri($"http://127.0.0.1:{port}"), new StrataClientOptions
-    {
-        DefaultDeadline = TimeSpan.FromSeconds(10),
-        Retry = RetryPolicy.None, // a write the node died under is not retried against the dead process
-    });
 
     private static int Knob(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out int value) ? value : fallback;
 
-    public void Dispose()
+    public void Dispose() => _root.Delete(recursive: true);
+}
+
+/// <summary>
+/// What clients were told, per object: its acknowledged state (a size, or absent), and the one state a write whose
+/// outcome is unknown (the node died under it) may have left instead. Sizes of an object only grow, so an older
+/// value coming back is told apart from the latest.
+/// </summary>
+internal sealed class AcknowledgedState
+{
+    public const string Bucket = "power";
+    private const int Writers = 4;
+    private readonly Dictionary<string, (ulong? Acked, bool Unknown, ulong? Alternative, int Trial)> _objects = [];
+    private readonly Lock _lock = new();
+    private long _nextSize = 1;
+    private int _fresh;
+
+    private int _acknowledged;
+
+    public int Acknowledged => Volatile.Read(ref _acknowledged);
+
+    /// <summary>Writes from <see cref="Writers"/> clients until <paramref name="stopped"/> or a write fails, or
+    /// <paramref name="limit"/> writes are acknowledged in all.</summary>
+    public async Task WriteAsync(StrataClient client, Func<bool> stopped, int seed, int limit, int trial)
     {
-        if (_node is { HasExited: false })
+        int acknowledged = 0;
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
         {
-            _node.Kill(entireProcessTree: true);
-            _node.WaitForExit(TimeSpan.FromSeconds(30));
-        }
-
-        _node?.Dispose();
-        _root.Delete(recursive: true);
-    }
-
-    /// <summary>
-    /// What clients were told, per object: its acknowledged state (a size, or absent), and the one state a write whose
-    /// outcome is unknown (the node died under it) may have left instead. Sizes of an object only grow, so an older
-    /// value coming back is told apart from the latest.
-    /// </summary>
-    private sealed class AcknowledgedState
-    {
-        public const string Bucket = "power";
-        private const int Writers = 4;
-        private readonly Dictionary<string, (ulong? Acked, bool Unknown, ulong? Alternative, int Trial)> _objects = [];
-        private readonly Lock _lock = new();
-        private long _nextSize = 1;
-        private int _fresh;
-
-        private int _acknowledged;
-
-        public int Acknowledged => Volatile.Read(ref _acknowledged);
-
-        /// <summary>Writes from <see cref="Writers"/> clients until <paramref name="stopped"/> or a write fails, or
-        /// <paramref name="limit"/> writes are acknowledged in all.</summary>
-        public async Task WriteAsync(StrataClient client, Func<bool> stopped, int seed, int limit, int trial)
-        {
-            int acknowledged = 0;
-            await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+            var random = new Random(seed + w);
+            var mine = new List<string>();
+            while (Volatile.Read(ref acknowledged) < limit && !stopped())
             {
-                var random = new Random(seed + w);
-                var mine = new List<string>();
-                while (Volatile.Read(ref acknowledged) < limit && !stopped())
+                int choice = random.Next(10);
+                string path;
+                ulong? value;
+                lock (_lock)
                 {
-                    int choice = random.Next(10);
-                    string path;
-                    ulong? value;
-                    lock (_lock)
+                    value = (ulong)_nextSize++;
+                    if (choice < 3)
                     {
-                        value = (ulong)_nextSize++;
-                        if (choice < 3)
-                        {
-                            path = $"hot/{w}-{random.Next(3)}"; // overwritten again and again: a revert would show
-                        }
-                        else if (choice == 3 && mine.Count > 0)
-                        {
-                            path = mine[random.Next(mine.Count)];
-                            value = null; // a delete
-                        }
-                        else
-                        {
-                            path = $"objects/{trial:D3}-{w}-{_fresh++:D6}";
-                        }
+                        path = $"hot/{w}-{random.Next(3)}"; // overwritten again and again: a revert would show
                     }
-
-                    try
+                    else if (choice == 3 && mine.Count > 0)
                     {
-                        if (value is ulong size)
-                        {
-                            await client.PutObjectAsync(Bucket, path, new ObjectAttributes { Size = size });
-                        }
-                        else
-                        {
-                            await client.DeleteObjectAsync(Bucket, path);
-                            mine.Remove(path);
-                        }
+                        path = mine[random.Next(mine.Count)];
+                        value = null; // a delete
                     }
-                    catch (StrataException e) when (e.StatusCode != StatusCode.NotFound && e.StatusCode != StatusCode.InvalidArgument)
+                    else
                     {
-                        lock (_lock)
-                        {
-                            ulong? acked = _objects.TryGetValue(path, out var known) ? known.Acked : null;
-                            _objects[path] = (acked, true, value, trial);
-                        }
-
-                        return; // the node died under this write (or is dying): its outcome is unknown
+                        path = $"objects/{trial:D3}-{w}-{_fresh++:D6}";
                     }
-
-                    lock (_lock)
-                    {
-                        _objects[path] = (value, false, null, trial);
-                        _acknowledged++;
-                    }
-
-                    if (value is not null && path.StartsWith("objects/", StringComparison.Ordinal))
-                    {
-                        mine.Add(path);
-                    }
-
-                    Interlocked.Increment(ref acknowledged);
-                }
-            })));
-        }
-
-        /// <summary>Every object written since trial <paramref name="sinceTrial"/>, and a seeded sample of 200 older ones, is
-        /// in its acknowledged state (or the one its unknown write may have left).</summary>
-        public async Task VerifyAsync(StrataClient client, string when, int sinceTrial = 0, Random? sample = null)
-        {
-            foreach ((string path, (ulong? acked, bool unknown, ulong? alternative, int trial)) in _objects)
-            {
-                if (trial < sinceTrial && (sample is null || sample.Next(_objects.Count) >= 200))
-                {
-                    continue;
                 }
 
-                ulong? found;
                 try
                 {
-                    found = (await client.StatAsync(Bucket, path)).Attributes.Size;
+                    if (value is ulong size)
+                    {
+                        await client.PutObjectAsync(Bucket, path, new ObjectAttributes { Size = size });
+                    }
+                    else
+                    {
+                        await client.DeleteObjectAsync(Bucket, path);
+                        mine.Remove(path);
+                    }
                 }
-                catch (StrataException e) when (e.StatusCode == StatusCode.NotFound)
+                catch (StrataException e) when (e.StatusCode != StatusCode.NotFound && e.StatusCode != StatusCode.InvalidArgument)
                 {
-                    found = null;
+                    lock (_lock)
+                    {
+                        ulong? acked = _objects.TryGetValue(path, out var known) ? known.Acked : null;
+                        _objects[path] = (acked, true, value, trial);
+                    }
+
+                    return; // the node died under this write (or is dying): its outcome is unknown
                 }
 
-                if (found == acked || (unknown && found == alternative))
+                lock (_lock)
                 {
-                    continue;
+                    _objects[path] = (value, false, null, trial);
+                    _acknowledged++;
                 }
 
-                string State(ulong? size) => size is ulong s ? $"size {s}" : "absent";
-                throw new Xunit.Sdk.XunitException(
-                    $"{when}: {path} is {State(found)}, acknowledged {State(acked)}" + (unknown ? $" (or {State(alternative)} from a write of unknown outcome)" : "") +
-                    (found is ulong f && acked is ulong a && f < a ? " — an older value came back" : ""));
+                if (value is not null && path.StartsWith("objects/", StringComparison.Ordinal))
+                {
+                    mine.Add(path);
+                }
+
+                Interlocked.Increment(ref acknowledged);
             }
+        })));
+    }
+
+    /// <summary>Every object written since trial <paramref name="sinceTrial"/>, and a seeded sample of 200 older ones, is
+    /// in its acknowledged state (or the one its unknown write may have left).</summary>
+    public async Task VerifyAsync(StrataClient client, string when, int sinceTrial = 0, Random? sample = null)
+    {
+        foreach ((string path, (ulong? acked, bool unknown, ulong? alternative, int trial)) in _objects)
+        {
+            if (trial < sinceTrial && (sample is null || sample.Next(_objects.Count) >= 200))
+            {
+                continue;
+            }
+
+            ulong? found;
+            try
+            {
+                found = (await client.StatAsync(Bucket, path)).Attributes.Size;
+            }
+            catch (StrataException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                found = null;
+            }
+
+            if (found == acked || (unknown && found == alternative))
+            {
+                continue;
+            }
+
+            string State(ulong? size) => size is ulong s ? $"size {s}" : "absent";
+            throw new Xunit.Sdk.XunitException(
+                $"{when}: {path} is {State(found)}, acknowledged {State(acked)}" + (unknown ? $" (or {State(alternative)} from a write of unknown outcome)" : "") +
+                (found is ulong f && acked is ulong a && f < a ? " — an older value came back" : ""));
         }
     }
 }

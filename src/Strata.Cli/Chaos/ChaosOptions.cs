@@ -32,6 +32,12 @@ internal enum FaultKind
 
     /// <summary>Membership: a node (the shard leader, or a seeded node) is drained (<c>DecommissionNode</c>), then stopped for good.</summary>
     Decommission,
+
+    /// <summary>
+    /// SIGKILL the node and drop everything it had not fsynced (its data directory becomes what it had made durable:
+    /// <see cref="Cluster.PowerLoss"/>), then restart it. Every node of the run is started under the power-loss library.
+    /// </summary>
+    PowerLoss,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -124,6 +130,7 @@ internal sealed record ChaosOptions
             Require(Nodes is >= 3 and <= LocalCluster.MaxNodes,
                 $"--nodes {Nodes}: faults need 3..{LocalCluster.MaxNodes} nodes (a majority of every shard must stay up while one node is down)");
             Require(!Faults.Contains(FaultKind.Pause) || !OperatingSystem.IsWindows(), "--faults pause needs POSIX signals (SIGSTOP/SIGCONT); Windows has none");
+            Require(!Faults.Contains(FaultKind.PowerLoss) || OperatingSystem.IsLinux(), "--faults power-loss needs Linux (an LD_PRELOAD library over glibc)");
             if (Faults.Where(IsPartition).Select(k => (FaultKind?)k).FirstOrDefault() is FaultKind partition && Network != ChaosNetwork.Namespaces)
             {
                 throw new ArgumentException(
@@ -197,6 +204,7 @@ internal sealed record ChaosOptions
             IReadOnlyList<FaultKind> named = part.ToLowerInvariant() switch
             {
                 "kill" => [FaultKind.Kill],
+                "power-loss" => [FaultKind.PowerLoss],
                 "pause" => [FaultKind.Pause],
                 "isolate" => [FaultKind.Isolate],
                 "split" => [FaultKind.Split],
@@ -208,7 +216,7 @@ internal sealed record ChaosOptions
                 "decommission" => [FaultKind.Decommission],
                 "membership" => Memberships,
                 _ => throw new ArgumentException(
-                    $"--faults '{part}' is not a fault this runner injects (kill, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
+                    $"--faults '{part}' is not a fault this runner injects (kill, power-loss, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
                     "join, decommission, transfer, membership = those three, or none; clock skew and disk faults are not built yet)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
@@ -232,6 +240,7 @@ internal sealed record ChaosOptions
         FaultKind.Transfer => "transfer",
         FaultKind.Join => "join",
         FaultKind.Decommission => "decommission",
+        FaultKind.PowerLoss => "power-loss",
         _ => kind.ToString(),
     };
 

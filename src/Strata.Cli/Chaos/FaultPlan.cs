@@ -58,7 +58,7 @@ internal static class FaultPlan
             int node = random.Next(options.Nodes);
             (TimeSpan min, TimeSpan max) = kind switch
             {
-                FaultKind.Kill => (KillDownMin, KillDownMax),
+                FaultKind.Kill or FaultKind.PowerLoss => (KillDownMin, KillDownMax),
                 FaultKind.Pause => (PauseMin, PauseMax),
                 _ => (PartitionMin, PartitionMax),
             };

@@ -251,6 +251,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                 string healed = done.Kind switch
                 {
                     "kill" => $"node {done.Node} was restarted",
+                    "power-loss" => $"node {done.Node} was restarted after its power loss",
                     "pause" => $"node {done.Node} was continued",
                     _ => "the partition was healed",
                 };
@@ -370,16 +371,26 @@ internal sealed partial class FaultScheduler : IOperationGate
             }
         }
 
-        string action = fault.Kind == FaultKind.Kill ? "kill -9" : "SIGSTOP";
-        string length = fault.Kind == FaultKind.Kill ? "restart in" : "SIGCONT in";
-        if (fault.Kind == FaultKind.Kill)
+        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss;
+        string action = fault.Kind switch { FaultKind.Kill => "kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
+        string length = killed ? "restart in" : "SIGCONT in";
+        if (killed)
         {
             lock (_gate)
             {
                 _killed.Add(target);
             }
 
-            await _cluster.KillAsync(target).ConfigureAwait(false);
+            if (fault.Kind == FaultKind.PowerLoss)
+            {
+                PowerLossOutcome lost = await _cluster.PowerLossAsync(target).ConfigureAwait(false);
+                started = started with { Note = $"power loss: {lost}" };
+                length = string.Create(CultureInfo.InvariantCulture, $"{lost.BytesLost:N0} unsynced bytes dropped; {length}");
+            }
+            else
+            {
+                await _cluster.KillAsync(target).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -418,7 +429,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             return;
         }
 
-        if (fault.Kind == "kill")
+        if (fault.Kind is "kill" or "power-loss")
         {
             lock (_gate)
             {

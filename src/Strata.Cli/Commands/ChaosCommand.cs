@@ -30,7 +30,7 @@ internal static class ChaosCommand
         var keys = new Option<int>("--keys") { Description = "Registers (objects) the operations spread over", DefaultValueFactory = _ => defaults.Keys };
         var faults = new Option<string>("--faults")
         {
-            Description = "Faults to inject, in turn: kill (SIGKILL, restart), pause (SIGSTOP ~2-3 s, SIGCONT), the partitions isolate, split, " +
+            Description = "Faults to inject, in turn: kill (SIGKILL, restart), power-loss (SIGKILL, what the node had not fsynced is dropped, restart), pause (SIGSTOP ~2-3 s, SIGCONT), the partitions isolate, split, " +
                 "bridge, asymmetric (3-5 s each; 'partition' = all four; need --network netns), the membership changes join (a new node joins), " +
                 "decommission (a node is drained, then stopped for good; a node joins first if fewer than 3 would stay), transfer (the bucket's shard " +
                 "leader hands over) ('membership' = all three; join and decommission need --network loopback), or none",
