@@ -142,9 +142,10 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
     // ---------- a real node ----------
 
     /// <summary>
-    /// Trials over one data directory: each starts <c>strata start</c> under the library (every other trial also with
-    /// a seeded crash point), writes from several clients (new objects, overwrites of hot objects with growing sizes,
-    /// deletes), kills the node at a seeded moment (or lets the crash point kill it), cuts the power, and the next
+    /// Trials over one data directory: each starts <c>strata start</c> under the library, and in turn (1) writes from
+    /// several clients (new objects, overwrites of hot objects with growing sizes, deletes) until the test kills it
+    /// after a seeded number of acknowledged writes, (2) writes until a seeded crash point kills it, or (3) kills it a
+    /// seeded time after it started, while it opens and recovers its database. Then the power is cut, and the next
     /// start must have every acknowledged write with its value and nothing reverted. <c>STRATA_POWERLOSS_TRIALS</c>
     /// sets the number of trials, <c>STRATA_POWERLOSS_SEED</c> the seed.
     /// </summary>
@@ -158,17 +159,39 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         var model = new AcknowledgedState();
         long walBytesLost = 0;
         int trialsLosingWal = 0;
+        int lastWriting = 0;
         for (int trial = 0; trial < trials; trial++)
         {
-            string? crashPoint = trial % 2 == 1
+            string? crashPoint = trial % 3 == 1
                 ? $"{CrashPoints.Names[random.Next(CrashPoints.Names.Count)] switch { "snapshot-install" => "apply-after", var p => p }}:{random.Next(30, 400)}"
                 : null;
             int killAfter = random.Next(20, 400);
-            string when = $"trial {trial} (seed {seed}, {(crashPoint is null ? $"SIGKILL after {killAfter} acknowledged writes" : $"crash point {crashPoint}")})";
+            bool atStartup = trial % 3 == 2;
+            TimeSpan startupDelay = TimeSpan.FromMilliseconds(random.Next(0, 2500));
+            string when = $"trial {trial} (seed {seed}, " + (atStartup ? $"SIGKILL {startupDelay.TotalMilliseconds} ms into the start"
+                : crashPoint is null ? $"SIGKILL after {killAfter} acknowledged writes" : $"crash point {crashPoint}") + ")";
+            if (atStartup)
+            {
+                Process starting = await StartAsync(ports, crashPoint: null, powerLoss: true, waitReady: false);
+                string owner = Path.Combine(PowerLoss.ShadowOf(Data), "owner");
+                for (int i = 0; i < 3000 && !File.Exists(owner) && !starting.HasExited; i++)
+                {
+                    await Task.Delay(10); // the library copies the directory before the program runs; the cut comes after
+                }
+
+                await Task.Delay(startupDelay);
+                starting.Kill();
+                Assert.True(starting.WaitForExit(TimeSpan.FromSeconds(60)), $"{when}: the node did not die");
+                PowerLossOutcome cut = PowerLoss.Apply(Data, starting.Id);
+                output.WriteLine($"{when}: power loss: {cut}");
+                continue;
+            }
+
             Process node = await StartAsync(ports, crashPoint, powerLoss: true);
             using (StrataClient client = Connect(ports[0]))
             {
-                await model.VerifyAsync(client, $"start of {when}", sinceTrial: trial - 1, random);
+                await model.VerifyAsync(client, $"start of {when}", sinceTrial: lastWriting, random);
+                lastWriting = trial;
                 if (trial == 0)
                 {
                     await client.CreateBucketAsync(AcknowledgedState.Bucket);
@@ -184,7 +207,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
 
             Assert.True(node.WaitForExit(TimeSpan.FromSeconds(60)), $"{when}: the node did not die");
             PowerLossOutcome outcome = PowerLoss.Apply(Data, node.Id);
-            long wal = outcome.Files.Where(f => f.Name.EndsWith(".log", StringComparison.Ordinal) && f.Name != "LOG").Sum(f => f.BytesLost);
+            long wal = outcome.WriteAheadLogBytesLost;
             walBytesLost += wal;
             trialsLosingWal += wal > 0 ? 1 : 0;
             output.WriteLine($"{when}: {model.Acknowledged} acknowledged so far; power loss: {outcome}");
@@ -203,7 +226,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         Assert.True(walBytesLost > 0, "no power loss dropped any unsynced WAL byte: the layer is not doing its job");
     }
 
-    private async Task<Process> StartAsync(int[] ports, string? crashPoint, bool powerLoss)
+    private async Task<Process> StartAsync(int[] ports, string? crashPoint, bool powerLoss, bool waitReady = true)
     {
         ProcessStartInfo info = NodeProgram.OfThisCli().StartInfo(
             ["start", "--data", Data, "--port", $"{ports[0]}", "--raft-port", $"{ports[1]}"]);
@@ -242,6 +265,11 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (!waitReady)
+        {
+            return process;
+        }
+
         Task first = await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(Patience));
         Assert.True(first == ready.Task, $"the node did not start: {errors}");
         return process;
@@ -333,7 +361,7 @@ public sealed class PowerLossClusterTests(ITestOutputHelper output) : IDisposabl
             await writing;
             foreach ((ulong victim, PowerLossOutcome outcome) in victims.Zip(outcomes))
             {
-                walBytesLost += outcome.Files.Where(f => f.Name.EndsWith(".log", StringComparison.Ordinal)).Sum(f => f.BytesLost);
+                walBytesLost += outcome.WriteAheadLogBytesLost;
                 output.WriteLine($"{when}: node {victim}: {outcome}");
             }
 

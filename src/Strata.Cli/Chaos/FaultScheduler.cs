@@ -385,7 +385,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             {
                 PowerLossOutcome lost = await _cluster.PowerLossAsync(target).ConfigureAwait(false);
                 started = started with { Note = $"power loss: {lost}" };
-                length = string.Create(CultureInfo.InvariantCulture, $"{lost.BytesLost:N0} unsynced bytes dropped; {length}");
+                length = string.Create(CultureInfo.InvariantCulture, $"{lost.BytesLost:N0} unsynced bytes dropped, {lost.WriteAheadLogBytesLost:N0} of them of the WAL; {length}");
             }
             else
             {

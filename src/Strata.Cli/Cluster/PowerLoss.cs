@@ -258,8 +258,17 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     /// <summary>Total bytes the live files had beyond their durable images.</summary>
     public long BytesLost => Files.Sum(f => f.BytesLost);
 
+    /// <summary>
+    /// Of <see cref="BytesLost"/>, those of RocksDB's write-ahead logs (<c>NNNNNN.log</c>; not its info <c>LOG</c>, which
+    /// it writes through stdio and rarely syncs): the unsynced writes of the database itself.
+    /// </summary>
+    public long WriteAheadLogBytesLost => Files.Where(f => IsWriteAheadLog(f.Name)).Sum(f => f.BytesLost);
+
+    private static bool IsWriteAheadLog(string name) =>
+        name.EndsWith(".log", StringComparison.Ordinal) && name.Length > 4 && name[..^4].All(char.IsAsciiDigit);
+
     /// <summary>One line for logs: counts and the changed files.</summary>
     public override string ToString() =>
-        $"{Files.Count} files, {Changed.Count()} changed, {BytesLost} bytes lost" +
+        $"{Files.Count} files, {Changed.Count()} changed, {BytesLost} bytes lost ({WriteAheadLogBytesLost} of the WAL)" +
         (Changed.Any() ? ": " + string.Join(", ", Changed.Select(f => $"{f.Name} {f.LiveBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}->{f.DurableBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}")) : "");
 }
