@@ -92,6 +92,22 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void The_p99_line_breaks_where_no_operation_completed_instead_of_drawing_a_slope_across()
+    {
+        TimeBucket[] buckets = [.. Enumerable.Range(0, 20).Select(s => new TimeBucket(s, s + 1, s is >= 8 and < 12 ? 0 : 1_000, s is >= 8 and < 12 ? null : 20))];
+
+        RenderedChart chart = TimeSeriesChart.Render("gap", [new TimeSeries("answered", buckets)], [new ShadedWindow(8, 9, "kill n1", AftermathEndSecond: 12)]);
+
+        using SKBitmap bitmap = SKBitmap.Decode(chart.Png);
+        ChartPanel latency = chart.Panels[1];
+        Color line = ChartPalette.SeriesColor(0);
+        Assert.True(CountInColumns(bitmap, latency, latency.PixelX(2), latency.PixelX(7), (line.R, line.G, line.B), tolerance: 40) > 50);
+        Assert.Equal(0, CountInColumns(bitmap, latency, latency.PixelX(8.6), latency.PixelX(11.4), (line.R, line.G, line.B), tolerance: 40));
+        Assert.True(CountInColumns(bitmap, latency, latency.PixelX(9.2), latency.PixelX(11.8), ChartPalette.AftermathOverWhite, tolerance: 3) > 1000);
+        Assert.Equal(0, CountInColumns(bitmap, latency, latency.PixelX(12.3), latency.PixelX(19), ChartPalette.AftermathOverWhite, tolerance: 3));
+    }
+
+    [Fact]
     public void Without_a_font_the_error_says_what_to_install()
     {
         string empty = Directory.CreateDirectory(Path.Combine(_directory, "no-fonts")).FullName;

@@ -112,17 +112,22 @@ public static class ChartPalette
     /// <summary>Fill of a shaded window (a fault): red, mostly transparent, so series stay visible through it.</summary>
     public static Color Window { get; } = Color.FromHex("#d62728").WithAlpha(0.18);
 
-    /// <summary>What <see cref="Window"/> looks like over the white data background.</summary>
-    public static (byte R, byte G, byte B) WindowOverWhite
-    {
-        get
-        {
-            Color c = Window;
-            double a = c.A / 255.0;
-            return (Blend(c.R, a), Blend(c.G, a), Blend(c.B, a));
+    /// <summary>Fill of the lighter tail after a window (a fault healed, the cluster not serving yet).</summary>
+    public static Color Aftermath { get; } = Color.FromHex("#d62728").WithAlpha(0.07);
 
-            static byte Blend(byte channel, double alpha) => (byte)Math.Round((channel * alpha) + (255 * (1 - alpha)));
-        }
+    /// <summary>What <see cref="Window"/> looks like over the white data background.</summary>
+    public static (byte R, byte G, byte B) WindowOverWhite => OverWhite(Window);
+
+    /// <summary>What <see cref="Aftermath"/> looks like over the white data background.</summary>
+    public static (byte R, byte G, byte B) AftermathOverWhite => OverWhite(Aftermath);
+
+    /// <summary>What a translucent <paramref name="color"/> looks like drawn over white.</summary>
+    public static (byte R, byte G, byte B) OverWhite(Color color)
+    {
+        double a = color.A / 255.0;
+        return (Blend(color.R, a), Blend(color.G, a), Blend(color.B, a));
+
+        static byte Blend(byte channel, double alpha) => (byte)Math.Round((channel * alpha) + (255 * (1 - alpha)));
     }
 
     /// <summary>Label text of shaded windows.</summary>
@@ -204,14 +209,23 @@ internal static class ChartCanvas
         }
 
         double high = Math.Max(largest + 0.12, low + 1);
+        // Over few decades a label per decade is too sparse to read values off: label 2 and 5 of each too.
+        bool few = high - low < 2.5;
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         for (int decade = (int)Math.Floor(low); decade <= (int)Math.Ceiling(high); decade++)
         {
-            double ms = Math.Pow(10, decade);
-            ticks.AddMajor(decade, ms.ToString(ms < 1 ? "0.###" : "#,0", CultureInfo.InvariantCulture));
-            for (int k = 2; k <= 9; k++)
+            for (int k = 1; k <= 9; k++)
             {
-                ticks.AddMinor(decade + Math.Log10(k));
+                double ms = k * Math.Pow(10, decade);
+                double at = decade + Math.Log10(k);
+                if (k == 1 || (few && k is 2 or 5))
+                {
+                    ticks.AddMajor(at, ms.ToString(ms < 1 ? "0.###" : "#,0", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    ticks.AddMinor(at);
+                }
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ScottPlot;
 
 namespace Strata.Bench.Plots;
@@ -16,11 +15,15 @@ public sealed record TimeBucket(double StartSecond, double EndSecond, double Ope
 /// <param name="ShowLatency">Whether the series also gets a p99 line (false for series whose latency means nothing, such as calls that got no answer).</param>
 public sealed record TimeSeries(string Name, IReadOnlyList<TimeBucket> Buckets, bool ShowLatency = true);
 
-/// <summary>A time window shaded on both panels and labelled above the top one (a fault, from its start to its heal).</summary>
+/// <summary>
+/// A time window shaded on both panels and labelled above the top one (a fault, from its start to its heal), with an
+/// optional lighter tail after it (until the cluster served again).
+/// </summary>
 /// <param name="StartSecond">Start, seconds on the time axis.</param>
-/// <param name="EndSecond">End (at least the start; a zero-length window is drawn one pixel wide).</param>
+/// <param name="EndSecond">End (at least the start; a zero-length window is drawn a few pixels wide).</param>
 /// <param name="Label">Short text, e.g. <c>kill n2</c>.</param>
-public sealed record ShadedWindow(double StartSecond, double EndSecond, string Label);
+/// <param name="AftermathEndSecond">End of the lighter tail that starts at <paramref name="EndSecond"/>; none when null.</param>
+public sealed record ShadedWindow(double StartSecond, double EndSecond, string Label, double? AftermathEndSecond = null);
 
 /// <summary>
 /// Throughput and p99 latency over time: two panels sharing the time axis — operations per second per bucket above,
@@ -69,10 +72,11 @@ public static class TimeSeriesChart
             double end = Math.Max(w.EndSecond, w.StartSecond + minimumWidth);
             foreach (Plot panel in new[] { throughput, latency })
             {
-                var span = panel.Add.HorizontalSpan(w.StartSecond, end);
-                span.FillStyle.Color = ChartPalette.Window;
-                span.LineStyle.Width = 0;
-                span.IsDraggable = false;
+                Shade(panel, w.StartSecond, end, ChartPalette.Window);
+                if (w.AftermathEndSecond is double after && after > end)
+                {
+                    Shade(panel, end, after, ChartPalette.Aftermath);
+                }
             }
         }
 
@@ -108,15 +112,15 @@ public static class TimeSeriesChart
                 continue;
             }
 
-            TimeBucket[] answered = [.. s.Buckets.Where(b => b.P99Ms is > 0)];
-            if (answered.Length > 0)
+            // One line per run of buckets that have a p99: a bucket without completions is a gap, not a slope.
+            foreach (List<TimeBucket> run in Runs(s.Buckets))
             {
-                double[] at = [.. answered.Select(b => (b.StartSecond + b.EndSecond) / 2)];
-                double[] logs = [.. answered.Select(b => ChartCanvas.Log(b.P99Ms!.Value))];
+                double[] at = [.. run.Select(b => (b.StartSecond + b.EndSecond) / 2)];
+                double[] logs = [.. run.Select(b => ChartCanvas.Log(b.P99Ms!.Value))];
                 var p99 = latency.Add.ScatterLine(at, logs, color);
                 p99.LineWidth = 2;
-                p99.LegendText = s.Name + " p99";
-                latencies.AddRange(answered.Select(b => b.P99Ms!.Value));
+                p99.MarkerSize = run.Count == 1 ? 5 : 0;
+                latencies.AddRange(run.Select(b => b.P99Ms!.Value));
             }
         }
 
@@ -130,6 +134,41 @@ public static class TimeSeriesChart
         return ChartCanvas.Render(width, height, [("throughput", throughput, 0.55), ("p99", latency, 0.45)]);
     }
 
-    /// <summary>"12.5 s" style text for labels.</summary>
-    internal static string Seconds(double seconds) => seconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+    private static void Shade(Plot panel, double from, double to, Color color)
+    {
+        var span = panel.Add.HorizontalSpan(from, to);
+        span.FillStyle.Color = color;
+        span.LineStyle.Width = 0;
+        span.IsDraggable = false;
+    }
+
+    /// <summary>Maximal runs of adjacent buckets (each starting where the previous ended) that have a p99.</summary>
+    private static IEnumerable<List<TimeBucket>> Runs(IReadOnlyList<TimeBucket> buckets)
+    {
+        var run = new List<TimeBucket>();
+        foreach (TimeBucket b in buckets)
+        {
+            bool adjacent = run.Count > 0 && Math.Abs(run[^1].EndSecond - b.StartSecond) < 1e-9;
+            if (b.P99Ms is not > 0 || (run.Count > 0 && !adjacent))
+            {
+                if (run.Count > 0)
+                {
+                    yield return run;
+                    run = [];
+                }
+
+                if (b.P99Ms is not > 0)
+                {
+                    continue;
+                }
+            }
+
+            run.Add(b);
+        }
+
+        if (run.Count > 0)
+        {
+            yield return run;
+        }
+    }
 }
