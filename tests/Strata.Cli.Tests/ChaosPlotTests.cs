@@ -46,6 +46,8 @@ public sealed class ChaosPlotTests : IDisposable
             Assert.True(Shaded(bitmap, panel, 12.2, 14.8, shade) > 500, $"{panel.Name}: the pause (12–15 s) is not shaded");
             Assert.Equal(0, Shaded(bitmap, panel, 0.5, 4.5, shade));
             Assert.Equal(0, Shaded(bitmap, panel, 8.5, 11.5, shade));
+            Assert.True(Shaded(bitmap, panel, 8.2, 8.8, ChartPalette.AftermathOverWhite, tolerance: 3) > 100, $"{panel.Name}: the kill's aftermath (8–9 s) is not shaded");
+            Assert.Equal(0, Shaded(bitmap, panel, 9.3, 11.5, ChartPalette.AftermathOverWhite, tolerance: 3));
             Assert.Equal(0, Shaded(bitmap, panel, 15.5, 19.5, shade));
         }
 
@@ -88,13 +90,13 @@ public sealed class ChaosPlotTests : IDisposable
         IReadOnlyList<ShadedWindow> windows = ChaosPlot.Windows(
         [
             new FaultEvent { Number = 2, Kind = "pause", Node = 1, StartNanos = 12 * Second, HealNanos = 15 * Second },
-            new FaultEvent { Number = 1, Kind = "kill", Node = 2, WasLeader = true, StartNanos = 5 * Second, HealNanos = 8 * Second },
+            new FaultEvent { Number = 1, Kind = "kill", Node = 2, WasLeader = true, StartNanos = 5 * Second, HealNanos = 8 * Second, ReadyNanos = 9 * Second },
             new FaultEvent { Number = 3, Kind = "decommission", Node = 3, Skipped = true, StartNanos = 16 * Second },
             new FaultEvent { Number = 0, Kind = "crash", Node = 3, StartNanos = 17 * Second },
         ]);
 
         Assert.Equal(
-            [new ShadedWindow(5, 8, "kill n2 (leader)"), new ShadedWindow(12, 15, "pause n1"), new ShadedWindow(17, 17, "crash n3")],
+            [new ShadedWindow(5, 8, "kill n2 (leader)", 9), new ShadedWindow(12, 15, "pause n1"), new ShadedWindow(17, 17, "crash n3")],
             windows);
     }
 

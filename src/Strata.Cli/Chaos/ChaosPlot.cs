@@ -5,7 +5,8 @@ namespace Strata.Cli.Chaos;
 
 /// <summary>
 /// The plot of a chaos run, <c>plot.png</c> in its report folder: throughput and p99 latency per time bucket over
-/// the run, with every fault's window (from its start to its heal) shaded and labelled by kind and node — what the
+/// the run, with every fault's window (from its start to its heal; lighter until the cluster served again) shaded and
+/// labelled by kind and node — what the
 /// clients saw while the cluster was being broken. Drawn by the <see cref="TimeSeriesChart"/> that
 /// <c>strata bench</c> uses.
 /// </summary>
@@ -48,7 +49,8 @@ internal static class ChaosPlot
         string faults = o.Faults.Count == 0 ? "no faults" : "faults " + string.Join(",", o.Faults.Select(ChaosOptions.Name));
         string title = string.Create(CultureInfo.InvariantCulture,
             $"strata chaos, {o.Nodes} nodes, {faults}, seed {o.Seed}: {Title}");
-        return TimeSeriesChart.Render(title, Series(workload, bucket), Windows(run.Faults), "seconds since the run began");
+        return TimeSeriesChart.Render(title, Series(workload, bucket), Windows(run.Faults),
+            "seconds since the run began; shaded: each fault from its start to its heal, lighter until the cluster served again");
     }
 
     /// <summary>The bucket width for a run of <paramref name="seconds"/>: 1 s, or wider to keep at most 300 buckets.</summary>
@@ -102,14 +104,18 @@ internal static class ChaosPlot
         return series;
     }
 
-    /// <summary>One window per fault that happened (skipped ones left out), from its start to its heal, labelled "kind nN".</summary>
+    /// <summary>
+    /// One window per fault that happened (skipped ones left out), from its start to its heal, labelled "kind nN",
+    /// with a lighter tail until the cluster was seen serving again.
+    /// </summary>
     public static IReadOnlyList<ShadedWindow> Windows(IReadOnlyList<FaultEvent> faults)
     {
         ArgumentNullException.ThrowIfNull(faults);
         return [.. faults.Where(f => !f.Skipped).OrderBy(f => f.StartNanos).Select(f => new ShadedWindow(
             ChaosClock.Seconds(f.StartNanos),
             ChaosClock.Seconds(f.HealNanos ?? f.StartNanos),
-            string.Create(CultureInfo.InvariantCulture, $"{f.Kind} n{f.Node}{(f.WasLeader ? " (leader)" : "")}")))];
+            string.Create(CultureInfo.InvariantCulture, $"{f.Kind} n{f.Node}{(f.WasLeader ? " (leader)" : "")}"),
+            f.ReadyNanos is long ready && ready > (f.HealNanos ?? f.StartNanos) ? ChaosClock.Seconds(ready) : null))];
     }
 
     /// <summary>Nearest-rank p99 of <paramref name="latencies"/> (sorted in place).</summary>
