@@ -247,6 +247,32 @@ public sealed class NamespaceInvariantsTests : IDisposable
     }
 
     [Fact]
+    public void A_directory_under_the_target_of_a_rename_without_answer_is_allowed()
+    {
+        // As in the test above, but a rename of d2 under d1 got no answer: it may have taken effect.
+        NamespaceRun run = Consistent()
+            .WithFinal(entries => entries.Select(e =>
+                e.Path.StartsWith("tree/d2", StringComparison.Ordinal) ? e with { Path = "tree/d0/d1/d2" + e.Path["tree/d2".Length..] } : e));
+        run = run with { Operations = [.. run.Operations, Rename(8, "d2", "d1", "tree/d2", "tree/d0/d1/d2", 120, null, ChaosOutcome.Indeterminate)] };
+
+        Assert.Empty(NamespaceInvariants.Check(run).Violations);
+    }
+
+    [Fact]
+    public void A_directory_left_where_a_superseded_rename_put_it_breaks_renames_respected()
+    {
+        // d1 was moved under d0 (op 2, answered at 40), then back under tree by op 8, called after that answer: it cannot end under d0.
+        NamespaceRun run = Consistent();
+        run = run with { Operations = [.. run.Operations, Rename(8, "d1", "tree", "tree/d0/d1", "tree/d1", 200, 210, ChaosOutcome.Ok)] };
+
+        NamespaceViolation stale = Assert.Single(NamespaceInvariants.Check(run).Violations);
+
+        Assert.Equal(NamespaceInvariants.RenamesRespected, stale.Invariant);
+        Assert.Contains("d1 ends under d0 ('tree/d0/d1')", stale.Explanation, StringComparison.Ordinal);
+        Assert.Contains("possible final parents: tree", stale.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_rename_refused_as_into_its_own_subtree_when_it_was_not_breaks_renames_respected()
     {
         NamespaceRun run = Consistent().WithOperation(4, o => o with { IntoOwnSubtree = false, Destination = "tree/d2/d0", Parent = "d2" });

@@ -281,10 +281,11 @@ internal sealed partial class NamespaceWorkload(
             Finish(done);
         }
 
+        /// <summary>Any directory but <paramref name="moving"/>, or the root (drawn in its place too, so about 2 in 7).</summary>
         private string PickParent(string moving)
         {
-            int pick = _random.Next(DirectoryCount);
-            return pick == DirectoryCount - 1 || DirectoryName(pick) == moving ? RootName : DirectoryName(pick);
+            int pick = _random.Next(DirectoryCount + 1);
+            return pick == DirectoryCount || DirectoryName(pick) == moving ? RootName : DirectoryName(pick);
         }
 
         /// <summary>The logical parent of <paramref name="directory"/> in this client's view.</summary>
