@@ -58,9 +58,15 @@ internal static class PowerLoss
     /// The power cut, after the armed process <paramref name="processId"/> has died: compares the live data directory
     /// with the durable image, replaces the directory with the image, removes the shadow, and says what was lost.
     /// </summary>
+    /// <param name="dataDirectory">The watched directory.</param>
+    /// <param name="processId">The process that ran under the library over it (and is dead now).</param>
+    /// <param name="torn">Null: every unsynced byte is lost (the strict cut). Otherwise a torn cut, drawn from it: of a
+    /// file that was only appended to since its last sync (its durable bytes are a prefix of its live bytes), half the
+    /// time a random prefix of the unsynced tail reached the disk too, possibly ending inside a record — what a disk
+    /// that wrote back in order before the cut leaves.</param>
     /// <exception cref="InvalidOperationException">There is no image kept by that process (the library did not load
     /// or was not armed): a power loss cannot be simulated, and a test must not pass as if it had been.</exception>
-    public static PowerLossOutcome Apply(string dataDirectory, int processId)
+    public static PowerLossOutcome Apply(string dataDirectory, int processId, Random? torn = null)
     {
         string data = Path.GetFullPath(dataDirectory);
         string shadow = ShadowOf(data);
@@ -78,6 +84,11 @@ internal static class PowerLoss
         }
 
         PowerLossOutcome outcome = Compare(data, tree);
+        if (torn is not null)
+        {
+            outcome = outcome with { TornBytesKept = Tear(data, tree, outcome, torn) };
+        }
+
         if (Directory.Exists(data))
         {
             Directory.Delete(data, recursive: true);
@@ -86,6 +97,65 @@ internal static class PowerLoss
         CopyTree(tree, data);
         Directory.Delete(shadow, recursive: true);
         return outcome;
+    }
+
+    /// <summary>Appends to images a seeded prefix of their files' unsynced tails (see <see cref="Apply"/>); returns the
+    /// bytes kept that way.</summary>
+    private static long Tear(string data, string tree, PowerLossOutcome outcome, Random torn)
+    {
+        long kept = 0;
+        foreach (PowerLossFile file in outcome.Files)
+        {
+            if (file is not { LiveBytes: long live, DurableBytes: long durable } || live <= durable || torn.Next(2) == 0)
+            {
+                continue;
+            }
+
+            string liveFile = Path.Combine(data, file.Name);
+            string image = Path.Combine(tree, file.Name);
+            if (!IsPrefix(image, liveFile, durable))
+            {
+                continue; // rewritten in place, not only appended: no tail to tear
+            }
+
+            long keep = torn.NextInt64(1, live - durable + 1);
+            using FileStream from = File.OpenRead(liveFile);
+            using var to = new FileStream(image, FileMode.Append, FileAccess.Write);
+            from.Seek(durable, SeekOrigin.Begin);
+            byte[] buffer = new byte[1 << 16];
+            for (long left = keep; left > 0;)
+            {
+                int n = from.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                to.Write(buffer, 0, n);
+                left -= n;
+            }
+
+            kept += keep;
+        }
+
+        return kept;
+    }
+
+    private static bool IsPrefix(string shorter, string longer, long length)
+    {
+        using FileStream first = File.OpenRead(shorter);
+        using FileStream second = File.OpenRead(longer);
+        byte[] x = new byte[1 << 16];
+        byte[] y = new byte[1 << 16];
+        for (long left = length; left > 0;)
+        {
+            int want = (int)Math.Min(x.Length, left);
+            int n = first.ReadAtLeast(x.AsSpan(0, want), want, throwOnEndOfStream: false);
+            int m = second.ReadAtLeast(y.AsSpan(0, want), want, throwOnEndOfStream: false);
+            if (n != want || m != want || !x.AsSpan(0, n).SequenceEqual(y.AsSpan(0, m)))
+            {
+                return false;
+            }
+
+            left -= n;
+        }
+
+        return true;
     }
 
     /// <summary>What a power loss of the live directory <paramref name="data"/> to the image <paramref name="tree"/> drops.</summary>
@@ -252,6 +322,9 @@ internal sealed record PowerLossFile(string Name, long? LiveBytes, long? Durable
 /// <summary>What one simulated power loss dropped, file by file (only files that differ count as changed).</summary>
 internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
 {
+    /// <summary>Of the bytes lost, those a torn cut kept after all (unsynced tails that reached the disk); 0 for a strict cut.</summary>
+    public long TornBytesKept { get; init; }
+
     /// <summary>Files whose durable image differs from what the process saw (lost, shortened, reverted or resurrected).</summary>
     public IEnumerable<PowerLossFile> Changed => Files.Where(f => f.Changed);
 
@@ -270,5 +343,6 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     /// <summary>One line for logs: counts and the changed files.</summary>
     public override string ToString() =>
         $"{Files.Count} files, {Changed.Count()} changed, {BytesLost} bytes lost ({WriteAheadLogBytesLost} of the WAL)" +
+        (TornBytesKept > 0 ? $", {TornBytesKept} of them kept by a torn cut" : "") +
         (Changed.Any() ? ": " + string.Join(", ", Changed.Select(f => $"{f.Name} {f.LiveBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}->{f.DurableBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}")) : "");
 }
