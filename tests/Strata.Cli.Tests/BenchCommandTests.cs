@@ -30,6 +30,11 @@ public sealed class BenchCommandTests : IDisposable
         string[] files = Directory.GetFiles(_out);
         Assert.Contains(files, f => f.EndsWith(".json", StringComparison.Ordinal));
         Assert.Contains(files, f => f.EndsWith(".md", StringComparison.Ordinal));
+        string latencyPlot = Path.GetFileName(Assert.Single(files, f => f.EndsWith("-latency.png", StringComparison.Ordinal)));
+        string timelinePlot = Path.GetFileName(Assert.Single(files, f => f.EndsWith("-timeline.png", StringComparison.Ordinal)));
+        string markdown = File.ReadAllText(Assert.Single(files, f => f.EndsWith(".md", StringComparison.Ordinal)));
+        Assert.Contains($"({latencyPlot})", markdown, StringComparison.Ordinal);
+        Assert.Contains($"({timelinePlot})", markdown, StringComparison.Ordinal);
         JsonElement root = json.RootElement;
         long operations = root.GetProperty("operations").GetInt64();
         Assert.True(operations > 0, result.ToString());
@@ -69,6 +74,11 @@ public sealed class BenchCommandTests : IDisposable
 
         Assert.Contains("appendfsync always", table, StringComparison.Ordinal);
         Assert.Contains("synchronous_commit on", table, StringComparison.Ordinal);
+        foreach (string plot in new[] { "latency", "timeline" })
+        {
+            string file = Path.GetFileName(Assert.Single(Directory.GetFiles(_out, $"*-side-by-side-{plot}.png")));
+            Assert.Contains($"({file})", table, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
