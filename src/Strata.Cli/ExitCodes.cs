@@ -14,6 +14,12 @@ internal static class ExitCodes
 
     /// <summary>The node could not be reached.</summary>
     public const int Unreachable = 3;
+
+    /// <summary>
+    /// A node (<c>strata start</c>) stopped by itself: its storage failed (a failed fsync, corruption found). Nothing it
+    /// acknowledged is lost; restart it over the same data directory (a supervisor should do so), or replace the disk.
+    /// </summary>
+    public const int NodeFailed = 4;
 }
 
 /// <summary>A value on the command line (or in an input file) is unusable: reported as a usage error (exit 2).</summary>

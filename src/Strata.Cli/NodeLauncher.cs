@@ -53,20 +53,46 @@ internal static class NodeLauncher
         env.Console.MarkupLine("Press [bold]Ctrl+C[/] to stop.");
     }
 
-    /// <summary>Serves until Ctrl+C (or SIGTERM), then stops the node gracefully.</summary>
+    /// <summary>
+    /// Serves until Ctrl+C (or SIGTERM), then stops the node gracefully. When the node stops by itself — its storage
+    /// failed: an fsync that failed, corruption found — the process does not linger half-alive: it closes the server and
+    /// fails with <see cref="ExitCodes.NodeFailed"/>, so that a supervisor restarts it and recovery runs from what was
+    /// durable (an fsync is never retried: after a failed one the kernel may have dropped the dirty pages).
+    /// </summary>
+    /// <exception cref="CommandFailedException">The node stopped after a storage failure.</exception>
     public static async Task ServeUntilStoppedAsync(CliEnvironment env, StrataServer server, CancellationToken cancellationToken)
     {
         try
         {
-            await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(server.WaitForShutdownAsync(cancellationToken), server.Node.Stopped).Unwrap().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Ctrl+C reached the command line first; stopping is the same either way.
         }
 
+        if (server.Node.Failure is { } failure)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw new CommandFailedException(
+                $"the node stopped after a storage failure: {Describe(failure)}; nothing it acknowledged is lost — restart it over " +
+                $"the same data directory ({server.DataDirectory}) to recover", ExitCodes.NodeFailed);
+        }
+
         env.Out.WriteLine("stopping...");
         await server.DisposeAsync().ConfigureAwait(false);
         env.Out.WriteLine("stopped");
+    }
+
+    /// <summary>The failure and its causes, innermost last (the storage engine's own message is usually the innermost).</summary>
+    private static string Describe(Exception failure)
+    {
+        var parts = new List<string>();
+        for (Exception? e = failure; e is not null && parts.Count < 4; e = e.InnerException)
+        {
+            parts.Add(e.Message);
+        }
+
+        return string.Join(": ", parts);
     }
 }

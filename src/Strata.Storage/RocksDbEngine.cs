@@ -88,6 +88,10 @@ public sealed partial class RocksDbEngine : IKvEngine
             // Smooth write-back of SST files instead of one big flush at the end of each file.
             .SetBytesPerSync(1 << 20)
             .SetParanoidChecks(true)
+            // Every write Strata acknowledges is synced, so only the record being written when the process died can be
+            // incomplete. A bad record anywhere else is corruption, and the open must fail: RocksDB's default
+            // (point in time) would replay up to it and silently drop every acknowledged write after it.
+            .SetWalRecoveryMode(Recovery.TolerateCorruptedTailRecords)
             .SetKeepLogFileNum(5)
             .SetMaxLogFileSize(16 << 20);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Strata.Api.V1;
 using Strata.Cli.Cluster;
 using Strata.Client;
@@ -13,9 +12,8 @@ namespace Strata.Cli.Tests;
 /// </summary>
 public sealed class CrashPointTests : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("strata-crash-");
-    private Process? _node;
+    private NodeProcess? _node;
 
     // snapshot-install needs a lagging follower (a cluster); a single node reaches the other four on every write.
     private static readonly string[] SingleNodePoints = ["log-before-fsync", "log-after-fsync", "apply-before", "apply-after"];
@@ -29,12 +27,12 @@ public sealed class CrashPointTests : IDisposable
         int port = FreePort();
         int raftPort = FreePort();
         // Past the startup steps (elections of the meta shard and the namespace shards), well inside the writes.
-        (Process crashing, StringWriter stderr) = await StartAsync(port, raftPort, $"{point}:150");
+        NodeProcess crashing = await StartAsync(port, raftPort, $"{point}:150");
         var acknowledged = new List<string>();
-        using (StrataClient client = Connect(port))
+        using (StrataClient client = crashing.Connect())
         {
             await client.CreateBucketAsync("crash");
-            for (int i = 0; i < 5000 && !crashing.HasExited; i++)
+            for (int i = 0; i < 5000 && !crashing.Process.HasExited; i++)
             {
                 string path = $"objects/{i:D5}";
                 try
@@ -50,14 +48,14 @@ public sealed class CrashPointTests : IDisposable
             }
         }
 
-        Assert.True(crashing.WaitForExit(TimeSpan.FromSeconds(30)), $"the node never reached crash point {point}");
-        Assert.Contains($"crash point {point} reached", stderr.ToString(), StringComparison.Ordinal);
-        Assert.NotEqual(0, crashing.ExitCode);
+        Assert.True(await crashing.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"the node never reached crash point {point}");
+        Assert.Contains($"crash point {point} reached", crashing.Errors, StringComparison.Ordinal);
+        Assert.NotEqual(0, crashing.Process.ExitCode);
         Assert.NotEmpty(acknowledged);
 
         // Restarted without the crash point over the same directory: every acknowledged write is there, as written.
-        (Process restarted, _) = await StartAsync(port, raftPort, crashPoint: null);
-        using (StrataClient client = Connect(port))
+        NodeProcess restarted = await StartAsync(port, raftPort, crashPoint: null);
+        using (StrataClient client = restarted.Connect())
         {
             foreach (string path in acknowledged)
             {
@@ -68,8 +66,7 @@ public sealed class CrashPointTests : IDisposable
             await client.PutObjectAsync("crash", "after-restart", new ObjectAttributes { Size = 1 });
         }
 
-        restarted.Kill(entireProcessTree: true);
-        await restarted.WaitForExitAsync();
+        await restarted.KillAsync();
     }
 
     /// <summary>
@@ -93,8 +90,8 @@ public sealed class CrashPointTests : IDisposable
         {
             string point = SingleNodePoints[random.Next(SingleNodePoints.Length)];
             int hit = random.Next(20, 400);
-            (Process crashing, StringWriter stderr) = await StartAsync(port, raftPort, $"{point}:{hit}");
-            using (StrataClient client = Connect(port))
+            NodeProcess crashing = await StartAsync(port, raftPort, $"{point}:{hit}");
+            using (StrataClient client = crashing.Connect())
             {
                 // Every write of the trial before, and a sample of the older ones (all of them at the end).
                 var check = acknowledged.Where(p => p.Value > lastTrialStart || random.Next(acknowledged.Count) < 100)
@@ -106,7 +103,7 @@ public sealed class CrashPointTests : IDisposable
                     await client.CreateBucketAsync("crash");
                 }
 
-                while (!crashing.HasExited)
+                while (!crashing.Process.HasExited)
                 {
                     string path = $"objects/{next:D7}";
                     ulong size = (ulong)next + 1;
@@ -123,18 +120,17 @@ public sealed class CrashPointTests : IDisposable
                 }
             }
 
-            Assert.True(crashing.WaitForExit(TimeSpan.FromSeconds(30)), $"trial {trial}: the node never reached {point}:{hit}");
-            Assert.Contains($"crash point {point} reached", stderr.ToString(), StringComparison.Ordinal);
+            Assert.True(await crashing.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"trial {trial}: the node never reached {point}:{hit}");
+            Assert.Contains($"crash point {point} reached", crashing.Errors, StringComparison.Ordinal);
         }
 
-        (Process last, _) = await StartAsync(port, raftPort, crashPoint: null);
-        using (StrataClient client = Connect(port))
+        NodeProcess last = await StartAsync(port, raftPort, crashPoint: null);
+        using (StrataClient client = last.Connect())
         {
             await VerifyAsync(client, acknowledged, $"after {trials} trials (seed {seed})");
         }
 
-        last.Kill(entireProcessTree: true);
-        await last.WaitForExitAsync();
+        await last.KillAsync();
     }
 
     private static async Task VerifyAsync(StrataClient client, Dictionary<string, ulong> acknowledged, string when)
@@ -170,60 +166,19 @@ public sealed class CrashPointTests : IDisposable
         Assert.Throws<ArgumentException>(() => CrashPoints.Parse("apply-after:x"));
     }
 
-    private async Task<(Process Node, StringWriter Errors)> StartAsync(int port, int raftPort, string? crashPoint)
+    private async Task<NodeProcess> StartAsync(int port, int raftPort, string? crashPoint)
     {
-        ProcessStartInfo info = NodeProgram.OfThisCli().StartInfo(
-            ["start", "--data", _data.FullName, "--port", $"{port}", "--raft-port", $"{raftPort}"]);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.RedirectStandardInput = true;
-        info.Environment.Remove(CrashPoints.Variable);
-        if (crashPoint is not null)
-        {
-            info.Environment[CrashPoints.Variable] = crashPoint;
-        }
-
-        var process = Process.Start(info)!;
-        _node = process;
-        var errors = new StringWriter();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data?.Contains("Press Ctrl+C to stop.", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, line) =>
-        {
-            lock (errors)
-            {
-                errors.WriteLine(line.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Task first = await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(Patience));
-        Assert.True(first == ready.Task, $"the node did not start: {errors}");
-        return (process, errors);
+        _node?.Dispose();
+        _node = await NodeProcess.StartAsync(_data.FullName, port, raftPort,
+            new Dictionary<string, string?> { [CrashPoints.Variable] = crashPoint });
+        Assert.True(_node.Ready, $"the node did not start: {_node.Errors}");
+        return _node;
     }
-
-    private static StrataClient Connect(int port) => StrataClient.Connect(new Uri($"http://127.0.0.1:{port}"), new StrataClientOptions
-    {
-        DefaultDeadline = TimeSpan.FromSeconds(5),
-        Retry = RetryPolicy.None, // a write the node died under is not retried against the dead process
-    });
 
     private static int FreePort() => LoopbackPorts.Reserve(1)[0];
 
     public void Dispose()
     {
-        if (_node is { HasExited: false })
-        {
-            _node.Kill(entireProcessTree: true);
-            _node.WaitForExit(TimeSpan.FromSeconds(30));
-        }
-
         _node?.Dispose();
         _data.Delete(recursive: true);
     }

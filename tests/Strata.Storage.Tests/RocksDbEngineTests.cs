@@ -160,6 +160,74 @@ public sealed class RocksDbEngineTests : IDisposable
     }
 
     [Fact]
+    public void A_flipped_byte_in_the_middle_of_the_write_ahead_log_refuses_the_open_instead_of_dropping_later_writes()
+    {
+        // Every write is synced (as the Raft log's are): all of them were acknowledged. A corrupt record in the middle of
+        // the log must not be taken for a torn tail — replaying up to it and dropping the acknowledged writes after it
+        // would silently lose them (and a Raft voter would forget entries it acknowledged).
+        var options = RocksDbEngineContractTests.SmallOptions with { CompressWithLz4 = false };
+        byte[] Value(int i) => Encoding.ASCII.GetBytes($"STRATA-WAL-RECORD-{i:D4}-" + new string('x', 64));
+        using (var engine = Open(options))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                using var batch = engine.CreateBatch();
+                batch.Put(KvColumn.RaftLog, Encoding.ASCII.GetBytes($"entry-{i:D4}"), Value(i));
+                engine.Write(batch, sync: true);
+            }
+        }
+
+        string[] logs = Directory.GetFiles(DbPath, "*.log");
+        int damaged = 0;
+        foreach (string file in logs)
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            int at = bytes.AsSpan().IndexOf(Value(100));
+            if (at >= 0)
+            {
+                bytes[at + 10] ^= 0x20;
+                File.WriteAllBytes(file, bytes);
+                damaged++;
+            }
+        }
+
+        Assert.Equal(1, damaged);
+        var error = Assert.Throws<CorruptionException>(() => Open(options).Dispose());
+        Assert.Contains("orrupt", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_torn_last_record_of_the_write_ahead_log_is_dropped_and_every_earlier_write_kept()
+    {
+        // A crash in the middle of writing the last batch leaves a partial record at the end of the log: that write was
+        // never acknowledged (its fsync did not return), so recovery drops it and keeps everything before.
+        var options = RocksDbEngineContractTests.SmallOptions with { CompressWithLz4 = false };
+        using (var engine = Open(options))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                Write(engine, KvColumn.RaftLog, $"entry-{i:D4}", $"value-{i}" + new string('y', 64), sync: true);
+            }
+        }
+
+        string log = Assert.Single(Directory.GetFiles(DbPath, "*.log"), f => new FileInfo(f).Length > 0);
+        byte[] bytes = File.ReadAllBytes(log);
+        int last = bytes.AsSpan().LastIndexOf("entry-0049"u8);
+        Assert.True(last > 0);
+        using (var stream = new FileStream(log, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(last + 4); // cut inside the last record
+        }
+
+        using var reopened = Open(options);
+        Assert.Null(Read(reopened, KvColumn.RaftLog, "entry-0049"));
+        for (int i = 0; i < 49; i++)
+        {
+            Assert.Equal($"value-{i}" + new string('y', 64), Read(reopened, KvColumn.RaftLog, $"entry-{i:D4}"));
+        }
+    }
+
+    [Fact]
     public void A_failed_write_poisons_the_engine_and_reopening_recovers_the_durable_state()
     {
         using (var engine = Open())
