@@ -28,9 +28,9 @@ public sealed partial class ClusterNode
     private void RunLoop()
     {
         long interval = StopwatchTicks(Options.TickInterval);
-        _nextTickAt = Stopwatch.GetTimestamp() + interval;
+        _nextTickAt = _time.GetTimestamp() + interval;
         _nextGarbageCollectionAt = Options.GarbageCollectionInterval > TimeSpan.Zero
-            ? Stopwatch.GetTimestamp() + StopwatchTicks(Options.GarbageCollectionInterval)
+            ? _time.GetTimestamp() + StopwatchTicks(Options.GarbageCollectionInterval)
             : long.MaxValue;
         bool founded = FoundedNow && !Options.Joining;
         bool firstStep = true;
@@ -38,11 +38,11 @@ public sealed partial class ClusterNode
         {
             while (!_stopping.IsCancellationRequested)
             {
-                long now = Stopwatch.GetTimestamp();
+                long now = _time.GetTimestamp();
                 if (now < _nextTickAt && _inbox.IsEmpty)
                 {
                     _signal.WaitOne(TimeSpan.FromTicks(Math.Max(1, (long)((_nextTickAt - now) * (TimeSpan.TicksPerSecond / (double)Stopwatch.Frequency)))));
-                    now = Stopwatch.GetTimestamp();
+                    now = _time.GetTimestamp();
                 }
 
                 DrainInbox();
@@ -161,6 +161,7 @@ public sealed partial class ClusterNode
             }
         }
 
+        CompareClocks();
         foreach (Replica replica in _store.Replicas)
         {
             ShardHandle handle = _handles[replica.GroupId];
@@ -245,7 +246,7 @@ public sealed partial class ClusterNode
         }
 
         long startedAt = _tickTimestamps[(storeTick - sinceStart) % TickHistory];
-        if (startedAt == 0)
+        if (startedAt == 0 || !ClockFitForLease(replica))
         {
             return null;
         }
@@ -390,7 +391,7 @@ public sealed partial class ClusterNode
             }
 
             Term = replica.Term;
-            Deadline = Stopwatch.GetTimestamp() + StopwatchTicks(node.Options.ProposalTimeout);
+            Deadline = node._time.GetTimestamp() + StopwatchTicks(node.Options.ProposalTimeout); // node clock, like the loop's now
             node._pendingProposals.Add(Id, this);
         }
     }
@@ -435,7 +436,7 @@ public sealed partial class ClusterNode
                 throw new ShardUnavailableException(ShardId, $"shard {ShardId} has no leader right now (election in progress); retry");
             }
 
-            Deadline = Stopwatch.GetTimestamp() + StopwatchTicks(node.Options.ReadTimeout);
+            Deadline = node._time.GetTimestamp() + StopwatchTicks(node.Options.ReadTimeout); // node clock, like the loop's now
             node._pendingReads.Add(Id, this);
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Strata.Namespace;
 using Strata.Storage;
 
@@ -46,7 +45,7 @@ public sealed partial class ClusterNode
             return Task.FromException<T>(new ObjectDisposedException(nameof(ClusterNode)));
         }
 
-        if (handle.Lease is { } lease && Stopwatch.GetTimestamp() < lease.DeadlineTimestamp
+        if (handle.Lease is { } lease && _time.GetTimestamp() < lease.DeadlineTimestamp
             && shard.AppliedIndex >= Math.Max(lease.AppliedFloor, handle.CommitFloor))
         {
             Interlocked.Increment(ref handle.LeaseReadsSinceStep);

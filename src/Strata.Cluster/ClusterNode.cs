@@ -53,6 +53,11 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     private ClusterNode(ClusterNodeOptions options, IKvEngine engine, bool ownsEngine, ITransport transport, TimeProvider time)
     {
         options.Validate();
+        if (time.TimestampFrequency != Stopwatch.Frequency)
+        {
+            throw new ArgumentException("the node's clock must count in Stopwatch ticks (its TimestampFrequency)", nameof(time));
+        }
+
         CheckIdentity(engine, options);
         Options = options;
         _engine = engine;
@@ -108,7 +113,9 @@ public sealed partial class ClusterNode : IAsyncDisposable, IProposalResults
     /// <summary>
     /// Opens the node over <paramref name="engine"/> and starts its loop. On an empty engine the node founds its
     /// replicas from <see cref="ClusterNodeOptions.Members"/>; otherwise it recovers them from the log.
-    /// Wire the transport's frame-arrived notification to <see cref="Wake"/>.
+    /// Wire the transport's frame-arrived notification to <see cref="Wake"/>. <paramref name="time"/> is the node's
+    /// clock (default the system's): Raft ticks, leader leases and the hybrid logical clock read it — the clock-skew
+    /// fault hook replaces it; its timestamps must count in <see cref="Stopwatch"/> ticks.
     /// </summary>
     public static ClusterNode Start(ClusterNodeOptions options, IKvEngine engine, ITransport transport,
         bool ownsEngine = false, TimeProvider? time = null)

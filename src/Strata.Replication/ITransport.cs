@@ -38,3 +38,18 @@ public interface IPeerDirectory
     /// <summary>Forgets <paramref name="nodeId"/>: frames for it are dropped from now on.</summary>
     void RemovePeer(ulong nodeId);
 }
+
+/// <summary>
+/// A transport that measures how fast each peer's node clock runs relative to this node's (from clock readings the
+/// peers send along). A leader's lease counts on its clock running no slower than the clocks of the voters that could
+/// elect a new leader (within the lease's drift margin); this is how the host checks it.
+/// </summary>
+/// <remarks><b>Concurrency:</b> thread-safe.</remarks>
+public interface IPeerClocks
+{
+    /// <summary>
+    /// How much faster <paramref name="nodeId"/>'s clock ran than this node's over about the last
+    /// <paramref name="span"/> (1: the same rate; 2: twice as fast); null when there are no readings that far apart.
+    /// </summary>
+    double? RelativeRate(ulong nodeId, TimeSpan span);
+}

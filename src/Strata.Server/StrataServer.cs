@@ -217,14 +217,14 @@ public sealed class StrataServer : IAsyncDisposable
         void Wake() => started?.Wake();
         if (options.Transport is { } makeTransport)
         {
-            started = ClusterNode.Start(cluster, engine, makeTransport(cluster, Wake));
+            started = ClusterNode.Start(cluster, engine, makeTransport(cluster, Wake), time: SkewedClock.Process);
             return (started, null);
         }
 
         TcpLink tcp = await StartTcpAsync(cluster, Wake, options.MinimumLogLevel, cancellationToken).ConfigureAwait(false);
         try
         {
-            started = ClusterNode.Start(cluster, engine, tcp.Transport);
+            started = ClusterNode.Start(cluster, engine, tcp.Transport, time: SkewedClock.Process);
             CheckRecordedAddresses(started, apiAddress, raftAddress, cluster.InitialCluster.Count > 1 && !cluster.Joining);
             return (started, tcp);
         }
@@ -360,6 +360,7 @@ public sealed class StrataServer : IAsyncDisposable
                 Peers = peers,
                 FrameArrived = wake,
                 Logger = logs.CreateLogger("Strata.Transport"),
+                NodeClock = SkewedClock.Process ?? TimeProvider.System,
             }, cancellationToken).ConfigureAwait(false);
             return new TcpLink(transport, logs);
         }

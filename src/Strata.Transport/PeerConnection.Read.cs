@@ -147,7 +147,15 @@ internal sealed partial class PeerConnection
                 break;
 
             case RecordKind.KeepAlive:
-                break; // receiving it was the point (the idle timer restarted)
+                // Receiving it restarted the idle timer; its payload, when present, is the peer's clock reading.
+                if (payload.Length == 8)
+                {
+                    Span<byte> reading = stackalloc byte[8];
+                    payload.CopyTo(reading);
+                    _link.Clock.Add(ClockNanos(_transport.Options.NodeClock), BinaryPrimitives.ReadInt64LittleEndian(reading));
+                }
+
+                break;
 
             default:
                 throw new WireProtocolException($"unexpected {kind} record on an established connection", corrupt: true);

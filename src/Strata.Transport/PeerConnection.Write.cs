@@ -25,6 +25,8 @@ internal sealed partial class PeerConnection
         var bulkSent = 0;
         var time = options.TimeProvider;
         var lastWrite = time.GetTimestamp();
+        var lastReading = lastWrite;
+        var reading = new byte[8];
         try
         {
             while (true)
@@ -37,9 +39,13 @@ internal sealed partial class PeerConnection
 
                 var wrote = WriteSmall(batch);
                 var wait = Timeout.InfiniteTimeSpan;
-                if (!wrote && bulk is null && time.GetElapsedTime(lastWrite) >= options.KeepAliveInterval)
+                if ((!wrote && bulk is null && time.GetElapsedTime(lastWrite) >= options.KeepAliveInterval)
+                    || time.GetElapsedTime(lastReading) >= options.ClockReadingInterval)
                 {
-                    WireRecord.Write(_writer, RecordKind.KeepAlive, [], []);
+                    // Every keepalive carries a reading of the node's clock (see PeerClock).
+                    BinaryPrimitives.WriteInt64LittleEndian(reading, ClockNanos(options.NodeClock));
+                    WireRecord.Write(_writer, RecordKind.KeepAlive, [], reading);
+                    lastReading = time.GetTimestamp();
                     wrote = true;
                 }
 
@@ -84,6 +90,12 @@ internal sealed partial class PeerConnection
                 // Nothing to write now: sleep until frames are queued, the throttle has a chunk's worth of tokens, or a
                 // keepalive is due.
                 var keepAliveDue = options.KeepAliveInterval - time.GetElapsedTime(lastWrite);
+                var readingDue = options.ClockReadingInterval - time.GetElapsedTime(lastReading);
+                if (readingDue < keepAliveDue)
+                {
+                    keepAliveDue = readingDue;
+                }
+
                 var sleep = keepAliveDue < TimeSpan.Zero ? TimeSpan.Zero : keepAliveDue;
                 if (bulk is not null && wait < sleep)
                 {

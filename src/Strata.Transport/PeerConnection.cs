@@ -82,4 +82,11 @@ internal sealed partial class PeerConnection
     }
 
     private void SetReason(string reason) => Interlocked.CompareExchange(ref _closeReason, reason, null);
+
+    /// <summary>A reading of <paramref name="clock"/> in nanoseconds (the unit of the keepalives' clock readings).</summary>
+    internal static long ClockNanos(TimeProvider clock)
+    {
+        long timestamp = clock.GetTimestamp();
+        return clock.TimestampFrequency == 1_000_000_000 ? timestamp : (long)(timestamp * (1e9 / clock.TimestampFrequency));
+    }
 }

@@ -43,6 +43,9 @@ internal sealed class PeerLink
 
     public ulong NodeId { get; }
 
+    /// <summary>The peer's clock readings (from its keepalives) on the current connection.</summary>
+    public PeerClock Clock { get; } = new();
+
     /// <summary>Cancelled when the peer is removed or the transport disposed: ends the dial loop.</summary>
     public CancellationTokenSource Lifetime { get; } = new();
 
@@ -189,6 +192,7 @@ internal sealed class PeerLink
             _state = LinkState.Connected;
             _since = _options.TimeProvider.GetUtcNow();
             _connections++;
+            Clock.Clear(); // the peer may be a new process, its clock a new one
             return old;
         }
     }

@@ -34,7 +34,7 @@ namespace Strata.Transport;
 /// I/O runs on thread-pool threads; background loops never throw (errors are logged and shown in
 /// <see cref="Links"/>). Call <see cref="DisposeAsync"/> to close the listener and every connection.</para>
 /// </remarks>
-public sealed partial class TcpTransport : ITransport, IPeerDirectory, IAsyncDisposable
+public sealed partial class TcpTransport : ITransport, IPeerDirectory, IPeerClocks, IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly ConcurrentDictionary<ulong, PeerLink> _links = new();
@@ -121,6 +121,13 @@ public sealed partial class TcpTransport : ITransport, IPeerDirectory, IAsyncDis
 
     /// <summary>The status of the link to <paramref name="nodeId"/>, or null when it is not a peer.</summary>
     public PeerLinkStatus? LinkTo(ulong nodeId) => _links.TryGetValue(nodeId, out var link) ? link.Status() : null;
+
+    /// <inheritdoc/>
+    /// <remarks>From the clock readings in the peer's keepalives on the current connection (one every
+    /// <see cref="TcpTransportOptions.ClockReadingInterval"/>), paired with <see cref="TcpTransportOptions.NodeClock"/>
+    /// when each arrived; delays on the way make short spans noisy.</remarks>
+    public double? RelativeRate(ulong nodeId, TimeSpan span) =>
+        _links.TryGetValue(nodeId, out var link) ? link.Clock.Rate((long)(span.TotalSeconds * 1e9)) : null;
 
     /// <summary>
     /// Adds a peer or changes its address (a node joining or moving). For a peer with a higher id this node dials

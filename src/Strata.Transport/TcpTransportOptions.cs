@@ -83,6 +83,19 @@ public sealed record TcpTransportOptions
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Every connection also writes a keepalive carrying a reading of <see cref="NodeClock"/> this often, busy or not:
+    /// the peer measures from them how fast this node's clock runs relative to its own (<see cref="TcpTransport.RelativeRate"/>).
+    /// </summary>
+    public TimeSpan ClockReadingInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The node's clock — the one its Raft ticks and leases count in — read into keepalives and when they arrive. Its
+    /// timestamps must count in Stopwatch ticks. Default: the system's. (<see cref="TimeProvider"/> times the transport's
+    /// own timers.)
+    /// </summary>
+    public TimeProvider NodeClock { get; init; } = TimeProvider.System;
+
+    /// <summary>
     /// A connection that has received nothing (not even a keepalive) for this long is closed, and the dialing side
     /// redials. Without it a connection whose packets were dropped (a partition, a pulled cable) stays open on a TCP
     /// retransmission timer that backs off for minutes, and the link stays dead long after the network heals.
@@ -132,6 +145,7 @@ public sealed record TcpTransportOptions
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), "must be positive");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
+        Require(ClockReadingInterval > TimeSpan.Zero, nameof(ClockReadingInterval), "must be positive");
         Require(IdleTimeout == Timeout.InfiniteTimeSpan || IdleTimeout > KeepAliveInterval * 2, nameof(IdleTimeout),
             "must exceed twice the keepalive interval, or be infinite");
         ArgumentNullException.ThrowIfNull(TimeProvider);

@@ -92,6 +92,31 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_run_with_clock_skews_is_linearizable_and_records_each_skew()
+    {
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "300", "--clients", "4", "--keys", "4", "--faults", "skew", "--fault-count", "2",
+            "--seed", "7", "--out", _out);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        string folder = Assert.Single(Directory.GetDirectories(_out));
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["skew", "skew"], timeline.Select(f => f.GetProperty("kind").GetString()));
+        foreach (JsonElement fault in timeline)
+        {
+            Assert.StartsWith("clock at ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.True(fault.GetProperty("healNanos").GetInt64() > fault.GetProperty("startNanos").GetInt64());
+        }
+
+        // Set right at the end: every node's control file says real time.
+        foreach (string control in Directory.GetFiles(Path.Combine(folder, "cluster"), "node-*.clock"))
+        {
+            Assert.Equal("rate=1 offset=0ms", File.ReadAllText(control));
+        }
+    }
+
+    [Fact]
     public async Task An_interrupted_run_stops_every_node_even_a_paused_one()
     {
         using var interrupt = new CancellationTokenSource();
@@ -110,7 +135,7 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--faults", "clock", "not built yet")]
+    [InlineData("--faults", "clock", "is not a fault this runner injects")]
     [InlineData("--faults", "partition", "needs --network netns")]
     [InlineData("--network", "docker", "is not loopback or netns")]
     [InlineData("--nodes", "2", "majority")]

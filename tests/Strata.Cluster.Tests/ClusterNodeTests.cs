@@ -83,6 +83,50 @@ public sealed class ClusterNodeTests
     }
 
     [Fact]
+    public async Task ALeaderWhoseClockRunsSlowAgainstAQuorumOfItsVotersGivesUpLeaseReads()
+    {
+        await using var cluster = new TestCluster(nodes: 3, shards: 1);
+        await cluster.WaitReadyAsync();
+        ulong shard = cluster.ShardOf("skew");
+        ulong leader = await cluster.LeaderAsync(shard);
+        ulong[] others = [.. cluster.Nodes.Keys.Where(id => id != leader).Order()];
+        ClusterNode node = cluster[leader];
+        await node.ProposeAsync(shard, TestCluster.CreateBucket("skew"));
+        await node.ProposeAsync(shard, TestCluster.Put("skew", "k", 5));
+        await AssertLeaseReadsAsync(node, shard, "skew", "k", 5);
+
+        // One voter with a faster clock cannot elect a successor alone (the other still honours the lease): lease kept.
+        cluster.Network.SetClockRate(leader, others[0], 2.0);
+        Assert.True(await TestCluster.WaitUntilAsync(() => node.PeersWithFasterClocks.Count == 1, TimeSpan.FromSeconds(10)));
+        await AssertLeaseReadsAsync(node, shard, "skew", "k", 5);
+        Assert.Equal(0, node.LeaseClockRefusals);
+
+        // Both: they could elect one while this leader's slow clock still counts its lease. Every read goes through ReadIndex.
+        cluster.Network.SetClockRate(leader, others[1], 1.15);
+        for (int i = 0; i < 400 && node.LeaseClockRefusals == 0; i++)
+        {
+            // Reads keep the group awake: a quiesced group holds no lease to refuse.
+            Assert.Equal(5UL, (await TestCluster.StatAsync(node, shard, "skew", "k")).Attributes.Size);
+            await Task.Delay(5);
+        }
+
+        Assert.True(node.LeaseClockRefusals > 0, "a leader whose clock runs slow against both other voters kept its lease");
+        long leaseReads = node.LeaseReads;
+        long readIndexReads = node.ReadIndexReads;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(5UL, (await TestCluster.StatAsync(node, shard, "skew", "k")).Attributes.Size);
+        }
+
+        Assert.Equal(leaseReads, node.LeaseReads);
+        Assert.True(node.ReadIndexReads >= readIndexReads + 20);
+
+        // Clocks agree again: the lease comes back.
+        cluster.Network.ClearClockRates();
+        await AssertLeaseReadsAsync(node, shard, "skew", "k", 5);
+    }
+
+    [Fact]
     public async Task RetriedMutationWithTheSameIdAppliesOnce()
     {
         await using var cluster = new TestCluster(nodes: 3, shards: 1);

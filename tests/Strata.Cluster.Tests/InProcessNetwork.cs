@@ -69,8 +69,19 @@ internal sealed class InProcessNetwork
         return true;
     }
 
-    private sealed class Endpoint(InProcessNetwork network, ulong node, Action arrived) : ITransport
+    private readonly ConcurrentDictionary<(ulong Observer, ulong Peer), double> _clockRates = new();
+
+    /// <summary>Makes <paramref name="observer"/>'s transport report <paramref name="peer"/>'s clock running <paramref name="rate"/> times as fast as its own.</summary>
+    public void SetClockRate(ulong observer, ulong peer, double rate) => _clockRates[(observer, peer)] = rate;
+
+    /// <summary>Every clock at the same rate again.</summary>
+    public void ClearClockRates() => _clockRates.Clear();
+
+    private sealed class Endpoint(InProcessNetwork network, ulong node, Action arrived) : ITransport, IPeerClocks
     {
+        public double? RelativeRate(ulong nodeId, TimeSpan span) =>
+            network._clockRates.TryGetValue((node, nodeId), out double rate) ? rate : 1.0;
+
         public ConcurrentQueue<byte[]> Inbox { get; } = new();
 
         public Action Arrived { get; } = arrived;

@@ -38,6 +38,13 @@ internal enum FaultKind
     /// <see cref="Cluster.PowerLoss"/>), then restart it. Every node of the run is started under the power-loss library.
     /// </summary>
     PowerLoss,
+
+    /// <summary>
+    /// Clock skew: the node's clock (Raft ticks, leases, the hybrid logical clock) runs at a seeded rate — slow, 0.1–0.5×,
+    /// or fast, 2–4×, well beyond the lease's drift margin — with its wall clock off by up to ±10 s, then is set right
+    /// (the node's <c>STRATA_CLOCK_SKEW_FILE</c> hook).
+    /// </summary>
+    Skew,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -215,9 +222,10 @@ internal sealed record ChaosOptions
                 "join" => [FaultKind.Join],
                 "decommission" => [FaultKind.Decommission],
                 "membership" => Memberships,
+                "skew" => [FaultKind.Skew],
                 _ => throw new ArgumentException(
                     $"--faults '{part}' is not a fault this runner injects (kill, power-loss, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
-                    "join, decommission, transfer, membership = those three, or none; clock skew and disk faults are not built yet)"),
+                    "join, decommission, transfer, membership = those three, skew, or none)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
@@ -241,6 +249,7 @@ internal sealed record ChaosOptions
         FaultKind.Join => "join",
         FaultKind.Decommission => "decommission",
         FaultKind.PowerLoss => "power-loss",
+        FaultKind.Skew => "skew",
         _ => kind.ToString(),
     };
 

@@ -76,6 +76,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             Launcher = network is null ? null : network.Launcher,
             JoinHost = network is null ? null : id => network.Nodes.Contains(id) ? network.AddressOf(id) : null,
             PowerLoss = options.Faults.Contains(FaultKind.PowerLoss),
+            ClockSkewHook = options.Faults.Contains(FaultKind.Skew),
         });
         FaultScheduler? scheduler = null;
         var end = new EndState();

@@ -9,7 +9,7 @@ namespace Strata.Cli.Chaos;
 /// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>); ignored by a join (it adds a node) and a transfer (always the bucket's shard leader).</param>
 /// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
 /// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts; zero for a membership change (it lasts until it is done).</param>
-/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); for a transfer, the seeded choice of the voter that should take over; 0 otherwise.</param>
+/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); for a transfer, the seeded choice of the voter that should take over; for a clock skew, its rate and offset (<see cref="ClockSkew.Of"/>); 0 otherwise.</param>
 internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration, int Salt = 0);
 
 /// <summary>
@@ -21,7 +21,7 @@ internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperati
 /// Durations: a killed node stays down 0.5–2 s before it is restarted over its data; a paused node stays stopped
 /// 2–3 s, at least twice the longest election timeout of a node (10 ticks of 50 ms, randomised up to 1 s), so the
 /// other replicas elect a new leader and the paused one wakes up a deposed leader with a stale view and an expired
-/// lease. A partition lasts 3–5 s: the side without a majority loses its leader (check-quorum) and the majority
+/// lease. A partition or a clock skew lasts 3–5 s: the side without a majority loses its leader (check-quorum) and the majority
 /// elects one, with time left to serve under the partition. The same seed and options always give the same plan
 /// (a plan of kills and pauses only is the same as before partitions existed, and a plan without membership changes
 /// is the same as before they existed). A membership change (<see cref="FaultKind.Join"/>,
@@ -66,7 +66,7 @@ internal static class FaultPlan
             duration = ChaosOptions.IsMembership(kind) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
             int after = (int)((long)k * options.Operations / (count + 1));
             // Drawn only for partitions and transfers, so that plans of kills and pauses stay what they were for a seed.
-            int salt = ChaosOptions.IsPartition(kind) || kind == FaultKind.Transfer ? random.Next() : 0;
+            int salt = ChaosOptions.IsPartition(kind) || kind is FaultKind.Transfer or FaultKind.Skew ? random.Next() : 0;
             plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration, salt));
         }
 

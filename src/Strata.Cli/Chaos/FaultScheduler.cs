@@ -151,6 +151,8 @@ internal sealed partial class FaultScheduler : IOperationGate
     private List<string> _recoveryWaits = [];
     private long _recoveryBegan;
     private readonly Dictionary<ulong, int> _paused = [];
+    private readonly HashSet<ulong> _skewed = [];
+    private static readonly TimeSpan SkewBeforeIsolation = TimeSpan.FromSeconds(1);
 
     /// <summary>A scheduler of <paramref name="plan"/> against <paramref name="cluster"/>; nothing happens before <see cref="RunAsync"/>.</summary>
     /// <param name="cluster">The cluster whose nodes are hit (started by the caller).</param>
@@ -241,7 +243,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                     _log.Line(Markup.Escape($"fault {fault.Number}: serving again took long; readiness waited for: {waited}"));
                 }
 
-                if (ChaosOptions.IsPartition(fault.Kind))
+                if (ChaosOptions.IsPartition(fault.Kind) || Timeline[index].Sides is not null)
                 {
                     await WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
                     Update(index, e => e with { ConnectedNanos = _clock.Now });
@@ -253,6 +255,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                     "kill" => $"node {done.Node} was restarted",
                     "power-loss" => $"node {done.Node} was restarted after its power loss",
                     "pause" => $"node {done.Node} was continued",
+                    "skew" => done.Sides is null ? $"node {done.Node}'s clock was set right" : $"node {done.Node}'s clock was set right and the partition healed",
                     _ => "the partition was healed",
                 };
                 string connected = done.ConnectedNanos is long c
@@ -272,12 +275,24 @@ internal sealed partial class FaultScheduler : IOperationGate
     }
 
     /// <summary>
-    /// Continues every paused node (SIGCONT), restarts every killed one, removes any partition, restarts nodes that
+    /// Continues every paused node (SIGCONT), sets skewed clocks right, restarts every killed one, removes any partition, restarts nodes that
     /// exited by themselves, and waits until the cluster serves; returns the observation that showed it.
     /// </summary>
     public async Task<ClusterObservation> HealAsync(CancellationToken cancellationToken)
     {
         ResumeAll();
+        List<ulong> skewed;
+        lock (_gate)
+        {
+            skewed = [.. _skewed];
+            _skewed.Clear();
+        }
+
+        foreach (ulong node in skewed)
+        {
+            _cluster.SkewClock(node, 1, TimeSpan.Zero);
+        }
+
         if (_network is not null)
         {
             await _network.HealAsync(cancellationToken).ConfigureAwait(false);
@@ -371,6 +386,37 @@ internal sealed partial class FaultScheduler : IOperationGate
             }
         }
 
+        if (fault.Kind == FaultKind.Skew)
+        {
+            ClockSkew skew = ClockSkew.Of(fault.Salt);
+            lock (_gate)
+            {
+                _skewed.Add(target);
+            }
+
+            _cluster.SkewClock(target, skew.Rate, skew.Offset);
+            _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: skew node {target} " + Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"({role}) after {started.OperationsBefore:N0} operations: {skew}; set right in {fault.Duration.TotalSeconds:0.0} s")));
+            started = started with { Note = skew.ToString() };
+            if (_network is not null)
+            {
+                // Where a skewed clock hurts: the node also loses its peers (a leader whose slow clock says its lease
+                // still holds while the others elect a successor). A second first, for the clocks to be compared.
+                await Task.Delay(SkewBeforeIsolation, cancellationToken).ConfigureAwait(false);
+                NetworkCut cut = NetworkCut.Plan(FaultKind.Isolate, ActiveIds(), target, fault.Salt, replicas);
+                await _network.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
+                started = started with
+                {
+                    Sides = cut.SidesText,
+                    Dropped = [.. cut.Dropped.Select(l => l.ToString())],
+                    Note = $"{skew}; then {cut.Description}",
+                };
+                _log.Line(Markup.Escape($"fault {fault.Number}: node {target} (skewed) isolated too: {cut.Description} [{cut.SidesText}]"));
+            }
+
+            return Record(started);
+        }
+
         bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss;
         string action = fault.Kind switch { FaultKind.Kill => "kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
         string length = killed ? "restart in" : "SIGCONT in";
@@ -418,6 +464,16 @@ internal sealed partial class FaultScheduler : IOperationGate
     private async Task EndAsync(int index, CancellationToken cancellationToken)
     {
         FaultEvent fault = Timeline[index];
+        if (fault.Kind == "skew")
+        {
+            lock (_gate)
+            {
+                _skewed.Remove(fault.Node);
+            }
+
+            _cluster.SkewClock(fault.Node, 1, TimeSpan.Zero);
+        }
+
         if (fault.Sides is not null)
         {
             // Who leads under the partition: the evidence that it took effect (an isolated leader is replaced).
@@ -437,6 +493,10 @@ internal sealed partial class FaultScheduler : IOperationGate
             }
 
             _cluster.Start(fault.Node);
+        }
+        else if (fault.Kind == "skew")
+        {
+            // Set right above.
         }
         else
         {

@@ -45,6 +45,12 @@ internal sealed record LocalClusterOptions
     /// <see cref="LocalCluster.PowerLossAsync"/> can cut a node's power: what it did not fsync is lost.
     /// </summary>
     public bool PowerLoss { get; init; }
+
+    /// <summary>
+    /// Start every node with the clock-skew hook (<c>STRATA_CLOCK_SKEW_FILE</c> = its <see cref="LocalNode.ClockSkewFile"/>),
+    /// so that <see cref="LocalCluster.SkewClock"/> can make its clock run fast or slow. For chaos runs only.
+    /// </summary>
+    public bool ClockSkewHook { get; init; }
 }
 
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
@@ -59,7 +65,11 @@ internal sealed class LocalNode
         Uri = new Uri("http://" + ApiAddress);
         DataDirectory = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}"));
         LogPath = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}.log"));
+        ClockSkewFile = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"node-{id}.clock"));
     }
+
+    /// <summary>The node's clock-skew control file (read when <see cref="LocalClusterOptions.ClockSkewHook"/> is on).</summary>
+    public string ClockSkewFile { get; }
 
     public ulong Id { get; }
 
@@ -286,6 +296,24 @@ internal sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>Keeps a temporary directory on dispose (to read the logs after a failure).</summary>
     public void KeepDirectory() => _keepDirectory = true;
 
+    /// <summary>
+    /// Makes node <paramref name="id"/>'s clock run at <paramref name="rate"/> with its wall clock off by
+    /// <paramref name="offset"/> (rate 1 and offset zero: real time again); the node reads it within 100 ms, and a
+    /// restarted node keeps it. Needs <see cref="LocalClusterOptions.ClockSkewHook"/>.
+    /// </summary>
+    public void SkewClock(ulong id, double rate, TimeSpan offset)
+    {
+        if (!_options.ClockSkewHook)
+        {
+            throw new InvalidOperationException("the cluster was started without the clock-skew hook");
+        }
+
+        string text = string.Create(CultureInfo.InvariantCulture, $"rate={rate:R} offset={(long)offset.TotalMilliseconds}ms");
+        string file = Node(id).ClockSkewFile;
+        File.WriteAllText(file + ".new", text);
+        File.Move(file + ".new", file, overwrite: true); // whole, never half-written when the node reads it
+    }
+
     /// <summary>Starts every node that is not running.</summary>
     public void StartAll()
     {
@@ -338,6 +366,11 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         if (_options.PowerLoss)
         {
             Cluster.PowerLoss.Arm(info, node.DataDirectory);
+        }
+
+        if (_options.ClockSkewHook)
+        {
+            info.Environment[Server.SkewedClock.Variable] = node.ClockSkewFile;
         }
 
         var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };

@@ -33,7 +33,8 @@ internal static class ChaosCommand
             Description = "Faults to inject, in turn: kill (SIGKILL, restart), power-loss (SIGKILL, what the node had not fsynced is dropped, restart), pause (SIGSTOP ~2-3 s, SIGCONT), the partitions isolate, split, " +
                 "bridge, asymmetric (3-5 s each; 'partition' = all four; need --network netns), the membership changes join (a new node joins), " +
                 "decommission (a node is drained, then stopped for good; a node joins first if fewer than 3 would stay), transfer (the bucket's shard " +
-                "leader hands over) ('membership' = all three; join and decommission need --network loopback), or none",
+                "leader hands over) ('membership' = all three; join and decommission need --network loopback), skew (the node's clock runs " +
+                "0.1-0.5x or 2-4x real time, wall clock off up to 10 s, for 3-5 s; with --network netns the node is also isolated after 1 s), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
         var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };

@@ -1,0 +1,87 @@
+using Strata.Replication;
+
+namespace Strata.Cluster;
+
+// Leases and clocks. A leader serves reads from its lease without a consensus round because its peers will not elect
+// another leader before the lease runs out: each voter refuses to vote for ElectionTicks of its own ticks after it last
+// heard the leader, and the lease lasts ElectionTicks - LeaseDriftMarginTicks of the leader's ticks. That holds while
+// the leader's clock runs no slower than theirs by more than the margin (2 of 10 ticks: 25%). The transport measures the
+// peers' clock rates (IPeerClocks); a leader whose clock runs slow against enough voters to elect its successor without
+// it gives up lease reads (every read goes through ReadIndex, which needs no clock) until the rates agree again.
+public sealed partial class ClusterNode
+{
+    // A 10x slow clock shows within half a second; a drift just past the margin shows over two seconds, where network
+    // delay adds a few percent of noise at most. Both limits are inside the margin (a peer rate of 1.25 breaks leases).
+    private static readonly TimeSpan QuickClockSpan = TimeSpan.FromMilliseconds(500);
+    private const double QuickClockLimit = 1.2;
+    private static readonly TimeSpan SteadyClockSpan = TimeSpan.FromSeconds(2);
+    private const double SteadyClockLimit = 1.1;
+
+    private readonly HashSet<ulong> _fasterClocks = [];
+    private long _leaseClockRefusals;
+
+    /// <summary>
+    /// Peers whose clocks this node saw running faster than its own beyond the lease's drift margin at its last step;
+    /// empty when the clocks agree (or the transport does not measure them).
+    /// </summary>
+    public IReadOnlyCollection<ulong> PeersWithFasterClocks
+    {
+        get
+        {
+            lock (_fasterClocks)
+            {
+                return [.. _fasterClocks];
+            }
+        }
+    }
+
+    /// <summary>Times a leader replica on this node gave up its lease because its clock ran slow against its voters'.</summary>
+    public long LeaseClockRefusals => Interlocked.Read(ref _leaseClockRefusals);
+
+    /// <summary>Measures, once per step, which peers' clocks run faster than this node's beyond the margin.</summary>
+    private void CompareClocks()
+    {
+        if (_transport is not IPeerClocks clocks)
+        {
+            return;
+        }
+
+        lock (_fasterClocks)
+        {
+            _fasterClocks.Clear();
+            foreach (ulong peer in _peerIds)
+            {
+                if (clocks.RelativeRate(peer, QuickClockSpan) > QuickClockLimit || clocks.RelativeRate(peer, SteadyClockSpan) > SteadyClockLimit)
+                {
+                    _fasterClocks.Add(peer);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether this node's clock can hold <paramref name="replica"/>'s lease: not when the voters whose clocks run faster
+    /// than ours (in either configuration of a joint change) could elect a new leader without this node.
+    /// </summary>
+    private bool ClockFitForLease(Replica replica)
+    {
+        lock (_fasterClocks)
+        {
+            if (_fasterClocks.Count == 0)
+            {
+                return true;
+            }
+
+            if (CouldElectWithoutUs(replica.ConfState.Voters) || CouldElectWithoutUs(replica.ConfState.VotersOutgoing))
+            {
+                Interlocked.Increment(ref _leaseClockRefusals);
+                return false;
+            }
+
+            return true;
+        }
+    }
+
+    private bool CouldElectWithoutUs(IReadOnlyCollection<ulong> voters) =>
+        voters.Count > 0 && voters.Count(v => v != NodeId && _fasterClocks.Contains(v)) >= (voters.Count / 2) + 1;
+}
