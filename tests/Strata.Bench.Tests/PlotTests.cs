@@ -108,6 +108,20 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void Charts_of_nothing_still_render_and_say_so()
+    {
+        RenderedChart cdf = LatencyCdfChart.Render("nothing measured", [new LatencyCurve("strata", [])], width: 400, height: 300);
+        RenderedChart series = TimeSeriesChart.Render("nothing measured", [new TimeSeries("strata", [])], [new ShadedWindow(0, 0, "crash n1")], width: 400, height: 300);
+
+        AssertPng(cdf.Png, 400, 300);
+        AssertPng(series.Png, 400, 300);
+        using SKBitmap bitmap = SKBitmap.Decode(cdf.Png);
+        ChartPanel panel = Assert.Single(cdf.Panels);
+        AssertHasText(bitmap, (int)panel.Left, (int)panel.Top, (int)panel.Right, (int)panel.Bottom); // the legend's "strata: no data"
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatencyCdfChart.Render("too small", [], width: 100, height: 100));
+    }
+
+    [Fact]
     public void Without_a_font_the_error_says_what_to_install()
     {
         string empty = Directory.CreateDirectory(Path.Combine(_directory, "no-fonts")).FullName;

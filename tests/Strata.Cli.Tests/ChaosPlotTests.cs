@@ -60,6 +60,19 @@ public sealed class ChaosPlotTests : IDisposable
     }
 
     [Fact]
+    public void A_run_that_stopped_before_any_operation_still_gets_a_plot()
+    {
+        ChaosRun stopped = Run() with { History = [], Failure = "the cluster did not start", Faults = [new FaultEvent { Number = 0, Kind = "crash", Node = 1, StartNanos = 2 * Second }] };
+
+        ChartFile plot = ChaosPlot.Write(stopped, _folder);
+
+        Assert.True(plot.Written, plot.Failure);
+        byte[] png = File.ReadAllBytes(Path.Combine(_folder, ChaosPlot.FileName));
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(png, 12, 4));
+        Assert.Equal("- Plot: ![throughput and p99 latency over time, faults shaded](plot.png)", ChaosPlot.SummaryLine(_folder));
+    }
+
+    [Fact]
     public void Buckets_count_answers_by_answer_time_and_unanswered_calls_by_call_time()
     {
         ChaosOperation[] history =

@@ -137,6 +137,12 @@ public static class ChartPalette
 /// <summary>Rendering shared by the charts: fonts, fixed layout so stacked panels align, PNG encoding, log-axis ticks.</summary>
 internal static class ChartCanvas
 {
+    /// <summary>
+    /// Held while a chart is built and drawn: ScottPlot's font lookups go through process-wide state that is not
+    /// documented as thread-safe, and drawing takes milliseconds, so charts are simply drawn one at a time.
+    /// </summary>
+    public static readonly Lock Gate = new();
+
     /// <summary>Fixed padding around every panel's data area, so stacked panels line up and tests can find them.</summary>
     public const float PadLeft = 78, PadRight = 40, PadTop = 42, PadBottom = 50;
 

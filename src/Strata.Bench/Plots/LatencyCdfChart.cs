@@ -51,8 +51,8 @@ public sealed record LatencyCurve(string Name, IReadOnlyList<PercentilePoint> Po
 /// <summary>
 /// The latency CDF chart of HdrHistogram's plots: latency (ms, log scale) against percentile on a "nines" axis
 /// (−log10(1 − p): 90% at 1, 99% at 2, 99.9% at 3, ...), so the tail gets as much room as the body. One line per
-/// curve, in <see cref="ChartPalette.Series"/> order, so Strata and its peers are side by side. Stateless; each call
-/// renders a new image (callable from any thread once <see cref="PlotFont"/> resolved).
+/// curve, in <see cref="ChartPalette.Series"/> order, so Strata and its peers are side by side. Stateless; callable
+/// from any thread (charts are drawn one at a time: ScottPlot's font registry is process-wide).
 /// </summary>
 public static class LatencyCdfChart
 {
@@ -68,6 +68,14 @@ public static class LatencyCdfChart
     {
         ArgumentNullException.ThrowIfNull(curves);
         string family = PlotFont.Ensure();
+        lock (ChartCanvas.Gate)
+        {
+            return Draw(family, title, curves, width, height);
+        }
+    }
+
+    private static RenderedChart Draw(string family, string title, IReadOnlyList<LatencyCurve> curves, int width, int height)
+    {
         Plot plot = ChartCanvas.NewPlot(family);
         plot.Title(title);
         plot.XLabel("percentile");

@@ -30,7 +30,7 @@ public sealed record ShadedWindow(double StartSecond, double EndSecond, string L
 /// p99 per bucket below (log scale) — one line per <see cref="TimeSeries"/> in <see cref="ChartPalette.Series"/>
 /// order, with optional <see cref="ShadedWindow"/>s (faults) shaded in <see cref="ChartPalette.Window"/> on both and
 /// labelled above. Used by <c>strata bench</c> (one series per target) and <c>strata chaos</c> (faults shaded).
-/// Stateless; each call renders a new image.
+/// Stateless; callable from any thread (charts are drawn one at a time: ScottPlot's font registry is process-wide).
 /// </summary>
 public static class TimeSeriesChart
 {
@@ -47,6 +47,15 @@ public static class TimeSeriesChart
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(windows);
         string family = PlotFont.Ensure();
+        lock (ChartCanvas.Gate)
+        {
+            return Draw(family, title, series, windows, timeAxisLabel, width, height);
+        }
+    }
+
+    private static RenderedChart Draw(
+        string family, string title, IReadOnlyList<TimeSeries> series, IReadOnlyList<ShadedWindow> windows, string timeAxisLabel, int width, int height)
+    {
         double xMax = Math.Max(
             series.SelectMany(s => s.Buckets).Select(b => b.EndSecond).DefaultIfEmpty(1).Max(),
             windows.Select(w => w.EndSecond).DefaultIfEmpty(0).Max());
