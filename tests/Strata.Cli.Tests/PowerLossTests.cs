@@ -184,6 +184,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         long walBytesLost = 0;
         int trialsLosingWal = 0;
         long tornKept = 0;
+        long tornWalKept = 0;
         int lastWriting = 0;
         for (int trial = 0; trial < trials; trial++)
         {
@@ -211,6 +212,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
                 Assert.True(starting.WaitForExit(TimeSpan.FromSeconds(60)), $"{when}: the node did not die");
                 PowerLossOutcome cut = PowerLoss.Apply(Data, starting.Id, torn);
                 tornKept += cut.TornBytesKept;
+                tornWalKept += cut.TornWriteAheadLogBytesKept;
                 output.WriteLine($"{when}: power loss: {cut}");
                 continue;
             }
@@ -238,6 +240,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
             long wal = torn is null ? outcome.WriteAheadLogBytesLost : 0;
             walBytesLost += wal;
             tornKept += outcome.TornBytesKept;
+            tornWalKept += outcome.TornWriteAheadLogBytesKept;
             trialsLosingWal += wal > 0 ? 1 : 0;
             output.WriteLine($"{when}: {model.Acknowledged} acknowledged so far; power loss: {outcome}");
         }
@@ -250,7 +253,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
 
         last.Kill();
         await last.WaitForExitAsync();
-        output.WriteLine($"{trials} trials: {trialsLosingWal} strict cuts dropped unsynced WAL bytes ({walBytesLost} in all), torn cuts kept {tornKept} unsynced bytes; {model.Acknowledged} acknowledged writes all present");
+        output.WriteLine($"{trials} trials: {trialsLosingWal} strict cuts dropped unsynced WAL bytes ({walBytesLost} in all), torn cuts kept {tornKept} unsynced bytes ({tornWalKept} of the WAL); {model.Acknowledged} acknowledged writes all present");
         // Not vacuous: the strict cuts really dropped what RocksDB had written but not synced (the unsynced apply batches).
         Assert.True(walBytesLost > 0, "no power loss dropped any unsynced WAL byte: the layer is not doing its job");
     }

@@ -810,6 +810,13 @@ static int owner_alive(const char *owner) {
     return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* A forked child (before it execs) must leave the shadow alone: closing an inherited descriptor there must not release
+ * an inode file the parent still needs. Not run for vfork, whose child shares the parent's memory and only execs. */
+static void forked_child(void) {
+    g_active = 0;
+    g_fds = NULL;
+}
+
 __attribute__((constructor)) static void start(void) {
     resolve();
     const char *root = getenv("STRATA_POWERLOSS_DIR");
@@ -865,6 +872,7 @@ __attribute__((constructor)) static void start(void) {
         die("cannot write the shadow's owner");
     }
     real.close(fd);
+    pthread_atfork(NULL, NULL, forked_child);
     g_active = 1;
     if (g_verbose) {
         fprintf(stderr, "powerloss: watching %s, shadow %s\n", g_root, g_shadow);

@@ -86,7 +86,8 @@ internal static class PowerLoss
         PowerLossOutcome outcome = Compare(data, tree);
         if (torn is not null)
         {
-            outcome = outcome with { TornBytesKept = Tear(data, tree, outcome, torn) };
+            (long tornKept, long tornKeptOfWal) = Tear(data, tree, outcome, torn);
+            outcome = outcome with { TornBytesKept = tornKept, TornWriteAheadLogBytesKept = tornKeptOfWal };
         }
 
         if (Directory.Exists(data))
@@ -100,10 +101,11 @@ internal static class PowerLoss
     }
 
     /// <summary>Appends to images a seeded prefix of their files' unsynced tails (see <see cref="Apply"/>); returns the
-    /// bytes kept that way.</summary>
-    private static long Tear(string data, string tree, PowerLossOutcome outcome, Random torn)
+    /// bytes kept that way, and how many of them of RocksDB's write-ahead logs.</summary>
+    private static (long Kept, long KeptOfWal) Tear(string data, string tree, PowerLossOutcome outcome, Random torn)
     {
         long kept = 0;
+        long keptOfWal = 0;
         foreach (PowerLossFile file in outcome.Files)
         {
             if (file is not { LiveBytes: long live, DurableBytes: long durable } || live <= durable || torn.Next(2) == 0)
@@ -131,9 +133,10 @@ internal static class PowerLoss
             }
 
             kept += keep;
+            keptOfWal += PowerLossOutcome.IsWriteAheadLog(file.Name) ? keep : 0;
         }
 
-        return kept;
+        return (kept, keptOfWal);
     }
 
     private static bool IsPrefix(string shorter, string longer, long length)
@@ -325,6 +328,9 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     /// <summary>Of the bytes lost, those a torn cut kept after all (unsynced tails that reached the disk); 0 for a strict cut.</summary>
     public long TornBytesKept { get; init; }
 
+    /// <summary>Of <see cref="TornBytesKept"/>, those of RocksDB's write-ahead logs.</summary>
+    public long TornWriteAheadLogBytesKept { get; init; }
+
     /// <summary>Files whose durable image differs from what the process saw (lost, shortened, reverted or resurrected).</summary>
     public IEnumerable<PowerLossFile> Changed => Files.Where(f => f.Changed);
 
@@ -337,12 +343,13 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     /// </summary>
     public long WriteAheadLogBytesLost => Files.Where(f => IsWriteAheadLog(f.Name)).Sum(f => f.BytesLost);
 
-    private static bool IsWriteAheadLog(string name) =>
+    /// <summary>Whether <paramref name="name"/> is a RocksDB write-ahead log (<c>NNNNNN.log</c>).</summary>
+    internal static bool IsWriteAheadLog(string name) =>
         name.EndsWith(".log", StringComparison.Ordinal) && name.Length > 4 && name[..^4].All(char.IsAsciiDigit);
 
     /// <summary>One line for logs: counts and the changed files.</summary>
     public override string ToString() =>
         $"{Files.Count} files, {Changed.Count()} changed, {BytesLost} bytes lost ({WriteAheadLogBytesLost} of the WAL)" +
-        (TornBytesKept > 0 ? $", {TornBytesKept} of them kept by a torn cut" : "") +
+        (TornBytesKept > 0 ? $", {TornBytesKept} of them kept by a torn cut ({TornWriteAheadLogBytesKept} of the WAL)" : "") +
         (Changed.Any() ? ": " + string.Join(", ", Changed.Select(f => $"{f.Name} {f.LiveBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}->{f.DurableBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}")) : "");
 }
