@@ -178,6 +178,8 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
     {
         int trials = Knob("STRATA_POWERLOSS_TRIALS", 4);
         int seed = Knob("STRATA_POWERLOSS_SEED", 20261126);
+        // Not in CI: torn cuts that keep unsynced WAL pages out of order (see docs/TESTING.md, "Power loss").
+        bool outOfOrder = Knob("STRATA_POWERLOSS_OUT_OF_ORDER", 0) == 1;
         var random = new Random(seed);
         int[] ports = LoopbackPorts.Reserve(2);
         var model = new AcknowledgedState();
@@ -210,7 +212,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
                 await Task.Delay(startupDelay);
                 starting.Kill();
                 Assert.True(starting.WaitForExit(TimeSpan.FromSeconds(60)), $"{when}: the node did not die");
-                PowerLossOutcome cut = PowerLoss.Apply(Data, starting.Id, torn);
+                PowerLossOutcome cut = PowerLoss.Apply(Data, starting.Id, torn, outOfOrder);
                 tornKept += cut.TornBytesKept;
                 tornWalKept += cut.TornWriteAheadLogBytesKept;
                 output.WriteLine($"{when}: power loss: {cut}");
@@ -236,7 +238,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
             }
 
             Assert.True(node.WaitForExit(TimeSpan.FromSeconds(60)), $"{when}: the node did not die");
-            PowerLossOutcome outcome = PowerLoss.Apply(Data, node.Id, torn);
+            PowerLossOutcome outcome = PowerLoss.Apply(Data, node.Id, torn, outOfOrder);
             long wal = torn is null ? outcome.WriteAheadLogBytesLost : 0;
             walBytesLost += wal;
             tornKept += outcome.TornBytesKept;

@@ -64,9 +64,12 @@ internal static class PowerLoss
     /// file that was only appended to since its last sync (its durable bytes are a prefix of its live bytes), half the
     /// time a random prefix of the unsynced tail reached the disk too, possibly ending inside a record — what a disk
     /// that wrote back in order before the cut leaves.</param>
+    /// <param name="outOfOrder">With <paramref name="torn"/>: the torn tail is not a prefix but a seeded half of its 4 KiB
+    /// pages, the others left as zeros up to the last page kept — what a disk that persisted unsynced pages out of
+    /// order (a volatile write cache, preallocated extents converted late) may leave.</param>
     /// <exception cref="InvalidOperationException">There is no image kept by that process (the library did not load
     /// or was not armed): a power loss cannot be simulated, and a test must not pass as if it had been.</exception>
-    public static PowerLossOutcome Apply(string dataDirectory, int processId, Random? torn = null)
+    public static PowerLossOutcome Apply(string dataDirectory, int processId, Random? torn = null, bool outOfOrder = false)
     {
         string data = Path.GetFullPath(dataDirectory);
         string shadow = ShadowOf(data);
@@ -86,7 +89,7 @@ internal static class PowerLoss
         PowerLossOutcome outcome = Compare(data, tree);
         if (torn is not null)
         {
-            (long tornKept, long tornKeptOfWal) = Tear(data, tree, outcome, torn);
+            (long tornKept, long tornKeptOfWal) = Tear(data, tree, outcome, torn, outOfOrder);
             outcome = outcome with { TornBytesKept = tornKept, TornWriteAheadLogBytesKept = tornKeptOfWal };
         }
 
@@ -102,7 +105,7 @@ internal static class PowerLoss
 
     /// <summary>Appends to images a seeded prefix of their files' unsynced tails (see <see cref="Apply"/>); returns the
     /// bytes kept that way, and how many of them of RocksDB's write-ahead logs.</summary>
-    private static (long Kept, long KeptOfWal) Tear(string data, string tree, PowerLossOutcome outcome, Random torn)
+    private static (long Kept, long KeptOfWal) Tear(string data, string tree, PowerLossOutcome outcome, Random torn, bool outOfOrder)
     {
         long kept = 0;
         long keptOfWal = 0;
@@ -120,16 +123,41 @@ internal static class PowerLoss
                 continue; // rewritten in place, not only appended: no tail to tear
             }
 
-            long keep = torn.NextInt64(1, live - durable + 1);
             using FileStream from = File.OpenRead(liveFile);
-            using var to = new FileStream(image, FileMode.Append, FileAccess.Write);
-            from.Seek(durable, SeekOrigin.Begin);
-            byte[] buffer = new byte[1 << 16];
-            for (long left = keep; left > 0;)
+            using var to = new FileStream(image, FileMode.Open, FileAccess.Write);
+            long keep = 0;
+            if (outOfOrder)
             {
-                int n = from.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                to.Write(buffer, 0, n);
-                left -= n;
+                const int Page = 4096;
+                byte[] page = new byte[Page];
+                for (long start = durable; start < live; start = ((start / Page) + 1) * Page)
+                {
+                    long end = Math.Min(live, ((start / Page) + 1) * Page);
+                    if (torn.Next(2) == 0)
+                    {
+                        continue; // this page did not reach the disk: zeros if a later one did
+                    }
+
+                    from.Seek(start, SeekOrigin.Begin);
+                    from.ReadExactly(page, 0, (int)(end - start));
+                    to.Seek(start, SeekOrigin.Begin);
+                    to.Write(page, 0, (int)(end - start));
+                    to.SetLength(Math.Max(to.Length, end));
+                    keep += end - start;
+                }
+            }
+            else
+            {
+                keep = torn.NextInt64(1, live - durable + 1);
+                from.Seek(durable, SeekOrigin.Begin);
+                to.Seek(durable, SeekOrigin.Begin);
+                byte[] buffer = new byte[1 << 16];
+                for (long left = keep; left > 0;)
+                {
+                    int n = from.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                    to.Write(buffer, 0, n);
+                    left -= n;
+                }
             }
 
             kept += keep;
