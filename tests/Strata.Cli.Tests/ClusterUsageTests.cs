@@ -34,6 +34,16 @@ public sealed class ClusterUsageTests
         Assert.Equal("", result.Out);
     }
 
+    [Fact]
+    public async Task Start_refuses_a_compaction_threshold_of_zero()
+    {
+        CliResult result = await Cli.RunAsync("start", "--in-memory", "--port", "0", "--compaction-threshold", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("strata: --compaction-threshold must be at least 1 entry", result.Error.Trim());
+        Assert.Equal("", result.Out);
+    }
+
     [Theory]
     [InlineData(new[] { "demo", "--nodes", "0" }, "strata: --nodes 0 is outside 1..7")]
     [InlineData(new[] { "demo", "--nodes", "8" }, "strata: --nodes 8 is outside 1..7")]

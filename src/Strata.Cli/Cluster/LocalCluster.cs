@@ -51,6 +51,9 @@ internal sealed record LocalClusterOptions
     /// so that <see cref="LocalCluster.SkewClock"/> can make its clock run fast or slow. For chaos runs only.
     /// </summary>
     public bool ClockSkewHook { get; init; }
+
+    /// <summary>The nodes' <c>--compaction-threshold</c> (applied entries after which a shard's log is compacted); null: the default.</summary>
+    public ulong? CompactionThreshold { get; init; }
 }
 
 /// <summary>One node of a <see cref="LocalCluster"/>: its addresses, directories and process.</summary>
@@ -323,8 +326,11 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts (or restarts) node <paramref name="id"/> over its data directory; it must not be running.</summary>
-    public void Start(ulong id)
+    /// <summary>
+    /// Starts (or restarts) node <paramref name="id"/> over its data directory; it must not be running.
+    /// <paramref name="environment"/> adds variables for this start only (e.g. a crash point).
+    /// </summary>
+    public void Start(ulong id, IReadOnlyDictionary<string, string>? environment = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         LocalNode node = Node(id);
@@ -355,6 +361,7 @@ internal sealed partial class LocalCluster : IAsyncDisposable
             "--cluster-id", _options.ClusterId,
             "--shards", _options.Shards.ToString(CultureInfo.InvariantCulture),
             "--replication-factor", _options.ReplicationFactor.ToString(CultureInfo.InvariantCulture),
+            .. (_options.CompactionThreshold is ulong threshold ? ["--compaction-threshold", threshold.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()),
             Commands.StartCommand.StopWhenInputClosesOption,
         ]);
         info.RedirectStandardInput = true;
@@ -363,6 +370,10 @@ internal sealed partial class LocalCluster : IAsyncDisposable
         // Plain output in the log: no colours or cursor movements.
         info.Environment["NO_COLOR"] = "1";
         info.Environment["TERM"] = "dumb";
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         if (_options.PowerLoss)
         {
             Cluster.PowerLoss.Arm(info, node.DataDirectory);

@@ -35,6 +35,12 @@ internal static class StartCommand
         var shards = new Option<int>("--shards") { Description = "Namespace shards of a new cluster", DefaultValueFactory = _ => 4 };
         var replicas = new Option<int>("--replication-factor") { Description = "Replicas per shard (capped by the number of nodes)", DefaultValueFactory = _ => 3 };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve /metrics (Prometheus) and /healthz over HTTP/1.1 on this port (0 picks a free one)" };
+        var compaction = new Option<ulong>("--compaction-threshold")
+        {
+            Description = "Compact a shard's log (snapshot it) once this many applied entries follow its last snapshot; a replica that falls further behind is sent a snapshot",
+            HelpName = "ENTRIES",
+            DefaultValueFactory = _ => new ClusterNodeOptions().CompactionThreshold,
+        };
         var raftPort = new Option<int?>("--raft-port") { Description = "TCP port of the node-to-node transport (default: --port + 1; 0 picks a free one); with --initial-cluster, this node's entry gives it" };
         var join = new Option<string>("--join")
         {
@@ -44,7 +50,7 @@ internal static class StartCommand
         var stopWhenInputCloses = new Option<bool>(StopWhenInputClosesOption) { Hidden = true };
         var command = new Command("start", "Run a Strata node until Ctrl+C (a single-node cluster unless --initial-cluster or --join)")
         {
-            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, metricsPort, raftPort, join, stopWhenInputCloses,
+            data, port, host, inMemory, nodeId, initialCluster, clusterId, shards, replicas, metricsPort, raftPort, join, compaction, stopWhenInputCloses,
         };
         command.SetGuardedAction(env, async (parse, interrupted) =>
         {
@@ -69,6 +75,11 @@ internal static class StartCommand
                 throw new UsageException($"--join needs HOST:PORT of a member's strata.v1 endpoint, not '{joinAddress}'");
             }
 
+            if (parse.GetValue(compaction) == 0)
+            {
+                throw new UsageException("--compaction-threshold must be at least 1 entry");
+            }
+
             if (parse.GetValue(raftPort) is int rp && rp is < 0 or > 65535)
             {
                 throw new UsageException($"--raft-port {rp} is outside 0..65535");
@@ -91,6 +102,7 @@ internal static class StartCommand
                 InitialCluster = members,
                 InitialShards = parse.GetValue(shards),
                 ReplicationFactor = parse.GetValue(replicas),
+                CompactionThreshold = parse.GetValue(compaction),
             };
             await using StrataServer server = await NodeLauncher.StartAsync(new StrataServerOptions
             {
