@@ -463,6 +463,11 @@ internal sealed class AcknowledgedState
 
     private int _acknowledged;
 
+    /// <summary><c>STRATA_POWERLOSS_BALLAST=N</c>: N bytes of user metadata on every object (up to 2,000), so that
+    /// writes, and the unsynced tail of the WAL at a cut, are larger than a page. Default 0.</summary>
+    private static readonly string Ballast = new('b', Math.Clamp(
+        int.TryParse(Environment.GetEnvironmentVariable("STRATA_POWERLOSS_BALLAST"), CultureInfo.InvariantCulture, out int n) ? n : 0, 0, 2000));
+
     public int Acknowledged => Volatile.Read(ref _acknowledged);
 
     /// <summary>Writes from <see cref="Writers"/> clients until <paramref name="stopped"/> or a write fails, or
@@ -501,7 +506,13 @@ internal sealed class AcknowledgedState
                 {
                     if (value is ulong size)
                     {
-                        await client.PutObjectAsync(Bucket, path, new ObjectAttributes { Size = size });
+                        var attributes = new ObjectAttributes { Size = size };
+                        if (Ballast.Length > 0)
+                        {
+                            attributes.UserMetadata["ballast"] = Ballast;
+                        }
+
+                        await client.PutObjectAsync(Bucket, path, attributes);
                     }
                     else
                     {
