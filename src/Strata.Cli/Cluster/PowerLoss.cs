@@ -89,8 +89,8 @@ internal static class PowerLoss
         PowerLossOutcome outcome = Compare(data, tree);
         if (torn is not null)
         {
-            (long tornKept, long tornKeptOfWal) = Tear(data, tree, outcome, torn, outOfOrder);
-            outcome = outcome with { TornBytesKept = tornKept, TornWriteAheadLogBytesKept = tornKeptOfWal };
+            (long tornKept, long tornKeptOfWal, int holes) = Tear(data, tree, outcome, torn, outOfOrder);
+            outcome = outcome with { TornBytesKept = tornKept, TornWriteAheadLogBytesKept = tornKeptOfWal, WriteAheadLogHoles = holes };
         }
 
         if (Directory.Exists(data))
@@ -105,10 +105,11 @@ internal static class PowerLoss
 
     /// <summary>Appends to images a seeded prefix of their files' unsynced tails (see <see cref="Apply"/>); returns the
     /// bytes kept that way, and how many of them of RocksDB's write-ahead logs.</summary>
-    private static (long Kept, long KeptOfWal) Tear(string data, string tree, PowerLossOutcome outcome, Random torn, bool outOfOrder)
+    private static (long Kept, long KeptOfWal, int WalHoles) Tear(string data, string tree, PowerLossOutcome outcome, Random torn, bool outOfOrder)
     {
         long kept = 0;
         long keptOfWal = 0;
+        int walHoles = 0;
         foreach (PowerLossFile file in outcome.Files)
         {
             if (file is not { LiveBytes: long live, DurableBytes: long durable } || live <= durable || torn.Next(2) == 0)
@@ -130,12 +131,20 @@ internal static class PowerLoss
             {
                 const int Page = 4096;
                 byte[] page = new byte[Page];
+                bool dropped = false;
                 for (long start = durable; start < live; start = ((start / Page) + 1) * Page)
                 {
                     long end = Math.Min(live, ((start / Page) + 1) * Page);
                     if (torn.Next(2) == 0)
                     {
+                        dropped = true;
                         continue; // this page did not reach the disk: zeros if a later one did
+                    }
+
+                    if (dropped && PowerLossOutcome.IsWriteAheadLog(file.Name))
+                    {
+                        walHoles++;
+                        dropped = false;
                     }
 
                     from.Seek(start, SeekOrigin.Begin);
@@ -164,7 +173,7 @@ internal static class PowerLoss
             keptOfWal += PowerLossOutcome.IsWriteAheadLog(file.Name) ? keep : 0;
         }
 
-        return (kept, keptOfWal);
+        return (kept, keptOfWal, walHoles);
     }
 
     private static bool IsPrefix(string shorter, string longer, long length)
@@ -359,6 +368,9 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     /// <summary>Of <see cref="TornBytesKept"/>, those of RocksDB's write-ahead logs.</summary>
     public long TornWriteAheadLogBytesKept { get; init; }
 
+    /// <summary>Out-of-order torn cuts: runs of zeroed pages followed by a kept page, in write-ahead logs.</summary>
+    public int WriteAheadLogHoles { get; init; }
+
     /// <summary>Files whose durable image differs from what the process saw (lost, shortened, reverted or resurrected).</summary>
     public IEnumerable<PowerLossFile> Changed => Files.Where(f => f.Changed);
 
@@ -379,5 +391,6 @@ internal sealed record PowerLossOutcome(IReadOnlyList<PowerLossFile> Files)
     public override string ToString() =>
         $"{Files.Count} files, {Changed.Count()} changed, {BytesLost} bytes lost ({WriteAheadLogBytesLost} of the WAL)" +
         (TornBytesKept > 0 ? $", {TornBytesKept} of them kept by a torn cut ({TornWriteAheadLogBytesKept} of the WAL)" : "") +
+        (WriteAheadLogHoles > 0 ? $", {WriteAheadLogHoles} zeroed holes left before kept WAL pages" : "") +
         (Changed.Any() ? ": " + string.Join(", ", Changed.Select(f => $"{f.Name} {f.LiveBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}->{f.DurableBytes?.ToString(CultureInfo.InvariantCulture) ?? "-"}")) : "");
 }
