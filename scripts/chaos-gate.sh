@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The release gate's chaos mode (issue 5): HISTORIES seeded `strata chaos` runs of OPS operations for each fault mix,
+# every one of which must end linearizable (and, for the namespace workload, with every invariant kept). Writes one
+# line per run to $OUT/gate.tsv and a summary at the end; exits 1 if any run was anomalous or could not finish.
+#
+#   scripts/chaos-gate.sh                          # 50 histories x 10,000 operations per mix (hours)
+#   HISTORIES=2 OPS=3000 scripts/chaos-gate.sh     # a short pass
+#   MIXES="kill-pause skew-netns" scripts/chaos-gate.sh
+#
+# Mixes: kill-pause, partition-netns, membership, power-loss, skew-netns, namespace. The netns mixes need root, ip and
+# iptables (scripts/install-prerequisites.sh). FIRST_SEED (default 1) numbers the histories.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+HISTORIES="${HISTORIES:-50}"
+OPS="${OPS:-10000}"
+FIRST_SEED="${FIRST_SEED:-1}"
+MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace}"
+OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$OUT"
+
+dotnet build src/Strata.Cli --configuration Release --verbosity quiet -nologo >/dev/null || { echo "build failed"; exit 2; }
+strata=(dotnet "artifacts/bin/Strata.Cli/release/strata.dll")
+if [[ -n "${STRATA_ARTIFACTS:-}" ]]; then strata=(dotnet "$STRATA_ARTIFACTS/bin/Strata.Cli/release/strata.dll"); fi
+
+faults_of() {
+  case "$1" in
+    kill-pause)      echo "--faults kill,pause" ;;
+    partition-netns) echo "--faults partition,kill --network netns" ;;
+    membership)      echo "--faults membership,kill" ;;
+    power-loss)      echo "--faults power-loss,kill,pause" ;;
+    skew-netns)      echo "--faults skew,isolate,pause --network netns" ;;
+    namespace)       echo "--workload namespace --faults kill,pause" ;;
+    *) echo "unknown mix $1" >&2; return 1 ;;
+  esac
+}
+
+printf 'mix\tseed\texit\tverdict\tseconds\treport\n' > "$OUT/gate.tsv"
+bad=0
+for mix in $MIXES; do
+  args="$(faults_of "$mix")" || exit 2
+  for ((i = 0; i < HISTORIES; i++)); do
+    seed=$((FIRST_SEED + i))
+    started=$(date +%s)
+    log="$OUT/$mix-seed$seed.log"
+    # shellcheck disable=SC2086
+    "${strata[@]}" chaos $args --ops "$OPS" --fault-count $((OPS / 500)) --seed "$seed" --out "$OUT/$mix" > "$log" 2>&1
+    code=$?
+    report="$(grep -Eo 'report: .*' "$log" | tail -1 | cut -c9-)"
+    verdict="$(grep -Eo '"verdict": *"[^"]*"' "$report/result.json" 2>/dev/null | head -1 | sed -E 's/.*: *"(.*)"/\1/')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" | tee -a "$OUT/gate.tsv"
+    if [[ $code -ne 0 ]]; then bad=$((bad + 1)); fi
+  done
+done
+
+runs=$(( $(wc -l < "$OUT/gate.tsv") - 1 ))
+echo "chaos gate: $runs runs of $OPS operations, $bad not clean (see $OUT/gate.tsv)"
+[[ $bad -eq 0 ]]
