@@ -17,6 +17,12 @@ public enum BenchWorkload
 
     /// <summary>(e) Optimistic-concurrency contention: every client updates the same object(s) with if-generation-match.</summary>
     OccContention,
+
+    /// <summary>(d) Paged listing of one directory of <see cref="BenchOptions.DirectoryEntries"/> entries, pages starting at seeded positions.</summary>
+    DirectoryListing,
+
+    /// <summary>(f) Rename of directories of <see cref="BenchOptions.RenameSizes"/> entries back and forth: latency per size, which must not grow with it.</summary>
+    DirectoryRename,
 }
 
 /// <summary>How load is offered.</summary>
@@ -77,6 +83,18 @@ public sealed record BenchOptions
     /// <summary>OCC contention: the objects every client updates (1: all fight over one).</summary>
     public int HotObjects { get; init; } = 1;
 
+    /// <summary>Directory listing (d): entries bulk-loaded into the one directory that is listed.</summary>
+    public int DirectoryEntries { get; init; } = 1_000_000;
+
+    /// <summary>Directory listing (d): entries per page (at most 10,000, Strata's page limit).</summary>
+    public int PageSize { get; init; } = 1_000;
+
+    /// <summary>
+    /// Directory rename (f): the sizes (entries) of the directories renamed, one directory each; the run renames them in
+    /// turn, one at a time (<see cref="Concurrency"/> must be 1), so no rename waits on another.
+    /// </summary>
+    public IReadOnlyList<int> RenameSizes { get; init; } = [1_000, 100_000];
+
     /// <summary>Seed of every random choice (keys, operation mix); worker w uses a seed derived from it.</summary>
     public int Seed { get; init; } = 1;
 
@@ -99,6 +117,12 @@ public sealed record BenchOptions
         Require(HotDirectories >= 1, "hot directories must be at least 1");
         Require(HotObjects >= 1, "hot objects must be at least 1");
         Require(ProgressInterval > TimeSpan.Zero, "progress interval must be positive");
+        Require(PageSize is >= 1 and <= 10_000, "page size must be in 1..10000");
+        Require(DirectoryEntries >= PageSize, "directory entries must be at least the page size");
+        Require(RenameSizes is { Count: >= 1 } && RenameSizes.All(n => n >= 1) && RenameSizes.Distinct().Count() == RenameSizes.Count,
+            "rename sizes must be one or more distinct counts of at least 1");
+        Require(Workload != BenchWorkload.DirectoryRename || (Concurrency == 1 && Mode == LoadMode.Closed),
+            "the directory rename workload runs one closed-loop client (concurrency 1): renames of one directory cannot overlap");
     }
 
     private static void Require(bool condition, string message)

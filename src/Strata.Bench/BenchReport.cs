@@ -81,6 +81,24 @@ public static class BenchReport
             Line(md, $"Open loop: offered {open.TargetRate:N0}/s, completed {open.AchievedRate:N0}/s; start lag p50 {open.StartLag.P50Ms:0.###} ms, p99 {open.StartLag.P99Ms:0.###} ms, max {open.StartLag.MaxMs:0.###} ms (latencies are measured from the intended start)");
         }
 
+        if (result.Listing is { } listing)
+        {
+            md.AppendLine();
+            Line(md, $"Listing: {listing.Pages:N0} full pages of {listing.PageSize:N0} from a directory of {listing.DirectoryEntries:N0} entries, {listing.Entries:N0} entries listed, {listing.EntriesPerSecond:N0} entries/s");
+        }
+
+        if (result.BySize is { Count: > 0 } sizes)
+        {
+            md.AppendLine();
+            AppendBySize(md, sizes);
+        }
+
+        if (result.Limits is { } limits)
+        {
+            md.AppendLine();
+            md.Append(limits.ToMarkdown(result.AgainstLimits));
+        }
+
         AppendPlots(md, plots);
         return md.ToString();
     }
@@ -118,6 +136,20 @@ public static class BenchReport
         }
     }
 
+    /// <summary>The directory rename's table: one row per directory size, with p50 and p99 against the smallest size's.</summary>
+    internal static void AppendBySize(StringBuilder md, IReadOnlyList<DirectorySizeResult> sizes, string? target = null)
+    {
+        string first = target is null ? "" : "target | ";
+        string rule = target is null ? "" : "---|";
+        md.AppendLine($"| {first}directory entries | renames | errors | p50 ms | p90 ms | p99 ms | max ms | p50 ÷ smallest | p99 ÷ smallest |");
+        md.AppendLine($"|{rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (DirectorySizeResult s in sizes)
+        {
+            string cell = target is null ? "" : target + " | ";
+            Line(md, $"| {cell}{s.Entries:N0} | {s.Operations:N0} | {s.Errors:N0} | {s.Latency.P50Ms:0.###} | {s.Latency.P90Ms:0.###} | {s.Latency.P99Ms:0.###} | {s.Latency.MaxMs:0.###} | {s.P50VsSmallest:0.##}× | {s.P99VsSmallest:0.##}× |");
+        }
+    }
+
     /// <summary>The workload's name as on the command line.</summary>
     public static string Name(BenchWorkload workload) => workload switch
     {
@@ -125,6 +157,8 @@ public static class BenchReport
         BenchWorkload.Creates => "b-creates",
         BenchWorkload.ViralMix => "c-viral",
         BenchWorkload.OccContention => "e-occ",
+        BenchWorkload.DirectoryListing => "d-listing",
+        BenchWorkload.DirectoryRename => "f-dir-rename",
         _ => workload.ToString(),
     };
 

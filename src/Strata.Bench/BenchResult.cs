@@ -79,6 +79,52 @@ public sealed record BenchResult
 
     /// <summary>One sample per progress interval of the measured window.</summary>
     public required IReadOnlyList<TimelineSample> Timeline { get; init; }
+
+    /// <summary>Directory listing (d): pages and entries listed.</summary>
+    public ListingResult? Listing { get; init; }
+
+    /// <summary>Directory rename (f): one row per directory size, ascending; null when the workload does not report sizes.</summary>
+    public IReadOnlyList<DirectorySizeResult>? BySize { get; init; }
+
+    /// <summary>The machine's physical limits measured in the same run (<c>--limits</c>), when they were.</summary>
+    public Limits.PhysicalLimits? Limits { get; init; }
+
+    /// <summary>This run's latencies as multiples of the limits (one row per operation kind), when they were measured.</summary>
+    public IReadOnlyList<Limits.LimitMultiple>? AgainstLimits { get; init; }
+}
+
+/// <summary>
+/// Directory listing (d): the directory's size, the page size, successful pages (each checked to be full and in place)
+/// and the entries they listed, per second of measured time.
+/// </summary>
+public sealed record ListingResult(long DirectoryEntries, int PageSize, long Pages, long Entries, double EntriesPerSecond);
+
+/// <summary>
+/// Directory rename (f): the renames of the directory holding <see cref="Entries"/> entries, and their p50 and p99 as
+/// multiples of those of the smallest directory (≈ 1 when the rename's cost does not depend on the size).
+/// </summary>
+public sealed record DirectorySizeResult(long Entries, long Operations, long Successes, long Errors, double Throughput, LatencySummary Latency, double P50VsSmallest, double P99VsSmallest)
+{
+    /// <summary>The rows of the recorder's directory sizes (ascending); null when none was recorded.</summary>
+    public static IReadOnlyList<DirectorySizeResult>? Of(IReadOnlyList<(long Entries, HdrHistogram.HistogramBase Latency, long Successes, long Conflicts, long Errors)> sizes, double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Count == 0)
+        {
+            return null;
+        }
+
+        LatencySummary smallest = LatencySummary.Of(sizes[0].Latency);
+        return [.. sizes.Select(s =>
+        {
+            LatencySummary latency = LatencySummary.Of(s.Latency);
+            long operations = s.Successes + s.Conflicts + s.Errors;
+            return new DirectorySizeResult(s.Entries, operations, s.Successes, s.Errors, seconds > 0 ? Math.Round(operations / seconds, 1) : 0, latency,
+                Multiple(latency.P50Ms, smallest.P50Ms), Multiple(latency.P99Ms, smallest.P99Ms));
+        })];
+    }
+
+    private static double Multiple(double value, double baseline) => baseline > 0 ? Math.Round(value / baseline, 3) : 0;
 }
 
 /// <summary>Counts and latency of one operation kind.</summary>

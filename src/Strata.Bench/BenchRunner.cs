@@ -129,6 +129,7 @@ public sealed class BenchRunner
     private async Task IssueAsync(IWorkloadWorker worker, long latencyFrom, bool measured, CancellationToken cancellationToken)
     {
         OperationKind kind = worker.NextOperation();
+        long? directorySize = worker.DirectorySize;
         OperationOutcome outcome = OperationOutcome.Success;
         string? errorKind = null;
         try
@@ -172,7 +173,12 @@ public sealed class BenchRunner
         long completed = _time.GetTimestamp();
         if (measured)
         {
-            _recorder.Record(kind, outcome, OpenLoopSchedule.TicksToMicroseconds(completed - latencyFrom, _time.TimestampFrequency), errorKind, completed);
+            long microseconds = OpenLoopSchedule.TicksToMicroseconds(completed - latencyFrom, _time.TimestampFrequency);
+            _recorder.Record(kind, outcome, microseconds, errorKind, completed);
+            if (directorySize is long entries)
+            {
+                _recorder.RecordDirectorySize(entries, outcome, microseconds);
+            }
         }
         else
         {
@@ -283,6 +289,14 @@ public sealed class BenchRunner
                 _options.Workload == BenchWorkload.OccContention ? _options.HotObjects : _options.Objects);
         }
 
+        ListingResult? listing = null;
+        if (_workload.Kind == BenchWorkload.DirectoryListing && byOperation.FirstOrDefault(o => o.Operation == OperationKind.List) is { } pages)
+        {
+            // Every successful page was checked to hold exactly the page size of entries.
+            long entries = pages.Successes * _options.PageSize;
+            listing = new ListingResult(_options.DirectoryEntries, _options.PageSize, pages.Successes, entries, Rate(entries, seconds));
+        }
+
         return new BenchResult
         {
             Workload = _workload.Kind,
@@ -311,6 +325,8 @@ public sealed class BenchRunner
                 ? new OpenLoopResult(_options.Rate, Rate(total, Math.Max(seconds, elapsed)), LatencySummary.Of(_recorder.TotalStartLag))
                 : null,
             Timeline = timeline,
+            Listing = listing,
+            BySize = DirectorySizeResult.Of(_recorder.DirectorySizes(), seconds),
         };
     }
 

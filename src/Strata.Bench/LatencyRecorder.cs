@@ -23,6 +23,7 @@ public sealed class LatencyRecorder
     private readonly Recorder _startLag = NewRecorder();
     private readonly long[] _counts = new long[KindCount * 3];
     private readonly ConcurrentDictionary<string, long> _errorsByKind = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, SizeRecord> _bySize = new();
     private readonly LongHistogram _totalAll = LatencySummary.NewHistogram();
     private readonly LongHistogram[] _totalByKind = [.. Enumerable.Range(0, KindCount).Select(_ => LatencySummary.NewHistogram())];
     private readonly LongHistogram _totalStartLag = LatencySummary.NewHistogram();
@@ -60,6 +61,22 @@ public sealed class LatencyRecorder
             last = seen;
         }
     }
+
+    /// <summary>
+    /// Also records a measured operation under the size of the directory it worked on (the directory rename reports
+    /// latency per size). Call it besides <see cref="Record"/>, with the same latency.
+    /// </summary>
+    public void RecordDirectorySize(long entries, OperationOutcome outcome, long microseconds)
+    {
+        SizeRecord record = _bySize.GetOrAdd(entries, _ => new SizeRecord());
+        record.Latency.RecordValue(Math.Clamp(microseconds, 1, LatencySummary.HighestMicroseconds));
+        Interlocked.Increment(ref record.Counts[(int)outcome]);
+    }
+
+    /// <summary>The directory sizes recorded by <see cref="RecordDirectorySize"/>, ascending, with their latencies and counts by outcome.</summary>
+    public IReadOnlyList<(long Entries, HistogramBase Latency, long Successes, long Conflicts, long Errors)> DirectorySizes() =>
+        [.. _bySize.OrderBy(p => p.Key).Select(p => (p.Key, (HistogramBase)p.Value.Latency,
+            Volatile.Read(ref p.Value.Counts[0]), Volatile.Read(ref p.Value.Counts[1]), Volatile.Read(ref p.Value.Counts[2])))];
 
     /// <summary>Counts an operation completed during the warm-up (nothing else is recorded for it).</summary>
     public void RecordWarmup() => Interlocked.Increment(ref _warmup);
@@ -111,6 +128,14 @@ public sealed class LatencyRecorder
     /// <summary>Errors by kind, sorted by name.</summary>
     public IReadOnlyDictionary<string, long> ErrorsByKind() =>
         new SortedDictionary<string, long>(_errorsByKind.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+
+    private sealed class SizeRecord
+    {
+        public LongConcurrentHistogram Latency { get; } = new(1, LatencySummary.HighestMicroseconds, LatencySummary.SignificantDigits);
+
+        // Indexed by OperationOutcome.
+        public long[] Counts { get; } = new long[3];
+    }
 
     private static Recorder NewRecorder() => new(
         1,

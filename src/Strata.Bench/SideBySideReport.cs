@@ -82,6 +82,53 @@ public static class SideBySideReport
             }
         }
 
+        if (comparison.Results.Any(r => r.Listing is not null))
+        {
+            md.AppendLine();
+            md.AppendLine("| target | pages | entries listed | entries/s | entries/s ÷ " + baseline + " |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (BenchResult r in comparison.Results.Where(r => r.Listing is not null))
+            {
+                Line(md, $"| {NameOf(r)} | {r.Listing!.Pages:N0} | {r.Listing.Entries:N0} | {r.Listing.EntriesPerSecond:N0} | {Ratio(r.Listing.EntriesPerSecond, first.Listing?.EntriesPerSecond ?? 0)} |");
+            }
+        }
+
+        if (comparison.Results.Any(r => r.BySize is { Count: > 0 }))
+        {
+            md.AppendLine();
+            md.AppendLine("Rename latency per directory size (the ratio to the smallest size is ≈ 1 when a rename's cost does not grow with the directory):");
+            md.AppendLine();
+            bool header = true;
+            foreach (BenchResult r in comparison.Results.Where(r => r.BySize is { Count: > 0 }))
+            {
+                var table = new StringBuilder();
+                BenchReport.AppendBySize(table, r.BySize!, NameOf(r));
+                string[] rows = table.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                foreach (string row in header ? rows : rows[2..])
+                {
+                    md.AppendLine(row.TrimEnd('\r'));
+                }
+
+                header = false;
+            }
+        }
+
+        if (first.Limits is { } limits)
+        {
+            md.AppendLine();
+            md.Append(limits.ToMarkdown(null));
+            md.AppendLine();
+            md.AppendLine("| target | operation | p50 ÷ floor | p99 ÷ floor |");
+            md.AppendLine("|---|---|---:|---:|");
+            foreach (BenchResult r in comparison.Results)
+            {
+                foreach (Limits.LimitMultiple m in r.AgainstLimits ?? [])
+                {
+                    Line(md, $"| {NameOf(r)} | {BenchReport.Name(m.Operation)} (floor: {m.Floor}) | {m.P50Multiple:0.#}× | {m.P99Multiple:0.#}× |");
+                }
+            }
+        }
+
         List<BenchResult> failing = [.. comparison.Results.Where(r => r.ErrorsByKind.Count > 0)];
         if (failing.Count > 0)
         {

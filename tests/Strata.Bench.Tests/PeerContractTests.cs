@@ -120,15 +120,20 @@ public sealed class PeerContractTests
         Assert.True((await store.PutAsync(Bucket, "dir/c", first, 0, none)).Committed);
         Assert.True((await store.PutAsync(Bucket, "dir0/x", first, 0, none)).Committed);
         Assert.True((await store.PutAsync(Bucket, "di/y", first, 0, none)).Committed);
-        Assert.Equal(["dir/a", "dir/b"], await store.ListAsync(Bucket, "dir", 2, none));
-        Assert.Equal(["dir/a", "dir/b", "dir/c"], await store.ListAsync(Bucket, "dir", 100, none));
-        Assert.Empty(await store.ListAsync(Bucket, "nothing-here", 100, none));
+        Assert.Equal(["dir/a", "dir/b"], await store.ListAsync(Bucket, "dir", null, 2, none));
+        Assert.Equal(["dir/a", "dir/b", "dir/c"], await store.ListAsync(Bucket, "dir", null, 100, none));
+        Assert.Empty(await store.ListAsync(Bucket, "nothing-here", null, 100, none));
+
+        // A page resumes strictly after the given entry, still inside the directory.
+        Assert.Equal(["dir/b"], await store.ListAsync(Bucket, "dir", "dir/a", 1, none));
+        Assert.Equal(["dir/b", "dir/c"], await store.ListAsync(Bucket, "dir", "dir/a", 100, none));
+        Assert.Empty(await store.ListAsync(Bucket, "dir", "dir/c", 100, none));
 
         // Rename moves the entry with its attributes; a missing source and an existing destination change nothing.
         Assert.Equal(RenameOutcome.Renamed, await store.RenameAsync(Bucket, "dir/c", "dir/d", none));
         Assert.Null(await store.GetAsync(Bucket, "dir/c", none));
         Assert.Equal(first, (await store.GetAsync(Bucket, "dir/d", none))!.Attributes);
-        Assert.Equal(["dir/a", "dir/b", "dir/d"], await store.ListAsync(Bucket, "dir", 100, none));
+        Assert.Equal(["dir/a", "dir/b", "dir/d"], await store.ListAsync(Bucket, "dir", null, 100, none));
         Assert.Equal(RenameOutcome.SourceMissing, await store.RenameAsync(Bucket, "dir/c", "dir/e", none));
         Assert.Equal(RenameOutcome.DestinationExists, await store.RenameAsync(Bucket, "dir/a", "dir/b", none));
         Assert.NotNull(await store.GetAsync(Bucket, "dir/a", none));
@@ -141,7 +146,20 @@ public sealed class PeerContractTests
             Assert.Equal(ObjectCatalog.Attributes(i), (await store.GetAsync(Bucket, catalog.PathOf(i), none))!.Attributes);
         }
 
-        Assert.Equal(50, (await store.ListAsync(Bucket, "load/d00001", 1000, none)).Count);
+        Assert.Equal(50, (await store.ListAsync(Bucket, "load/d00001", null, 1000, none)).Count);
+
+        // A directory rename moves every entry under the new name, attributes kept; nothing stays under the old one.
+        Assert.Equal(RenameOutcome.Renamed, await store.RenameDirectoryAsync(Bucket, "load/d00001", "moved", none));
+        IReadOnlyList<string> moved = await store.ListAsync(Bucket, "moved", null, 1000, none);
+        Assert.Equal(50, moved.Count);
+        Assert.All(moved, path => Assert.StartsWith("moved/obj-", path, StringComparison.Ordinal));
+        Assert.Empty(await store.ListAsync(Bucket, "load/d00001", null, 1000, none));
+        Assert.Equal(ObjectCatalog.Attributes(1), (await store.GetAsync(Bucket, "moved/obj-000000001", none))!.Attributes);
+        Assert.Null(await store.GetAsync(Bucket, catalog.PathOf(1), none));
+        Assert.Equal(RenameOutcome.SourceMissing, await store.RenameDirectoryAsync(Bucket, "load/d00001", "elsewhere", none));
+        Assert.Equal(RenameOutcome.DestinationExists, await store.RenameDirectoryAsync(Bucket, "moved", "load/d00002", none));
+        Assert.Equal(50, (await store.ListAsync(Bucket, "load/d00002", null, 1000, none)).Count);
+        Assert.Equal(50, (await store.ListAsync(Bucket, "moved", null, 1000, none)).Count);
         Assert.False(string.IsNullOrWhiteSpace(target.Description));
         Assert.False(string.IsNullOrWhiteSpace(target.Durability));
     }

@@ -66,13 +66,24 @@ public interface IBenchStore
 
     /// <summary>
     /// One page of at most <paramref name="limit"/> entry names under <paramref name="directory"/> (paths starting with
-    /// <c>directory + "/"</c>, in byte order, full paths). The workloads' directories hold no subdirectories, so this is
-    /// the directory's children on every target.
+    /// <c>directory + "/"</c>, in byte order, full paths), beginning after <paramref name="startAfter"/> (a full path;
+    /// null: from the first entry). The workloads' directories hold no subdirectories, so this is the directory's
+    /// children on every target. Each target uses its own way of resuming a listing from a key (Strata's start-after,
+    /// an etcd range from the key, a Redis lexicographic range, a PostgreSQL key comparison).
     /// </summary>
-    Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, string? startAfter, int limit, CancellationToken cancellationToken);
 
     /// <summary>Moves the entry at <paramref name="source"/> to <paramref name="destination"/> atomically; nothing changes unless renamed.</summary>
     Task<RenameOutcome> RenameAsync(string bucket, string source, string destination, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the directory at <paramref name="source"/> and everything under it to <paramref name="destination"/>.
+    /// Strata renames the one directory entry (its children are keyed by the directory's id, not its path); a
+    /// key-value peer has to move every key under <c>source + "/"</c> — each peer does it the way its users would
+    /// (one SQL statement, one Lua script, or etcd transactions of bounded size), and its description says whether
+    /// that is atomic. <see cref="RenameOutcome.SourceMissing"/> when nothing is under the source.
+    /// </summary>
+    Task<RenameOutcome> RenameDirectoryAsync(string bucket, string source, string destination, CancellationToken cancellationToken);
 
     /// <summary>Writes <paramref name="entries"/> unconditionally as one batch (one transaction where the target has them). Preload only: not measured.</summary>
     Task LoadAsync(string bucket, IReadOnlyList<(string Path, ObjectAttributes Attributes)> entries, CancellationToken cancellationToken);

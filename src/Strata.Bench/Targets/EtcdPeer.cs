@@ -138,10 +138,13 @@ public sealed class EtcdPeer : BenchTarget, IBenchStore
         return WriteOutcome.Conflict(current.Count == 0 ? 0 : current[0].ModRevision);
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, string? startAfter, int limit, CancellationToken cancellationToken)
     {
         ByteString prefix = Key(bucket, directory + "/");
-        var request = new RangeRequest { Key = prefix, RangeEnd = PrefixEnd(prefix), Limit = limit, KeysOnly = true };
+
+        // Resuming after a key is a range from the key's immediate successor (the key with a zero byte appended).
+        ByteString from = startAfter is null ? prefix : ByteString.CopyFrom([.. Key(bucket, startAfter).Span, 0]);
+        var request = new RangeRequest { Key = from, RangeEnd = PrefixEnd(prefix), Limit = limit, KeysOnly = true };
         RangeResponse response = await _client.GetAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         int skip = Encoding.UTF8.GetByteCount(bucket) + 1;
         return [.. response.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Key.Span[skip..]))];
@@ -184,6 +187,56 @@ public sealed class EtcdPeer : BenchTarget, IBenchStore
         throw new BenchOperationException("RenameRaced", $"the source of a rename kept changing over {MaxRenameAttempts} attempts");
     }
 
+    public async Task<RenameOutcome> RenameDirectoryAsync(string bucket, string source, string destination, CancellationToken cancellationToken)
+    {
+        // etcd has no multi-key rename and refuses transactions of more than 128 operations, so an etcd user moves a
+        // prefix in pages: read a page of keys with their values and mod revisions, then per chunk one transaction
+        // that holds only if those keys did not change (put the new keys, delete the old). Each transaction is
+        // atomic; the whole move is not (a reader in between sees part of the directory at each name).
+        ByteString sourcePrefix = Key(bucket, source + "/");
+        ByteString sourceEnd = PrefixEnd(sourcePrefix);
+        ByteString destinationPrefix = Key(bucket, destination + "/");
+        RangeResponse existing = await _client.GetAsync(
+            new RangeRequest { Key = destinationPrefix, RangeEnd = PrefixEnd(destinationPrefix), Limit = 1, KeysOnly = true }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        if (existing.Kvs.Count > 0)
+        {
+            return RenameOutcome.DestinationExists;
+        }
+
+        int sourceLength = sourcePrefix.Length;
+        bool movedAny = false;
+        while (true)
+        {
+            RangeResponse page = await _client.GetAsync(new RangeRequest { Key = sourcePrefix, RangeEnd = sourceEnd, Limit = RenamePageSize }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            if (page.Kvs.Count == 0)
+            {
+                return movedAny ? RenameOutcome.Renamed : RenameOutcome.SourceMissing;
+            }
+
+            foreach (Mvccpb.KeyValue[] chunk in page.Kvs.Chunk(MaxTransactionPuts / 2))
+            {
+                var transaction = new TxnRequest();
+                foreach (Mvccpb.KeyValue kv in chunk)
+                {
+                    transaction.Compare.Add(new Compare { Key = kv.Key, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = kv.ModRevision });
+                    ByteString moved = ByteString.CopyFrom([.. destinationPrefix.Span, .. kv.Key.Span[sourceLength..]]);
+                    transaction.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = moved, Value = kv.Value } });
+                    transaction.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = kv.Key } });
+                }
+
+                TxnResponse response = await _client.TransactionAsync(transaction, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (!response.Succeeded)
+                {
+                    throw new BenchOperationException("Conflict", "a key of the directory changed while it was being moved");
+                }
+            }
+
+            movedAny = true;
+        }
+    }
+
     public async Task LoadAsync(string bucket, IReadOnlyList<(string Path, ObjectAttributes Attributes)> entries, CancellationToken cancellationToken)
     {
         // etcd refuses transactions of more than 128 operations (--max-txn-ops): one transaction per 100 entries.
@@ -206,6 +259,9 @@ public sealed class EtcdPeer : BenchTarget, IBenchStore
     }
 
     private const int MaxRenameAttempts = 8;
+
+    /// <summary>Keys read per range while moving a directory (each page then moves in transactions of 50 keys).</summary>
+    private const int RenamePageSize = 1_000;
 
     private const int MaxTransactionPuts = 100;
 

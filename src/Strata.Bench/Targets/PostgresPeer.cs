@@ -194,11 +194,13 @@ public sealed class PostgresPeer : BenchTarget, IBenchStore
         return WriteOutcome.Conflict(current?.Generation ?? 0);
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, string? startAfter, int limit, CancellationToken cancellationToken)
     {
-        string prefix = directory + "/";
-        await using NpgsqlCommand command = Command(
-            "SELECT path FROM entries WHERE bucket = $1 AND path >= $2 AND path < $3 ORDER BY path LIMIT $4", bucket, prefix, directory + "0");
+        // The directory's keys are the range [directory + "/", directory + "0") in collation C (an index range scan of
+        // the primary key, which LIKE 'directory/%' would also become); a page resumes with path > the last one seen.
+        await using NpgsqlCommand command = startAfter is null
+            ? Command("SELECT path FROM entries WHERE bucket = $1 AND path >= $2 AND path < $3 ORDER BY path LIMIT $4", bucket, directory + "/", directory + "0")
+            : Command("SELECT path FROM entries WHERE bucket = $1 AND path > $2 AND path < $3 ORDER BY path LIMIT $4", bucket, startAfter, directory + "0");
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         var names = new List<string>(limit);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -218,6 +220,33 @@ public sealed class PostgresPeer : BenchTarget, IBenchStore
         {
             int moved = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return moved == 1 ? RenameOutcome.Renamed : RenameOutcome.SourceMissing;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return RenameOutcome.DestinationExists;
+        }
+    }
+
+    public async Task<RenameOutcome> RenameDirectoryAsync(string bucket, string source, string destination, CancellationToken cancellationToken)
+    {
+        // One statement (atomic; its own transaction): rewrite the prefix of every key in the directory's range,
+        // unless something is already under the destination (a directory cannot be renamed onto a non-empty one).
+        await using NpgsqlCommand command = Command("""
+            UPDATE entries SET path = $3 || substr(path, length($2) + 1), generation = nextval('generations')
+            WHERE bucket = $1 AND path >= $2 AND path < $4
+              AND NOT EXISTS (SELECT 1 FROM entries WHERE bucket = $1 AND path >= $3 AND path < $5)
+            """, bucket, source + "/", destination + "/", source + "0", destination + "0");
+        try
+        {
+            int moved = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (moved > 0)
+            {
+                return RenameOutcome.Renamed;
+            }
+
+            // Nothing moved: say why (only on this rare path, so the measured rename stays one statement).
+            await using NpgsqlCommand taken = Command("SELECT EXISTS (SELECT 1 FROM entries WHERE bucket = $1 AND path >= $2 AND path < $3)", bucket, destination + "/", destination + "0");
+            return await taken.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true ? RenameOutcome.DestinationExists : RenameOutcome.SourceMissing;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {

@@ -11,7 +11,8 @@ namespace Strata.Bench.Targets;
 /// client is meant to be used). Entry (bucket, path) is a hash <c>{g: generation, v: attributes}</c>; generations come
 /// from one counter, so a recreated entry never reuses one. Each directory has a sorted set of its entries' paths
 /// (all scores 0, so it is ordered by bytes) that the write scripts keep in step: a listing is one ZRANGE. Writes,
-/// compare-and-swap and renames are Lua scripts (atomic in Redis), called by their SHA.
+/// compare-and-swap and renames are Lua scripts (atomic in Redis), called by their SHA; a directory rename is one
+/// script that RENAMEs every entry key of the directory and rebuilds its index under the new name.
 /// </summary>
 /// <remarks>Thread-safe (the multiplexer pipelines every worker's commands over one connection).</remarks>
 public sealed class RedisPeer : BenchTarget, IBenchStore
@@ -34,6 +35,24 @@ public sealed class RedisPeer : BenchTarget, IBenchStore
         redis.call('HSET', KEYS[2], 'g', redis.call('INCR', KEYS[5]))
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('ZADD', KEYS[4], 0, ARGV[2])
+        return 0
+        """;
+
+    // KEYS: source directory index, destination directory index, generation counter. ARGV: entry key prefix
+    // ('e:bucket/'), source directory + '/', destination directory + '/'. Moves every entry of the directory (the
+    // workloads' directories hold no subdirectories) in one script: atomic, and O(entries) on Redis's one thread.
+    private const string RenameDirectoryScript = """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+        local names = redis.call('ZRANGE', KEYS[1], 0, -1)
+        if #names == 0 then return 1 end
+        local cut = string.len(ARGV[2]) + 1
+        for _, name in ipairs(names) do
+          local moved = ARGV[3] .. string.sub(name, cut)
+          redis.call('RENAME', ARGV[1] .. name, ARGV[1] .. moved)
+          redis.call('HSET', ARGV[1] .. moved, 'g', redis.call('INCR', KEYS[3]))
+          redis.call('ZADD', KEYS[2], 0, moved)
+        end
+        redis.call('DEL', KEYS[1])
         return 0
         """;
 
@@ -148,10 +167,27 @@ public sealed class RedisPeer : BenchTarget, IBenchStore
         return (long)answer[0] == 1 ? WriteOutcome.Written(generation) : WriteOutcome.Conflict(generation);
     }
 
-    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, string? startAfter, int limit, CancellationToken cancellationToken)
     {
-        RedisValue[] names = await _database.SortedSetRangeByRankAsync(IndexKey(bucket, directory), 0, limit - 1).ConfigureAwait(false);
+        // The index's scores are all 0, so it is ordered by bytes: a page after a name is ZRANGEBYLEX (name + LIMIT 0 n,
+        // Redis's documented way to page through a lexicographic index.
+        RedisValue[] names = startAfter is null
+            ? await _database.SortedSetRangeByRankAsync(IndexKey(bucket, directory), 0, limit - 1).ConfigureAwait(false)
+            : await _database.SortedSetRangeByValueAsync(IndexKey(bucket, directory), startAfter, default, Exclude.Start, Order.Ascending, 0, limit).ConfigureAwait(false);
         return [.. names.Select(n => n.ToString())];
+    }
+
+    public async Task<RenameOutcome> RenameDirectoryAsync(string bucket, string source, string destination, CancellationToken cancellationToken)
+    {
+        RedisResult result = await _database.ScriptEvaluateAsync(RenameDirectoryScript,
+            [IndexKey(bucket, source), IndexKey(bucket, destination), GenerationCounter],
+            ["e:" + bucket + "/", source + "/", destination + "/"]).ConfigureAwait(false);
+        return (int)result switch
+        {
+            0 => RenameOutcome.Renamed,
+            1 => RenameOutcome.SourceMissing,
+            _ => RenameOutcome.DestinationExists,
+        };
     }
 
     public async Task<RenameOutcome> RenameAsync(string bucket, string source, string destination, CancellationToken cancellationToken)

@@ -94,9 +94,9 @@ public sealed class StrataTarget : BenchTarget
             }
         }
 
-        public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, int limit, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<string>> ListAsync(string bucket, string directory, string? startAfter, int limit, CancellationToken cancellationToken)
         {
-            var request = new ListRequest { Bucket = bucket, Prefix = directory + "/", Delimiter = "/", Limit = limit };
+            var request = new ListRequest { Bucket = bucket, Prefix = directory + "/", Delimiter = "/", StartAfter = startAfter ?? "", Limit = limit };
             try
             {
                 ListResponse page = await Client.ListAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -125,6 +125,10 @@ public sealed class StrataTarget : BenchTarget
                 return RenameOutcome.DestinationExists;
             }
         }
+
+        // A directory is one entry: the same rename moves it, whatever it holds.
+        public Task<RenameOutcome> RenameDirectoryAsync(string bucket, string source, string destination, CancellationToken cancellationToken) =>
+            RenameAsync(bucket, source, destination, cancellationToken);
 
         public async Task LoadAsync(string bucket, IReadOnlyList<(string Path, ObjectAttributes Attributes)> entries, CancellationToken cancellationToken)
         {

@@ -31,6 +31,13 @@ public interface IWorkloadWorker
     OperationKind NextOperation();
 
     /// <summary>
+    /// The number of entries of the directory that the operation just drawn by <see cref="NextOperation"/> works on, when
+    /// the workload reports latency per directory size (the directory rename); null otherwise. The runner reads it after
+    /// <see cref="NextOperation"/> and before <see cref="ExecuteAsync"/>.
+    /// </summary>
+    long? DirectorySize => null;
+
+    /// <summary>
     /// Issues one operation of <paramref name="kind"/>. Throws <see cref="Targets.BenchOperationException"/> for an
     /// outcome the runner counts as an error (a stat of a missing entry, a create of an existing one) or, marked as a
     /// conflict, for a conditional update that lost its race; the target's own exception when it failed to answer.

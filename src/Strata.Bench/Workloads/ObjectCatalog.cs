@@ -8,7 +8,10 @@ namespace Strata.Bench.Workloads;
 /// The preloaded objects that reading workloads stat: object i is <c>{prefix}/d{i mod directories}/obj-{i}</c>, so
 /// consecutive (and, under Zipf, the hottest) ranks land in different directories.
 /// </summary>
-public sealed class ObjectCatalog(string prefix, int objects, int directories)
+/// <remarks>
+/// <paramref name="batchSize"/> entries go into each preload batch (Strata: one transaction, at most 1,000 operations).
+/// </remarks>
+public sealed class ObjectCatalog(string prefix, int objects, int directories, int batchSize = ObjectCatalog.BatchSize)
 {
     /// <summary>Puts per preload transaction.</summary>
     public const int BatchSize = 100;
@@ -18,16 +21,20 @@ public sealed class ObjectCatalog(string prefix, int objects, int directories)
 
     public int Count { get; } = objects;
 
+    /// <summary>The directory holding object <paramref name="index"/>.</summary>
+    public string DirectoryOf(int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}/d{index % directories:D5}");
+
     /// <summary>The path of object <paramref name="index"/>.</summary>
     public string PathOf(int index) =>
-        string.Create(CultureInfo.InvariantCulture, $"{prefix}/d{index % directories:D5}/obj-{index:D9}");
+        string.Create(CultureInfo.InvariantCulture, $"{DirectoryOf(index)}/obj-{index:D9}");
 
-    /// <summary>Writes every object in batches of <see cref="BatchSize"/> (one atomic commit each where the target has them), reporting progress.</summary>
+    /// <summary>Writes every object in batches of <c>batchSize</c> (one atomic commit each where the target has them), reporting progress.</summary>
     public async Task<PreloadInfo> LoadAsync(IBenchStore store, string bucket, TimeProvider time, IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
     {
         long started = time.GetTimestamp();
         long done = 0;
-        IEnumerable<int[]> batches = Enumerable.Range(0, Count).Chunk(BatchSize);
+        IEnumerable<int[]> batches = Enumerable.Range(0, Count).Chunk(batchSize);
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = ParallelBatches, CancellationToken = cancellationToken },
             async (batch, token) =>
             {

@@ -76,7 +76,7 @@ internal sealed class ViralMixWorkload(BenchTarget target, BenchOptions options,
                 case OperationKind.List:
                 {
                     string directory = workload.HotDirectory(random.Next(workload.Options.HotDirectories));
-                    await store.ListAsync(bucket, directory, ListPage, cancellationToken).ConfigureAwait(false);
+                    await store.ListAsync(bucket, directory, startAfter: null, ListPage, cancellationToken).ConfigureAwait(false);
                     break;
                 }
 

@@ -45,6 +45,8 @@ public abstract class Workload : IWorkload
             BenchWorkload.Creates => new CreatesWorkload(target, options, bucket, clock),
             BenchWorkload.ViralMix => new ViralMixWorkload(target, options, bucket, clock),
             BenchWorkload.OccContention => new OccContentionWorkload(target, options, bucket, clock),
+            BenchWorkload.DirectoryListing => new DirectoryListingWorkload(target, options, bucket, clock),
+            BenchWorkload.DirectoryRename => new DirectoryRenameWorkload(target, options, bucket, clock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Workload, "unknown workload"),
         };
     }

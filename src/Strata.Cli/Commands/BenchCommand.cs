@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using Strata.Bench;
+using Strata.Bench.Limits;
 using Strata.Bench.Plots;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
@@ -28,7 +29,7 @@ internal static class BenchCommand
     {
         var workload = new Option<string>("--workload", "-w")
         {
-            Description = "a|hot-reads, b|creates, c|viral, e|occ",
+            Description = "a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename",
             HelpName = "WORKLOAD",
             DefaultValueFactory = _ => "a",
         };
@@ -43,6 +44,18 @@ internal static class BenchCommand
         var theta = new Option<double>("--zipf-theta") { Description = "Zipfian exponent in (0, 1)", DefaultValueFactory = _ => 0.99 };
         var hotDirectories = new Option<int>("--hot-directories") { Description = "Viral mix: directories receiving the creates", DefaultValueFactory = _ => 4 };
         var hotObjects = new Option<int>("--hot-objects") { Description = "OCC: objects all clients update", DefaultValueFactory = _ => 1 };
+        var directoryEntries = new Option<int>("--directory-entries") { Description = "Listing (d): entries bulk-loaded into the listed directory", DefaultValueFactory = _ => 1_000_000 };
+        var pageSize = new Option<int>("--page-size") { Description = "Listing (d): entries per page (at most 10000)", DefaultValueFactory = _ => 1_000 };
+        var renameSizes = new Option<string>("--rename-sizes")
+        {
+            Description = "Directory rename (f): entries of each renamed directory, comma-separated (one directory per size; one client renames them in turn)",
+            HelpName = "LIST",
+            DefaultValueFactory = _ => "1000,100000",
+        };
+        var limits = new Option<bool>("--limits")
+        {
+            Description = "Also measure this machine's floors (fsync of a 4 KiB write on the data disk, loopback TCP round trip, raw RocksDB get/put) and state every latency as a multiple of them; on by default with --peers",
+        };
         var clients = new Option<int>("--clients")
         {
             Description = "Client instances (each its own client id and HTTP/2 connection, like separate gateways); workers are spread over them",
@@ -70,7 +83,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure a node (and, with --peers, etcd, Redis and PostgreSQL side by side): latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers, nodes,
+            directoryEntries, pageSize, renameSizes, limits, clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers, nodes,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -88,9 +101,19 @@ internal static class BenchCommand
                 ZipfTheta = parse.GetValue(theta),
                 HotDirectories = parse.GetValue(hotDirectories),
                 HotObjects = parse.GetValue(hotObjects),
+                DirectoryEntries = parse.GetValue(directoryEntries),
+                PageSize = parse.GetValue(pageSize),
+                RenameSizes = ParseSizes(parse.GetValue(renameSizes)!),
                 Seed = parse.GetValue(seed),
                 Bucket = parse.GetValue(bucket),
             };
+            if (options.Workload == BenchWorkload.DirectoryRename)
+            {
+                // One client renames the directories in turn: renames of one directory cannot overlap, and renames of
+                // different sizes must not slow each other.
+                options = options with { Concurrency = 1 };
+            }
+
             try
             {
                 options.Validate();
@@ -119,6 +142,19 @@ internal static class BenchCommand
                 $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
             bool quiet = parse.GetValue(json);
             var results = new List<BenchResult>();
+            PhysicalLimits? floors = null;
+            if (parse.GetValue(limits) || peerNames.Count > 0)
+            {
+                // Before any target runs, so the probes share the machine with nothing of this command's.
+                string probed = parse.GetValue(data) ?? Path.GetTempPath();
+                if (!quiet)
+                {
+                    env.Out.WriteLine($"measuring the machine's limits (fsync in {probed}, loopback round trip, raw RocksDB) ...");
+                }
+
+                floors = await LimitsProbe.MeasureAsync(probed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
             string? remote = parse.GetValue(address);
             if (remote is not null)
             {
@@ -182,6 +218,14 @@ internal static class BenchCommand
             foreach (string peer in peerNames)
             {
                 results.Add(await MeasurePeerAsync(env, peer, etcdSize, options, bucketName, quiet, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (floors is not null)
+            {
+                for (int i = 0; i < results.Count; i++)
+                {
+                    results[i] = results[i] with { Limits = floors, AgainstLimits = floors.Multiples(results[i]) };
+                }
             }
 
             return await ReportAsync(env, results, options, parse.GetValue(output)!, quiet, commandLine, cancellationToken).ConfigureAwait(false);
@@ -424,6 +468,16 @@ internal static class BenchCommand
         }
 
         env.Console.Write(table);
+        if (first.Limits is { } limits)
+        {
+            WriteLimits(env, limits);
+        }
+
+        foreach (BenchResult r in comparison.Results)
+        {
+            WriteExtras(env, r);
+        }
+
         foreach (BenchResult r in comparison.Results)
         {
             env.Console.MarkupLine(Markup.Escape($"{SideBySideReport.NameOf(r)} durability: {r.Durability}"));
@@ -474,16 +528,69 @@ internal static class BenchCommand
             env.Console.MarkupLine(Markup.Escape(string.Create(c,
                 $"open loop: offered {open.TargetRate:N0}/s, completed {open.AchievedRate:N0}/s; start lag p99 {open.StartLag.P99Ms:0.###} ms, max {open.StartLag.MaxMs:0.###} ms")));
         }
+
+        if (result.Limits is { } limits)
+        {
+            WriteLimits(env, limits);
+        }
+
+        WriteExtras(env, result);
     }
+
+    /// <summary>The listing's entry rate, the rename's per-size table and the machine's limits, when the result has them.</summary>
+    private static void WriteExtras(CliEnvironment env, BenchResult result)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string who = result.TargetName is { } name ? name + ": " : "";
+        if (result.Listing is { } listing)
+        {
+            env.Console.MarkupLine(Markup.Escape(string.Create(c,
+                $"{who}listing: {listing.Pages:N0} full pages of {listing.PageSize:N0} from {listing.DirectoryEntries:N0} entries, {listing.EntriesPerSecond:N0} entries/s; preload {result.Preload.ObjectsPerSecond:N0} entries/s")));
+        }
+
+        foreach (DirectorySizeResult size in result.BySize ?? [])
+        {
+            env.Console.MarkupLine(Markup.Escape(string.Create(c,
+                $"{who}rename of a directory of {size.Entries:N0} entries: {size.Operations:N0} renames, {size.Errors:N0} errors, p50 {size.Latency.P50Ms:0.###} ms, p99 {size.Latency.P99Ms:0.###} ms ({size.P50VsSmallest:0.##}× and {size.P99VsSmallest:0.##}× the smallest)")));
+        }
+
+        foreach (LimitMultiple m in result.AgainstLimits ?? [])
+        {
+            env.Console.MarkupLine(Markup.Escape(string.Create(c,
+                $"{who}{BenchReport.Name(m.Operation)}: p50 {m.P50Multiple:0.#}× and p99 {m.P99Multiple:0.#}× the {m.Floor} ({m.FloorP50Ms:0.###} / {m.FloorP99Ms:0.###} ms)")));
+        }
+    }
+
+    private static void WriteLimits(CliEnvironment env, PhysicalLimits limits) =>
+        env.Console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"limits: fsync p50 {limits.Fsync.P50Us:0.#} µs p99 {limits.Fsync.P99Us:0.#} µs; loopback round trip p50 {limits.LoopbackRoundTrip.P50Us:0.#} µs p99 {limits.LoopbackRoundTrip.P99Us:0.#} µs; RocksDB get p50 {limits.RocksDbGet.P50Us:0.#} µs, put sync p50 {limits.RocksDbPutSync.P50Us:0.#} µs, put p50 {limits.RocksDbPutNoSync.P50Us:0.#} µs")));
 
     private static BenchWorkload ParseWorkload(string text) => text.ToLowerInvariant() switch
     {
         "a" or "hot-reads" => BenchWorkload.HotReads,
         "b" or "creates" => BenchWorkload.Creates,
         "c" or "viral" => BenchWorkload.ViralMix,
+        "d" or "listing" => BenchWorkload.DirectoryListing,
         "e" or "occ" => BenchWorkload.OccContention,
-        _ => throw new UsageException($"--workload '{text}' is not one of a|hot-reads, b|creates, c|viral, e|occ"),
+        "f" or "dir-rename" => BenchWorkload.DirectoryRename,
+        _ => throw new UsageException($"--workload '{text}' is not one of a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename"),
     };
+
+    /// <summary>"1000,100000": positive counts.</summary>
+    private static int[] ParseSizes(string text)
+    {
+        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i].Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+            {
+                throw new UsageException($"--rename-sizes '{text}' is not a comma-separated list of positive counts (e.g. 1000,100000)");
+            }
+        }
+
+        return sizes;
+    }
 
     private static LoadMode ParseMode(string text) => text.ToLowerInvariant() switch
     {
