@@ -95,6 +95,11 @@ public sealed partial class RocksDbEngine : IKvEngine
             .SetKeepLogFileNum(5)
             .SetMaxLogFileSize(16 << 20);
 
+        // Unsynced writes stay in RocksDB's WAL buffer until the next synced write takes them along (they are the
+        // state machine's apply batches, re-applied from the Raft log after any crash). So the WAL file never holds
+        // unsynced bytes but those of the synced write in flight, never acknowledged: a power cut that persists pages
+        // out of order can only damage that last write, which TolerateCorruptedTailRecords may drop.
+        Native.Instance.rocksdb_options_set_manual_wal_flush(dbOptions.Handle, 1);
         var families = new ColumnFamilies(ColumnFamilyOptions(options, cache, bloom: false, compress: false))
         {
             { ColumnFamilyNames[(int)KvColumn.Data], ColumnFamilyOptions(options, cache, bloom: true, compress: options.CompressWithLz4) },
@@ -271,6 +276,16 @@ public sealed partial class RocksDbEngine : IKvEngine
             _openResources.Clear();
         }
 
+        // A clean close keeps the buffered (unsynced) writes too, as without a manual WAL flush. After a failure there
+        // is nothing more to make durable (and RocksDB refuses): the error is not the caller's to handle on dispose.
+        if (_gate.Failure is null)
+        {
+            Native.Instance.rocksdb_flush_wal(_dbHandle, 1, out nint error);
+            if (error != 0)
+            {
+                _ = TakeError(error);
+            }
+        }
         Native.Instance.rocksdb_readoptions_destroy(_readOptions);
         Native.Instance.rocksdb_writeoptions_destroy(_syncWriteOptions);
         Native.Instance.rocksdb_writeoptions_destroy(_bufferedWriteOptions);

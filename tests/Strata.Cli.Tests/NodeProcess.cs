@@ -37,9 +37,11 @@ internal sealed class NodeProcess : IDisposable
 
     /// <summary>
     /// Starts the node and waits until it serves, or exits (<see cref="Ready"/> false: read <see cref="Errors"/> and the
-    /// exit code). <paramref name="environment"/> entries are set (a null value removes the variable).
+    /// exit code). <paramref name="environment"/> entries are set (a null value removes the variable), then
+    /// <paramref name="configure"/> may change the start further (e.g. run it under the power-loss library).
     /// </summary>
-    public static async Task<NodeProcess> StartAsync(string data, int port, int raftPort, IReadOnlyDictionary<string, string?>? environment = null)
+    public static async Task<NodeProcess> StartAsync(string data, int port, int raftPort, IReadOnlyDictionary<string, string?>? environment = null,
+        Action<ProcessStartInfo>? configure = null)
     {
         ProcessStartInfo info = NodeProgram.OfThisCli().StartInfo(
             ["start", "--data", data, "--port", $"{port}", "--raft-port", $"{raftPort}"]);
@@ -59,6 +61,7 @@ internal sealed class NodeProcess : IDisposable
             }
         }
 
+        configure?.Invoke(info);
         var node = new NodeProcess(Process.Start(info)!, port);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         node.Process.OutputDataReceived += (_, line) =>

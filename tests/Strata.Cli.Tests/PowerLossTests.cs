@@ -185,6 +185,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         var model = new AcknowledgedState();
         long walBytesLost = 0;
         int trialsLosingWal = 0;
+        int cutsChangingFiles = 0;
         long tornKept = 0;
         long tornWalKept = 0;
         int lastWriting = 0;
@@ -244,6 +245,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
             tornKept += outcome.TornBytesKept;
             tornWalKept += outcome.TornWriteAheadLogBytesKept;
             trialsLosingWal += wal > 0 ? 1 : 0;
+            cutsChangingFiles += outcome.Changed.Any() ? 1 : 0;
             output.WriteLine($"{when}: {model.Acknowledged} acknowledged so far; power loss: {outcome}");
         }
 
@@ -256,8 +258,10 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         last.Kill();
         await last.WaitForExitAsync();
         output.WriteLine($"{trials} trials: {trialsLosingWal} strict cuts dropped unsynced WAL bytes ({walBytesLost} in all), torn cuts kept {tornKept} unsynced bytes ({tornWalKept} of the WAL); {model.Acknowledged} acknowledged writes all present");
-        // Not vacuous: the strict cuts really dropped what RocksDB had written but not synced (the unsynced apply batches).
-        Assert.True(walBytesLost > 0, "no power loss dropped any unsynced WAL byte: the layer is not doing its job");
+        // Not vacuous: the cuts really dropped what the node had written but not synced. (Rarely WAL bytes: RocksDB keeps
+        // unsynced writes in its WAL buffer — manual WAL flush — so only a kill between a synced write's write() and its
+        // fsync leaves some; the info LOG, SSTs and files of a starting node are the usual losses.)
+        Assert.True(cutsChangingFiles > 0, "no power loss changed any file: the layer is not doing its job");
     }
 
     private async Task<Process> StartAsync(int[] ports, string? crashPoint, bool powerLoss, bool waitReady = true)
@@ -366,6 +370,7 @@ public sealed class PowerLossClusterTests(ITestOutputHelper output) : IDisposabl
         };
         var model = new AcknowledgedState();
         long walBytesLost = 0;
+        int cutsChangingFiles = 0;
         for (int round = 0; round < 2 * rounds; round++)
         {
             bool everyNode = round % 2 == 1;
@@ -396,6 +401,7 @@ public sealed class PowerLossClusterTests(ITestOutputHelper output) : IDisposabl
             foreach ((ulong victim, PowerLossOutcome outcome) in victims.Zip(outcomes))
             {
                 walBytesLost += outcome.WriteAheadLogBytesLost;
+                cutsChangingFiles += outcome.Changed.Any() ? 1 : 0;
                 output.WriteLine($"{when}: node {victim}: {outcome}");
             }
 
@@ -412,7 +418,7 @@ public sealed class PowerLossClusterTests(ITestOutputHelper output) : IDisposabl
         }
 
         output.WriteLine($"{2 * rounds} power cuts: {model.Acknowledged} acknowledged writes all present; {walBytesLost} unsynced WAL bytes dropped");
-        Assert.True(walBytesLost > 0, "no power cut dropped any unsynced WAL byte: the layer is not doing its job");
+        Assert.True(cutsChangingFiles > 0, "no power cut changed any file: the layer is not doing its job");
     }
 
     [Fact]

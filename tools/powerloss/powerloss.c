@@ -112,6 +112,9 @@ static inode_rec *g_table[BUCKETS];
 static inode_rec **g_fds;   /* tracked descriptor -> inode record */
 static unsigned char *g_fd_sync; /* descriptor opened with O_SYNC / O_DSYNC */
 static int g_verbose;
+/* STRATA_POWERLOSS_FAIL_SYNC=N: the N-th fsync/fdatasync of a watched file fails with EIO (see sync_file). */
+static long g_fail_sync_at;
+static long g_file_syncs;
 
 static void resolve(void) {
     if (real.openat) {
@@ -473,6 +476,17 @@ static int sync_file(int fd, inode_rec *rec, int (*flush)(int)) {
     rec->whole = rec->truncated = 0;
     pthread_mutex_unlock(&g_lock);
 
+    if (flush && g_fail_sync_at > 0 && __atomic_add_fetch(&g_file_syncs, 1, __ATOMIC_SEQ_CST) == g_fail_sync_at) {
+        /* The injected disk fault. As Linux does after a failed write-back, the dirty pages count as clean now: what
+         * was written since the last sync never reaches the durable image, and a later fsync "succeeds" without it
+         * (so a program that retries a failed fsync and carries on loses data at the next power cut). */
+        free(ranges);
+        pthread_mutex_unlock(&rec->sync_lock);
+        fprintf(stderr, "powerloss: injected EIO on sync number %ld (fd %d)\n", g_fail_sync_at, fd);
+        errno = EIO;
+        return -1;
+    }
+
     int result = flush ? flush(fd) : 0;
     if (result != 0) {
         int saved = errno;
@@ -822,6 +836,8 @@ __attribute__((constructor)) static void start(void) {
     const char *root = getenv("STRATA_POWERLOSS_DIR");
     const char *shadow = getenv("STRATA_POWERLOSS_SHADOW");
     g_verbose = getenv("STRATA_POWERLOSS_VERBOSE") != NULL;
+    const char *fail_sync = getenv("STRATA_POWERLOSS_FAIL_SYNC");
+    g_fail_sync_at = fail_sync ? strtol(fail_sync, NULL, 10) : 0;
     if (!root || !root[0] || !shadow || !shadow[0]) {
         return;
     }
