@@ -46,7 +46,7 @@ public static class BenchReport
         string load = result.LoadAverage is double l ? $"; load average {l:0.##} at the end" : "";
         Line(md, $"- Machine: {result.Machine.ProcessorCount} cores, {result.Machine.OperatingSystem}, {result.Machine.Runtime}; started {result.StartedUtc}{load}");
         string rate = result.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
-        string keys = o.Distribution == KeyDistribution.Zipfian ? $"Zipfian θ={o.ZipfTheta:0.###}" : "uniform";
+        string keys = KeysOf(o);
         Line(md, $"- Load: concurrency {o.Concurrency}{rate}, warm-up {o.Warmup.TotalSeconds:0.###} s, measured {result.MeasuredSeconds:0.###} s, keys {keys}, seed {o.Seed}");
         if (result.Preload.Objects > 0)
         {
@@ -149,6 +149,16 @@ public static class BenchReport
             Line(md, $"| {cell}{s.Entries:N0} | {s.Operations:N0} | {s.Errors:N0} | {s.Latency.P50Ms:0.###} | {s.Latency.P90Ms:0.###} | {s.Latency.P99Ms:0.###} | {s.Latency.MaxMs:0.###} | {s.P50VsSmallest:0.##}× | {s.P99VsSmallest:0.##}× |");
         }
     }
+
+    /// <summary>How the run chose its keys, for the setup line of the reports.</summary>
+    internal static string KeysOf(BenchOptions o) => o.Workload switch
+    {
+        BenchWorkload.DirectoryListing => string.Create(CultureInfo.InvariantCulture,
+            $"pages of {o.PageSize:N0} starting uniformly over a directory of {o.DirectoryEntries:N0} entries"),
+        BenchWorkload.DirectoryRename => string.Create(CultureInfo.InvariantCulture,
+            $"directories of {string.Join(", ", o.RenameSizes.Order().Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} entries renamed in turn"),
+        _ => o.Distribution == KeyDistribution.Zipfian ? string.Create(CultureInfo.InvariantCulture, $"Zipfian θ={o.ZipfTheta:0.###}") : "uniform",
+    };
 
     /// <summary>The workload's name as on the command line.</summary>
     public static string Name(BenchWorkload workload) => workload switch

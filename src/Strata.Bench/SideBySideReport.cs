@@ -51,7 +51,7 @@ public static class SideBySideReport
         }
 
         string rate = first.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
-        string keys = o.Distribution == KeyDistribution.Zipfian ? $"Zipfian θ={o.ZipfTheta:0.###}" : "uniform";
+        string keys = BenchReport.KeysOf(o);
         Line(md, $"- Machine: {first.Machine.ProcessorCount} cores, {first.Machine.OperatingSystem}, {first.Machine.Runtime}; every target on this machine, on loopback, one after another");
         Line(md, $"- Load, the same for every target: concurrency {o.Concurrency}{rate}, warm-up {o.Warmup.TotalSeconds:0.###} s, measured {first.MeasuredSeconds:0.###} s, keys {keys}, seed {o.Seed}");
         if (first.Preload.Objects > 0)

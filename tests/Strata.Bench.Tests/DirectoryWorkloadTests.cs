@@ -60,7 +60,9 @@ public sealed class DirectoryWorkloadTests : IAsyncLifetime
         Assert.Equal(2_500, names.Count);
         Assert.Equal("listing/d00000/obj-000000000", names[0].TrimStart('/'));
         Assert.Equal("listing/d00000/obj-000002499", names[^1].TrimStart('/'));
-        Assert.Contains("entries/s", BenchReport.ToMarkdown(result), StringComparison.Ordinal);
+        string markdown = BenchReport.ToMarkdown(result);
+        Assert.Contains("entries/s", markdown, StringComparison.Ordinal);
+        Assert.Contains("pages of 100 starting uniformly over a directory of 2,500 entries", markdown, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -97,6 +99,7 @@ public sealed class DirectoryWorkloadTests : IAsyncLifetime
         Assert.InRange(rows[0].Operations - rows[1].Operations, 0, 1);
 
         string markdown = BenchReport.ToMarkdown(result);
+        Assert.Contains("directories of 40, 4,000 entries renamed in turn", markdown, StringComparison.Ordinal);
         Assert.Contains("| 40 | ", markdown, StringComparison.Ordinal);
         Assert.Contains("| 4,000 | ", markdown, StringComparison.Ordinal);
 
