@@ -12,8 +12,10 @@ namespace Strata.Bench.Targets;
 /// the <c>dotnet-etcd</c> gRPC client. Entry (bucket, path) is key <c>bucket/path</c> holding the attributes'
 /// protobuf bytes; its generation is the key's mod revision. A point read is a linearizable range get, a
 /// conditional update a transaction comparing the mod revision (a create compares it with 0), a listing a prefix
-/// range with a limit (keys only), a rename a read then a transaction (source unchanged and destination absent: put
-/// the destination, delete the source), a preload batch one transaction of puts.
+/// range with a limit (keys only; a later page starts at the last key + a zero byte), a rename a read then a
+/// transaction (source unchanged and destination absent: put the destination, delete the source), a directory rename
+/// pages of keys moved by transactions of at most 128 operations (each atomic, the whole move not), a preload batch
+/// one transaction of puts.
 /// </summary>
 /// <remarks>Thread-safe: the gRPC client multiplexes every worker over its HTTP/2 connections.</remarks>
 public sealed class EtcdPeer : BenchTarget, IBenchStore

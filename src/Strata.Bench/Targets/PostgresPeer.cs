@@ -12,8 +12,9 @@ namespace Strata.Bench.Targets;
 /// statements auto-prepared). One table <c>entries(bucket, path, generation, attributes)</c> keyed by (bucket, path)
 /// in byte order (collation C); generations come from one sequence. A point read is a primary-key select, a
 /// conditional update an <c>UPDATE ... WHERE generation = $n</c>, a create an <c>INSERT ... ON CONFLICT DO NOTHING</c>,
-/// a listing a primary-key range scan with a limit, a rename one <c>UPDATE</c> of the key, a preload batch one
-/// multi-row insert.
+/// a listing a primary-key range scan with a limit (resumed with <c>path &gt; $last</c>), a rename one <c>UPDATE</c> of
+/// the key, a directory rename one <c>UPDATE</c> rewriting the prefix of every key in the directory's range, a preload
+/// batch one multi-row insert.
 /// </summary>
 /// <remarks>
 /// Thread-safe. PostgreSQL refuses to run as root: as root the bench gives the directory to the <c>postgres</c> user
