@@ -61,7 +61,13 @@ public sealed partial class NamespaceReader
         byte[] startAfter, bool recursive, ulong at)
     {
         var pending = new SortedList<byte[], (byte[] Name, EntryRecord Record)>(KeyOrder.Comparer);
-        foreach ((byte[] name, EntryRecord record) in Children(directoryId, namePrefix, SeekName(sortPrefix, startAfter), at))
+        byte[] seekName = SeekName(sortPrefix, startAfter);
+        foreach ((byte[] name, EntryRecord record) in DirectoriesOrderedAfter(directoryId, namePrefix, seekName, at))
+        {
+            pending.Add([.. name, Slash], (name, record));
+        }
+
+        foreach ((byte[] name, EntryRecord record) in Children(directoryId, namePrefix, seekName, at))
         {
             bool isDirectory = record.Kind == EntryKind.Directory;
             byte[] sortKey = isDirectory ? [.. name, Slash] : name;
@@ -120,19 +126,46 @@ public sealed partial class NamespaceReader
     }
 
     /// <summary>
-    /// Where to start the name scan of a directory so that no child ordered after <paramref name="startAfter"/>
-    /// is missed: the part of the remaining path before its first byte &lt;= '/' (see <see cref="Walk"/>).
+    /// Where to start the name scan of a directory: the remaining path of <paramref name="startAfter"/> in it (empty
+    /// when it does not lead into this directory). A child whose name orders before it precedes
+    /// <paramref name="startAfter"/> in path order too, except a directory named by a prefix of it that is followed
+    /// by a byte &lt;= '/' (it orders as name + '/'): <see cref="DirectoriesOrderedAfter"/> finds those few. Seeking
+    /// to the whole name keeps a page's cost independent of its position in the directory (cutting the seek at the
+    /// first such byte made every page of names like <c>obj-000123</c> rescan the directory from <c>obj</c>).
     /// </summary>
-    private static byte[] SeekName(byte[] sortPrefix, byte[] startAfter)
-    {
-        if (!startAfter.AsSpan().StartsWith(sortPrefix))
-        {
-            return [];
-        }
+    private static byte[] SeekName(byte[] sortPrefix, byte[] startAfter) =>
+        startAfter.AsSpan().StartsWith(sortPrefix) ? startAfter.AsSpan(sortPrefix.Length).ToArray() : [];
 
-        ReadOnlySpan<byte> rest = startAfter.AsSpan(sortPrefix.Length);
-        int cut = rest.IndexOfAnyInRange((byte)0x00, Slash);
-        return (cut < 0 ? rest : rest[..cut]).ToArray();
+    /// <summary>
+    /// The directories ordered after <paramref name="seekName"/> in path order though before it in name order: for
+    /// each cut of it before a byte &lt;= '/' (at most one per such byte), the child of exactly that name, when it is a
+    /// directory visible at <paramref name="at"/> and within <paramref name="namePrefix"/>. One short seek each.
+    /// </summary>
+    private IEnumerable<(byte[] Name, EntryRecord Record)> DirectoriesOrderedAfter(ulong directoryId, byte[] namePrefix, byte[] seekName, ulong at)
+    {
+        for (int cut = 0; cut < seekName.Length; cut++)
+        {
+            if (seekName[cut] > Slash || cut == 0)
+            {
+                continue;
+            }
+
+            byte[] candidate = seekName[..cut];
+            if (!candidate.AsSpan().StartsWith(namePrefix))
+            {
+                continue;
+            }
+
+            foreach ((byte[] name, EntryRecord record) in Children(directoryId, candidate, candidate, at))
+            {
+                if (name.AsSpan().SequenceEqual(candidate) && record.Kind == EntryKind.Directory)
+                {
+                    yield return (name, record);
+                }
+
+                break; // the first visible name with this prefix is the candidate itself, if it exists
+            }
+        }
     }
 
     /// <summary>The children of a directory visible at <paramref name="at"/>, in name order, from <paramref name="seekName"/>.</summary>

@@ -55,6 +55,30 @@ public sealed class ListingTests : IDisposable
     }
 
     [Fact]
+    public void Start_after_a_name_finds_the_directories_named_by_its_prefixes_that_order_after_it()
+    {
+        // "obj" and "obj-1" are directories; in path order they come as "obj-1" and "obj", after every "obj-…" and
+        // "obj.…" name, though their names come first in storage order. A page that starts after "obj-2" must still
+        // find them (the scan seeks to "obj-2" itself, and looks the directories up by name).
+        foreach (string path in new[] { "obj/inner", "obj-1/inner", "obj-2", "obj-3", "obj.x", "obj0", "obj-2.5/y" })
+        {
+            Assert.Equal(ResultCode.ResultOk, _ns.Put("media", path).Code);
+        }
+
+        Assert.Equal(["obj-2.5", "obj-3", "obj.x", "obj", "obj0"], _ns.Reader.List(new ListRequest("media", StartAfter: "obj-2")).Entries.Select(e => e.Path));
+        Assert.Equal(["obj-1", "obj-2", "obj-2.5", "obj-3", "obj.x", "obj", "obj0"], _ns.Reader.List(new ListRequest("media", StartAfter: "obj-1.")).Entries.Select(e => e.Path));
+        Assert.Equal(["obj-3", "obj.x", "obj", "obj/inner", "obj0"], _ns.Reader.List(new ListRequest("media", Recursive: true, StartAfter: "obj-2.5/y")).Entries.Select(e => e.Path));
+        Assert.Equal(["obj", "obj0"], _ns.Reader.List(new ListRequest("media", StartAfter: "obj.x")).Entries.Select(e => e.Path));
+        Assert.Equal(["obj-3", "obj.x"], _ns.Reader.List(new ListRequest("media", "obj-3", StartAfter: "obj-2")).Entries.Select(e => e.Path)
+            .Concat(_ns.Reader.List(new ListRequest("media", "obj.", StartAfter: "obj-2")).Entries.Select(e => e.Path)));
+        // Every page size gives the same listing as one page.
+        for (int limit = 1; limit <= 3; limit++)
+        {
+            Assert.Equal(_ns.ListPaths("media", recursive: true), _ns.ListPaths("media", recursive: true, limit: limit));
+        }
+    }
+
+    [Fact]
     public void Pagination_survives_concurrent_creates_and_deletes()
     {
         for (int i = 0; i < 10; i++)
