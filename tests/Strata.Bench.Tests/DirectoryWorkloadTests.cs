@@ -3,7 +3,6 @@ using Strata.Bench.Limits;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Client;
-using Strata.Server;
 
 namespace Strata.Bench.Tests;
 
@@ -11,28 +10,8 @@ namespace Strata.Bench.Tests;
 /// Workloads (d) paged listing of a large directory and (f) directory rename by size, end to end against an in-memory
 /// node, and the physical-limit probes. Counts are asserted, never speed.
 /// </summary>
-public sealed class DirectoryWorkloadTests : IAsyncLifetime
+public sealed class DirectoryWorkloadTests : InMemoryNodeTests
 {
-    private StrataServer? _server;
-    private StrataClient? _client;
-
-    private StrataClient Client => _client!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await StrataServer.StartAsync(new StrataServerOptions { InMemory = true, Port = 0 });
-        _client = StrataClient.Connect(_server.Address, new StrataClientOptions { Retry = RetryPolicy.None });
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Listing_loads_the_directory_and_lists_full_pages_from_all_over_it()
     {

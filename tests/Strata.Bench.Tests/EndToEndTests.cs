@@ -3,7 +3,6 @@ using Strata.Api.V1;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Client;
-using Strata.Server;
 
 namespace Strata.Bench.Tests;
 
@@ -11,28 +10,8 @@ namespace Strata.Bench.Tests;
 /// Each workload for about a second against an in-memory node: the counts add up and the results file parses. Speed is
 /// never asserted.
 /// </summary>
-public sealed class EndToEndTests : IAsyncLifetime
+public sealed class EndToEndTests : InMemoryNodeTests
 {
-    private StrataServer? _server;
-    private StrataClient? _client;
-
-    private StrataClient Client => _client!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await StrataServer.StartAsync(new StrataServerOptions { InMemory = true, Port = 0 });
-        _client = StrataClient.Connect(_server.Address, new StrataClientOptions { Retry = RetryPolicy.None });
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
     [Theory]
     [InlineData(BenchWorkload.HotReads, LoadMode.Closed)]
     [InlineData(BenchWorkload.Creates, LoadMode.Closed)]
@@ -99,7 +78,7 @@ public sealed class EndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Workers_spread_over_several_clients()
     {
-        using StrataClient second = StrataClient.Connect(_server!.Address, new StrataClientOptions { Retry = RetryPolicy.None });
+        using StrataClient second = StrataClient.Connect(Address, new StrataClientOptions { Retry = RetryPolicy.None });
         var options = new BenchOptions { Workload = BenchWorkload.Creates, Concurrency = Concurrency, Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
         Workload workload = Workload.Create(new StrataTarget([Client, second], "two clients", StrataTarget.SingleNodeDurability), options, "bench-two-clients");
         BenchResult result = await new BenchRunner(workload, options).RunAsync("bench-two-clients", "in-memory test node");
