@@ -19,6 +19,7 @@ public sealed partial class ClusterNode
 
     private readonly HashSet<ulong> _fasterClocks = [];
     private long _leaseClockRefusals;
+    private long _nextClockComparisonAt;
 
     /// <summary>
     /// Peers whose clocks this node saw running faster than its own beyond the lease's drift margin at its last step;
@@ -38,13 +39,18 @@ public sealed partial class ClusterNode
     /// <summary>Times a leader replica on this node gave up its lease because its clock ran slow against its voters'.</summary>
     public long LeaseClockRefusals => Interlocked.Read(ref _leaseClockRefusals);
 
-    /// <summary>Measures, once per step, which peers' clocks run faster than this node's beyond the margin.</summary>
-    private void CompareClocks()
+    /// <summary>
+    /// Measures which peers' clocks run faster than this node's beyond the margin: once per tick interval, not every
+    /// step (the readings arrive every 200 ms; a step can come thousands of times a second).
+    /// </summary>
+    private void CompareClocks(long now)
     {
-        if (_transport is not IPeerClocks clocks)
+        if (_transport is not IPeerClocks clocks || now < _nextClockComparisonAt)
         {
             return;
         }
+
+        _nextClockComparisonAt = now + StopwatchTicks(Options.TickInterval);
 
         lock (_fasterClocks)
         {

@@ -161,7 +161,7 @@ public sealed partial class ClusterNode
             }
         }
 
-        CompareClocks();
+        CompareClocks(now);
         foreach (Replica replica in _store.Replicas)
         {
             ShardHandle handle = _handles[replica.GroupId];

@@ -30,13 +30,18 @@ public sealed class ClusterNodeTests
     private static async Task AssertLeaseReadsAsync(ClusterNode leader, ulong shard, string bucket, string path, ulong size)
     {
         long before = leader.LeaseReads;
-        for (int i = 0; i < 400 && leader.LeaseReads == before; i++)
+        await ReadUntilAsync(leader, shard, bucket, path, size, () => leader.LeaseReads > before);
+        Assert.True(leader.LeaseReads > before, "a leader whose heartbeats a quorum acknowledged must serve reads from its lease");
+    }
+
+    /// <summary>Reads (each must return <paramref name="size"/>) until <paramref name="done"/>, at most 400 times.</summary>
+    private static async Task ReadUntilAsync(ClusterNode node, ulong shard, string bucket, string path, ulong size, Func<bool> done)
+    {
+        for (int i = 0; i < 400 && !done(); i++)
         {
-            Assert.Equal(size, (await TestCluster.StatAsync(leader, shard, bucket, path)).Attributes.Size);
+            Assert.Equal(size, (await TestCluster.StatAsync(node, shard, bucket, path)).Attributes.Size);
             await Task.Delay(5);
         }
-
-        Assert.True(leader.LeaseReads > before, "a leader whose heartbeats a quorum acknowledged must serve reads from its lease");
     }
 
     [Fact]
@@ -103,12 +108,8 @@ public sealed class ClusterNodeTests
 
         // Both: they could elect one while this leader's slow clock still counts its lease. Every read goes through ReadIndex.
         cluster.Network.SetClockRate(leader, others[1], 1.15);
-        for (int i = 0; i < 400 && node.LeaseClockRefusals == 0; i++)
-        {
-            // Reads keep the group awake: a quiesced group holds no lease to refuse.
-            Assert.Equal(5UL, (await TestCluster.StatAsync(node, shard, "skew", "k")).Attributes.Size);
-            await Task.Delay(5);
-        }
+        // Reads keep the group awake: a quiesced group holds no lease to refuse.
+        await ReadUntilAsync(node, shard, "skew", "k", 5, () => node.LeaseClockRefusals > 0);
 
         Assert.True(node.LeaseClockRefusals > 0, "a leader whose clock runs slow against both other voters kept its lease");
         long leaseReads = node.LeaseReads;
