@@ -179,6 +179,12 @@ public sealed class CrashPointTests : IDisposable
         }
 
         Assert.False(node.IsRunning, $"node {follower} never installed a snapshot; its log ends with:{Environment.NewLine}{cluster.LogTail(follower)}");
+        // The process has exited, but its last lines may still be on their way from the pipe into the log file.
+        for (int i = 0; i < 100 && !cluster.LogTail(follower, 40).Contains("crash point snapshot-install reached", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.Contains("crash point snapshot-install reached", cluster.LogTail(follower, 40), StringComparison.Ordinal);
 
         cluster.Start(follower);

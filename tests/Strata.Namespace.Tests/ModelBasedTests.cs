@@ -90,7 +90,9 @@ public sealed class ModelBasedTests
         try
         {
             int run = 0;
-            GenSequence.Sample(ops => Run(ops, RocksDbEngine.Open(Path.Combine(root, (run++).ToString()))), iter: Iterations(60));
+            // Samples run on several threads: each needs a directory of its own (a plain run++ gave two the same one,
+            // and the second open failed on RocksDB's lock).
+            GenSequence.Sample(ops => Run(ops, RocksDbEngine.Open(Path.Combine(root, Interlocked.Increment(ref run).ToString()))), iter: Iterations(60));
         }
         finally
         {
