@@ -23,6 +23,13 @@ public enum BenchWorkload
 
     /// <summary>(f) Rename of directories of <see cref="BenchOptions.RenameSizes"/> entries back and forth: latency per size, which must not grow with it.</summary>
     DirectoryRename,
+
+    /// <summary>
+    /// Scale mode: bulk-load <see cref="BenchOptions.Objects"/> objects over <see cref="BenchOptions.ScaleBuckets"/>
+    /// buckets, measuring the ingest rate, then uniform point reads at a tenth of them and at all of them, and the bytes
+    /// on disk per object per replica. Runs through <see cref="Scale.ScaleRun"/>, not <see cref="BenchRunner"/> alone.
+    /// </summary>
+    Scale,
 }
 
 /// <summary>How load is offered.</summary>
@@ -95,6 +102,12 @@ public sealed record BenchOptions
     /// </summary>
     public IReadOnlyList<int> RenameSizes { get; init; } = [1_000, 100_000];
 
+    /// <summary>Scale mode: buckets the objects spread over (object i in bucket i mod this), so every shard takes a share of the load.</summary>
+    public int ScaleBuckets { get; init; } = 8;
+
+    /// <summary>Scale mode: load transactions in flight (each of <see cref="Scale.ScaleRun.BatchSize"/> creates in one bucket).</summary>
+    public int LoadParallelism { get; init; } = 8;
+
     /// <summary>Seed of every random choice (keys, operation mix); worker w uses a seed derived from it.</summary>
     public int Seed { get; init; } = 1;
 
@@ -121,6 +134,9 @@ public sealed record BenchOptions
         Require(DirectoryEntries >= PageSize, "directory entries must be at least the page size");
         Require(RenameSizes is { Count: >= 1 } && RenameSizes.All(n => n >= 1) && RenameSizes.Distinct().Count() == RenameSizes.Count,
             "rename sizes must be one or more distinct counts of at least 1");
+        Require(Workload != BenchWorkload.Scale || Objects >= 10, "the scale mode loads at least 10 objects (it reads at a tenth of them first)");
+        Require(ScaleBuckets is >= 1 and <= 1024, "scale buckets must be in 1..1024");
+        Require(LoadParallelism is >= 1 and <= 256, "load parallelism must be in 1..256");
         Require(Workload != BenchWorkload.DirectoryRename || (Concurrency == 1 && Mode == LoadMode.Closed),
             "the directory rename workload runs one closed-loop client (concurrency 1): renames of one directory cannot overlap");
     }

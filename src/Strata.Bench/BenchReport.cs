@@ -157,6 +157,7 @@ public static class BenchReport
             $"pages of {o.PageSize:N0} starting uniformly over a directory of {o.DirectoryEntries:N0} entries"),
         BenchWorkload.DirectoryRename => string.Create(CultureInfo.InvariantCulture,
             $"directories of {string.Join(", ", o.RenameSizes.Order().Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} entries renamed in turn"),
+        BenchWorkload.Scale => "uniform over every object loaded so far",
         _ => o.Distribution == KeyDistribution.Zipfian ? string.Create(CultureInfo.InvariantCulture, $"Zipfian θ={o.ZipfTheta:0.###}") : "uniform",
     };
 
@@ -169,6 +170,7 @@ public static class BenchReport
         BenchWorkload.OccContention => "e-occ",
         BenchWorkload.DirectoryListing => "d-listing",
         BenchWorkload.DirectoryRename => "f-dir-rename",
+        BenchWorkload.Scale => "scale",
         _ => workload.ToString(),
     };
 

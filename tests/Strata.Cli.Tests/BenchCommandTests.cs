@@ -134,6 +134,52 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_scale_mode_loads_reads_at_a_tenth_and_at_all_and_writes_its_report_and_plots()
+    {
+        CliResult result = await Cli.RunAsync(
+            "bench", "-w", "scale", "--objects", "500", "--scale-buckets", "2", "--directories", "5", "-c", "2", "-d", "300ms", "--warmup", "0s",
+            "--out", _out, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.Out);
+        JsonElement root = json.RootElement;
+        Assert.Equal(500, root.GetProperty("objects").GetInt64());
+        Assert.Equal(50, root.GetProperty("tenth").GetInt64());
+        Assert.Equal(1, root.GetProperty("replicas").GetInt32());
+        foreach (string reads in new[] { "readsAtTenth", "readsAtFull" })
+        {
+            Assert.True(root.GetProperty(reads).GetProperty("operations").GetInt64() > 0, reads);
+            Assert.Equal(0, root.GetProperty(reads).GetProperty("errors").GetInt64());
+        }
+
+        // The default node is on RocksDB in a temporary directory: its bytes on disk are measured.
+        Assert.True(root.GetProperty("diskAtFull").GetProperty("totalBytes").GetInt64() > 0, result.Out);
+        Assert.True(root.GetProperty("bytesPerObjectPerReplica").GetDouble() > 0, result.Out);
+        string[] files = Directory.GetFiles(_out);
+        string markdown = File.ReadAllText(Assert.Single(files, f => f.EndsWith(".md", StringComparison.Ordinal)));
+        foreach (string suffix in new[] { "-latency.png", "-ingest.png" })
+        {
+            string plot = Path.GetFileName(Assert.Single(files, f => f.EndsWith(suffix, StringComparison.Ordinal)));
+            Assert.Contains($"({plot})", markdown, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("--peers", "redis", "scale mode")]
+    [InlineData("--limits", "true", "scale mode")]
+    [InlineData("--objects", "9", "at least 10 objects")]
+    [InlineData("--scale-buckets", "0", "scale buckets")]
+    [InlineData("--load-parallelism", "300", "load parallelism")]
+    public async Task Bad_scale_usage_exits_2_and_loads_nothing(string option, string value, string message)
+    {
+        CliResult result = await Cli.RunAsync("bench", "-w", "scale", "--in-memory", "-d", "1s", option, value, "--out", _out);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_out));
+    }
+
+    [Fact]
     public async Task An_unreachable_node_exits_3()
     {
         CliResult result = await Cli.RunAsync("bench", "--address", "http://127.0.0.1:1", "-d", "1s", "--warmup", "0s", "--out", _out);

@@ -47,6 +47,7 @@ public abstract class Workload : IWorkload
             BenchWorkload.OccContention => new OccContentionWorkload(target, options, bucket, clock),
             BenchWorkload.DirectoryListing => new DirectoryListingWorkload(target, options, bucket, clock),
             BenchWorkload.DirectoryRename => new DirectoryRenameWorkload(target, options, bucket, clock),
+            BenchWorkload.Scale => throw new ArgumentException("the scale mode loads and reads in phases: run it with Scale.ScaleRun", nameof(options)),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Workload, "unknown workload"),
         };
     }

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Strata.Bench;
 using Strata.Bench.Limits;
 using Strata.Bench.Plots;
+using Strata.Bench.Scale;
 using Strata.Bench.Targets;
 using Strata.Bench.Workloads;
 using Strata.Cli.Cluster;
@@ -29,7 +30,7 @@ internal static class BenchCommand
     {
         var workload = new Option<string>("--workload", "-w")
         {
-            Description = "a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename",
+            Description = "a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename, s|scale (bulk-load --objects, reads at N/10 and N, bytes on disk)",
             HelpName = "WORKLOAD",
             DefaultValueFactory = _ => "a",
         };
@@ -38,7 +39,13 @@ internal static class BenchCommand
         var rate = new Option<double>("--rate") { Description = "Open loop: operations per second offered", HelpName = "OPS" };
         var duration = new Option<string>("--duration", "-d") { Description = "Measured time (20s, 500ms, 2m; a bare number is seconds)", DefaultValueFactory = _ => "20s" };
         var warmup = new Option<string>("--warmup") { Description = "Unrecorded load before the measurement", DefaultValueFactory = _ => "5s" };
-        var objects = new Option<int>("--objects", "--keys") { Description = "Objects preloaded for the reading workloads (a, c)", DefaultValueFactory = _ => 100_000 };
+        var objects = new Option<int>("--objects", "--keys")
+        {
+            Description = "Objects preloaded for the reading workloads (a, c; default 100000), or loaded by the scale mode (s; default 10000000)",
+            DefaultValueFactory = _ => 100_000,
+        };
+        var scaleBuckets = new Option<int>("--scale-buckets") { Description = "Scale mode: buckets the objects spread over (each bucket lives in one shard)", DefaultValueFactory = _ => 8 };
+        var loadParallelism = new Option<int>("--load-parallelism") { Description = "Scale mode: load transactions (1000 creates each) in flight", DefaultValueFactory = _ => 8 };
         var directories = new Option<int>("--directories") { Description = "Directories the objects (a, c) or the creates (b) spread over", DefaultValueFactory = _ => 1_000 };
         var distribution = new Option<string>("--distribution") { Description = "Key choice: zipfian or uniform", DefaultValueFactory = _ => "zipfian" };
         var theta = new Option<double>("--zipf-theta") { Description = "Zipfian exponent in (0, 1)", DefaultValueFactory = _ => 0.99 };
@@ -83,19 +90,22 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure a node (and, with --peers, etcd, Redis and PostgreSQL side by side): latency percentiles, throughput and errors of a workload")
         {
             workload, mode, concurrency, rate, duration, warmup, objects, directories, distribution, theta, hotDirectories, hotObjects,
-            directoryEntries, pageSize, renameSizes, limits, clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers, nodes,
+            directoryEntries, pageSize, renameSizes, scaleBuckets, loadParallelism, limits, clients, seed, bucket, output, address, inMemory, data, json, cluster, peers, etcdMembers, nodes,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
+            BenchWorkload chosen = ParseWorkload(parse.GetValue(workload)!);
             var options = new BenchOptions
             {
-                Workload = ParseWorkload(parse.GetValue(workload)!),
+                Workload = chosen,
                 Mode = ParseMode(parse.GetValue(mode)!),
                 Concurrency = parse.GetValue(concurrency),
                 Rate = parse.GetValue(rate),
                 Duration = ParseDuration("--duration", parse.GetValue(duration)!),
                 Warmup = ParseDuration("--warmup", parse.GetValue(warmup)!),
-                Objects = parse.GetValue(objects),
+                Objects = chosen == BenchWorkload.Scale && parse.GetResult(objects) is null or { Implicit: true } ? DefaultScaleObjects : parse.GetValue(objects),
+                ScaleBuckets = parse.GetValue(scaleBuckets),
+                LoadParallelism = parse.GetValue(loadParallelism),
                 Directories = parse.GetValue(directories),
                 Distribution = ParseDistribution(parse.GetValue(distribution)!),
                 ZipfTheta = parse.GetValue(theta),
@@ -138,6 +148,11 @@ internal static class BenchCommand
 
             int etcdSize = parse.GetValue(etcdMembers) ?? (nodeCount >= 3 ? 3 : 1);
             IReadOnlyList<string> peerNames = ParsePeers(parse.GetValue(peers), etcdSize);
+            if (options.Workload == BenchWorkload.Scale && (peerNames.Count > 0 || parse.GetValue(limits)))
+            {
+                throw new UsageException("--peers and --limits are not available in the scale mode; it measures Strata's ingest, reads at N/10 and N, and disk use");
+            }
+
             string bucketName = options.Bucket ?? string.Create(CultureInfo.InvariantCulture,
                 $"bench-{BenchReport.Name(options.Workload)}-{TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds():x}");
             bool quiet = parse.GetValue(json);
@@ -155,65 +170,19 @@ internal static class BenchCommand
                 floors = await LimitsProbe.MeasureAsync(probed, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
-            string? remote = parse.GetValue(address);
-            if (remote is not null)
+            var placement = new PlacementRequest(
+                parse.GetValue(address), parse.GetValue(cluster), parse.GetValue(inMemory), parse.GetValue(data), nodeCount);
+            if (options.Workload == BenchWorkload.Scale)
             {
-                if (parse.GetValue(inMemory) || parse.GetValue(data) is not null || nodeCount != 1)
-                {
-                    throw new UsageException("--in-memory, --data and --nodes describe nodes this command starts; they cannot be combined with --address");
-                }
-
-                Uri node = NodeCommand.ParseAddress(remote);
-                bool routed = parse.GetValue(cluster);
-                string remoteTarget = routed
-                    ? $"cluster seeded by {NodeLauncher.Display(node)}, calls routed to each shard's leader"
-                    : $"node at {NodeLauncher.Display(node)}";
-                string durability = routed ? StrataTarget.ClusterDurability : StrataTarget.SingleNodeDurability;
-                results.Add(await MeasureStrataAsync(env, node, remoteTarget, durability, options, clientCount, routed, bucketName, quiet, peerNames.Count > 0, cancellationToken)
-                    .ConfigureAwait(false));
+                ScaleResult scale = await OnStrataAsync(env, placement, quiet, cancellationToken, strata =>
+                    WithClientsAsync(strata, clientCount, target => RunScaleAsync(env, target, strata, options, bucketName, quiet, cancellationToken)))
+                    .ConfigureAwait(false);
+                return await ReportScaleAsync(env, scale, parse.GetValue(output)!, quiet, commandLine, cancellationToken).ConfigureAwait(false);
             }
-            else
-            {
-                if (parse.GetValue(cluster))
-                {
-                    throw new UsageException("--cluster needs --address (a node of the cluster to bench); --nodes N starts one");
-                }
 
-                string? chosen = parse.GetValue(data);
-                if (nodeCount > 1)
-                {
-                    if (parse.GetValue(inMemory))
-                    {
-                        throw new UsageException("--in-memory runs one in-process node; it cannot be combined with --nodes");
-                    }
-
-                    results.Add(await MeasureLocalClusterAsync(env, nodeCount, chosen, options, clientCount, bucketName, quiet, peerNames.Count > 0, cancellationToken)
-                        .ConfigureAwait(false));
-                }
-                else
-                {
-                    bool memory = parse.GetValue(inMemory);
-                    string? directory = memory ? null : chosen ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
-                    try
-                    {
-                        await using StrataServer server = await NodeLauncher.StartAsync(
-                            new StrataServerOptions { InMemory = memory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
-                        string target = memory
-                            ? "in-process single node, in memory, same process as the load generator"
-                            : $"in-process single node, RocksDB in {(chosen is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
-                        string durability = memory ? "in memory: nothing is written to disk" : StrataTarget.SingleNodeDurability;
-                        results.Add(await MeasureStrataAsync(env, server.Address, target, durability, options, clientCount, routed: false, bucketName, quiet, peerNames.Count > 0,
-                            cancellationToken).ConfigureAwait(false));
-                    }
-                    finally
-                    {
-                        if (chosen is null && directory is not null)
-                        {
-                            Directory.Delete(directory, recursive: true);
-                        }
-                    }
-                }
-            }
+            results.Add(await OnStrataAsync(env, placement, quiet, cancellationToken, strata =>
+                WithClientsAsync(strata, clientCount, target => MeasureAsync(env, target, options, bucketName, quiet, peerNames.Count > 0, cancellationToken)))
+                .ConfigureAwait(false));
 
             foreach (string peer in peerNames)
             {
@@ -268,22 +237,106 @@ internal static class BenchCommand
         return names;
     }
 
-    private static async Task<BenchResult> MeasureStrataAsync(
-        CliEnvironment env, Uri node, string target, string durability, BenchOptions options, int clientCount, bool routed, string bucket, bool quiet, bool named,
-        CancellationToken cancellationToken)
+    /// <summary>Where the Strata under test runs, as the options asked: a remote node, node processes, or an in-process node.</summary>
+    private sealed record PlacementRequest(string? Address, bool Routed, bool InMemory, string? Data, int Nodes);
+
+    /// <summary>
+    /// The Strata under test, running: the address to call (routed through the shard-aware client or not), how it was
+    /// started, when it acknowledges a write, how many copies it keeps of an object (null: not known, a remote node) and
+    /// its data directories (null: not on this machine, or in memory).
+    /// </summary>
+    private sealed record StrataPlacement(Uri Node, bool Routed, string Description, string Durability, int? Replicas, IReadOnlyList<string>? DataDirectories);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> against the Strata the options describe: the node at <c>--address</c>; or
+    /// <c>--nodes N</c> node processes this command starts (a new cluster of 4 shards with up to 3 replicas each, in
+    /// <c>--data</c> or a temporary directory deleted afterwards), once every shard has a leader; or one node in this
+    /// process (RocksDB in <c>--data</c> or a temporary directory, or in memory). What it started is stopped after.
+    /// </summary>
+    private static async Task<T> OnStrataAsync<T>(
+        CliEnvironment env, PlacementRequest request, bool quiet, CancellationToken cancellationToken, Func<StrataPlacement, Task<T>> body)
+    {
+        if (request.Address is { } remote)
+        {
+            if (request.InMemory || request.Data is not null || request.Nodes != 1)
+            {
+                throw new UsageException("--in-memory, --data and --nodes describe nodes this command starts; they cannot be combined with --address");
+            }
+
+            Uri node = NodeCommand.ParseAddress(remote);
+            string description = request.Routed
+                ? $"cluster seeded by {NodeLauncher.Display(node)}, calls routed to each shard's leader"
+                : $"node at {NodeLauncher.Display(node)}";
+            string durability = request.Routed ? StrataTarget.ClusterDurability : StrataTarget.SingleNodeDurability;
+            return await body(new StrataPlacement(node, request.Routed, description, durability, Replicas: null, DataDirectories: null)).ConfigureAwait(false);
+        }
+
+        if (request.Routed)
+        {
+            throw new UsageException("--cluster needs --address (a node of the cluster to bench); --nodes N starts one");
+        }
+
+        if (request.Nodes > 1)
+        {
+            if (request.InMemory)
+            {
+                throw new UsageException("--in-memory runs one in-process node; it cannot be combined with --nodes");
+            }
+
+            var clusterOptions = new LocalClusterOptions { Nodes = request.Nodes, Directory = request.Data, ClusterId = "strata-bench" };
+            await using LocalCluster cluster = LocalCluster.Create(clusterOptions);
+            if (!quiet)
+            {
+                env.Out.WriteLine($"starting {request.Nodes} node processes in {cluster.Directory} ...");
+            }
+
+            cluster.StartAll();
+            await cluster.WaitUntilReadyAsync(ClusterReadyTimeout, cancellationToken).ConfigureAwait(false);
+            int replicas = Math.Min(request.Nodes, clusterOptions.ReplicationFactor);
+            string description = string.Create(CultureInfo.InvariantCulture,
+                $"{request.Nodes} node processes started by the bench (strata start, RocksDB in {(request.Data is null ? "a temporary directory" : cluster.Directory)}), {clusterOptions.Shards} shards × {replicas} replicas, calls routed to each shard's leader");
+            string durability = string.Create(CultureInfo.InvariantCulture,
+                $"write acknowledged after its Raft log entry is fsynced on a majority of the shard's {replicas} replicas (group commit); reads served by the leaseholder");
+            return await body(new StrataPlacement(cluster.Nodes[0].Uri, Routed: true, description, durability, replicas, [.. cluster.Nodes.Select(n => n.DataDirectory)]))
+                .ConfigureAwait(false);
+        }
+
+        string? directory = request.InMemory ? null : request.Data ?? Directory.CreateTempSubdirectory("strata-bench-").FullName;
+        try
+        {
+            await using StrataServer server = await NodeLauncher.StartAsync(
+                new StrataServerOptions { InMemory = request.InMemory, DataDirectory = directory ?? "", Port = 0 }, cancellationToken).ConfigureAwait(false);
+            string description = request.InMemory
+                ? "in-process single node, in memory, same process as the load generator"
+                : $"in-process single node, RocksDB in {(request.Data is null ? "a temporary directory" : server.DataDirectory)}, same process as the load generator";
+            string durability = request.InMemory ? "in memory: nothing is written to disk" : StrataTarget.SingleNodeDurability;
+            return await body(new StrataPlacement(server.Address, Routed: false, description, durability, 1, request.InMemory ? null : [server.DataDirectory]))
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            if (request.Data is null && directory is not null)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Connects <paramref name="clientCount"/> clients to <paramref name="strata"/> and runs <paramref name="body"/> against them as one target.</summary>
+    private static async Task<T> WithClientsAsync<T>(StrataPlacement strata, int clientCount, Func<StrataTarget, Task<T>> body)
     {
         StrataClient[] clients = [.. Enumerable.Range(0, clientCount)
-            .Select(_ => routed ? StrataClient.ConnectCluster([node], ClientOptions) : StrataClient.Connect(node, ClientOptions))];
+            .Select(_ => strata.Routed ? StrataClient.ConnectCluster([strata.Node], ClientOptions) : StrataClient.Connect(strata.Node, ClientOptions))];
         try
         {
             string description = string.Create(CultureInfo.InvariantCulture,
-                $"{target}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (each its own client id and HTTP/2 connection)");
-            await using var strata = new StrataTarget(clients, description, durability);
-            return await MeasureAsync(env, strata, options, bucket, quiet, named, cancellationToken).ConfigureAwait(false);
+                $"{strata.Description}; {clients.Length} client{(clients.Length == 1 ? "" : "s")} (each its own client id and HTTP/2 connection)");
+            await using var target = new StrataTarget(clients, description, strata.Durability);
+            return await body(target).ConfigureAwait(false);
         }
         catch (StrataException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
         {
-            throw new CommandFailedException(CommandActions.Describe(e, node), ExitCodes.Unreachable);
+            throw new CommandFailedException(CommandActions.Describe(e, strata.Node), ExitCodes.Unreachable);
         }
         finally
         {
@@ -294,31 +347,73 @@ internal static class BenchCommand
         }
     }
 
-    /// <summary>
-    /// Starts <paramref name="nodeCount"/> node processes (<c>strata start</c> of this CLI, a new cluster of 4 shards with
-    /// up to 3 replicas each, in <paramref name="directory"/> or a temporary one deleted afterwards), waits until every
-    /// shard has a leader, benches them through the shard-aware client, and stops them.
-    /// </summary>
-    private static async Task<BenchResult> MeasureLocalClusterAsync(
-        CliEnvironment env, int nodeCount, string? directory, BenchOptions options, int clientCount, string bucket, bool quiet, bool named, CancellationToken cancellationToken)
+    /// <summary>The scale mode against <paramref name="target"/>, with progress and one line as each step begins.</summary>
+    private static async Task<ScaleResult> RunScaleAsync(
+        CliEnvironment env, StrataTarget target, StrataPlacement strata, BenchOptions options, string bucketPrefix, bool quiet, CancellationToken cancellationToken)
     {
-        var clusterOptions = new LocalClusterOptions { Nodes = nodeCount, Directory = directory, ClusterId = "strata-bench" };
-        await using LocalCluster cluster = LocalCluster.Create(clusterOptions);
-        if (!quiet)
+        Func<DiskUsage>? disk = strata.DataDirectories is { } directories ? () => DiskUsage.Measure(directories) : null;
+        var display = new ProgressLine(env, quiet);
+        var run = new ScaleRun(target, options, bucketPrefix, target.Description, target.Durability, strata.Replicas, disk, display, new Narration(env, quiet));
+        try
         {
-            env.Out.WriteLine($"starting {nodeCount} node processes in {cluster.Directory} ...");
+            return await run.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is not null)
+        {
+            throw new CommandFailedException("the scale load failed: " + e.Message);
+        }
+    }
+
+    /// <summary>Writes the scale run's JSON, Markdown and plots, and prints its summary (or the JSON with --json).</summary>
+    private static async Task<int> ReportScaleAsync(CliEnvironment env, ScaleResult result, string outDirectory, bool json, string commandLine, CancellationToken cancellationToken)
+    {
+        string stem = string.Create(CultureInfo.InvariantCulture, $"scale-{result.Objects}-{TimeProvider.System.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}");
+        IReadOnlyList<ChartFile> plots = ScaleReport.WritePlots(result, outDirectory, stem);
+        (string jsonPath, string markdownPath) = await ScaleReport.WriteAsync(result, outDirectory, stem, commandLine, plots, cancellationToken).ConfigureAwait(false);
+        if (json)
+        {
+            env.Out.WriteLine(ScaleReport.ToJson(result));
+            return ExitCodes.Ok;
         }
 
-        cluster.StartAll();
-        await cluster.WaitUntilReadyAsync(ClusterReadyTimeout, cancellationToken).ConfigureAwait(false);
-        int replicas = Math.Min(nodeCount, clusterOptions.ReplicationFactor);
-        string target = string.Create(CultureInfo.InvariantCulture,
-            $"{nodeCount} node processes started by the bench (strata start, RocksDB in {(directory is null ? "a temporary directory" : cluster.Directory)}), {clusterOptions.Shards} shards × {replicas} replicas, calls routed to each shard's leader");
-        string durability = string.Create(CultureInfo.InvariantCulture,
-            $"write acknowledged after its Raft log entry is fsynced on a majority of the shard's {replicas} replicas (group commit); reads served by the leaseholder");
-        return await MeasureStrataAsync(env, cluster.Nodes[0].Uri, target, durability, options, clientCount, routed: true, bucket, quiet, named, cancellationToken)
-            .ConfigureAwait(false);
+        CultureInfo c = CultureInfo.InvariantCulture;
+        foreach (LoadPhase load in result.Loads)
+        {
+            env.Console.MarkupLine(Markup.Escape(string.Create(c,
+                $"load {load.From:N0} → {load.To:N0}: {load.Seconds:0.#} s, {load.ObjectsPerSecond:N0} objects/s, transaction p50 {load.Transaction.P50Ms:0.###} ms p99 {load.Transaction.P99Ms:0.###} ms")));
+        }
+
+        env.Console.MarkupLine(Markup.Escape(string.Create(c, $"ingest: {result.Objects:N0} objects at {result.IngestPerSecond:N0} objects/s")));
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string column in new[] { "reads with", "ops", "ops/s", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms" })
+        {
+            table.AddColumn(new TableColumn(column) { Alignment = column == "reads with" ? Justify.Left : Justify.Right });
+        }
+
+        foreach (BenchResult r in new[] { result.ReadsAtTenth, result.ReadsAtFull })
+        {
+            LatencySummary l = r.Latency;
+            table.AddRow(Markup.Escape(r.TargetName ?? ""), r.Operations.ToString("N0", c), r.Throughput.ToString("N0", c), r.Errors.ToString("N0", c),
+                l.P50Ms.ToString("0.###", c), l.P90Ms.ToString("0.###", c), l.P99Ms.ToString("0.###", c), l.P999Ms.ToString("0.###", c), l.MaxMs.ToString("0.###", c));
+        }
+
+        env.Console.Write(table);
+        env.Console.MarkupLine(Markup.Escape(string.Create(c, $"reads at N against N/10: p50 {result.P50Growth:0.##}×, p99 {result.P99Growth:0.##}×")));
+        env.Console.MarkupLine(Markup.Escape(result.DiskAtFull is { } disk
+            ? string.Create(c, $"on disk at N: {disk.TotalBytes:N0} bytes in {disk.Files:N0} files, {result.BytesPerObjectPerReplica:N1} bytes per object per replica ({result.TableBytesPerObjectPerReplica:N1} in sorted tables) over {ScaleReport.Copies(result.Replicas)}")
+            : "on disk: not measured (the node's data directory is not on this machine, or the node is in memory)"));
+        if (result.LoadErrorsByKind.Count > 0)
+        {
+            env.Console.MarkupLine(Markup.Escape("load transactions retried: " + string.Join(", ", result.LoadErrorsByKind.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}")))));
+        }
+
+        env.Console.MarkupLine($"results: {Markup.Escape(jsonPath)}, {Markup.Escape(markdownPath)}");
+        WritePlots(env, plots, outDirectory);
+        return ExitCodes.Ok;
     }
+
+    /// <summary>The scale mode's N when --objects is not given: "10 million within minutes" (issue 6).</summary>
+    private const int DefaultScaleObjects = 10_000_000;
 
     private static readonly TimeSpan ClusterReadyTimeout = TimeSpan.FromSeconds(60);
 
@@ -573,7 +668,8 @@ internal static class BenchCommand
         "d" or "listing" => BenchWorkload.DirectoryListing,
         "e" or "occ" => BenchWorkload.OccContention,
         "f" or "dir-rename" => BenchWorkload.DirectoryRename,
-        _ => throw new UsageException($"--workload '{text}' is not one of a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename"),
+        "s" or "scale" => BenchWorkload.Scale,
+        _ => throw new UsageException($"--workload '{text}' is not one of a|hot-reads, b|creates, c|viral, d|listing, e|occ, f|dir-rename, s|scale"),
     };
 
     /// <summary>"1000,100000": positive counts.</summary>
@@ -619,6 +715,27 @@ internal static class BenchCommand
         return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0 && double.IsFinite(value)
             ? TimeSpan.FromSeconds(value * scale)
             : throw new UsageException($"{option} '{text}' is not a duration (e.g. 20s, 500ms, 2m)");
+    }
+
+    /// <summary>The time the rest of a load takes at the last interval's rate, as 1h02m, 3m05s or 12s.</summary>
+    private static string Remaining(BenchProgress p)
+    {
+        var left = TimeSpan.FromSeconds((p.Total - p.Done) / p.IntervalThroughput);
+        return left.TotalHours >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)left.TotalHours}h{left.Minutes:D2}m")
+            : left.TotalMinutes >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{left.Minutes}m{left.Seconds:D2}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{left.Seconds}s");
+    }
+
+    /// <summary>Prints each step of a scale run as it begins (nothing with --json).</summary>
+    private sealed class Narration(CliEnvironment env, bool quiet) : IProgress<string>
+    {
+        public void Report(string value)
+        {
+            if (!quiet)
+            {
+                env.Out.WriteLine(value);
+            }
+        }
     }
 
     /// <summary>
@@ -669,6 +786,8 @@ internal static class BenchCommand
             CultureInfo c = CultureInfo.InvariantCulture;
             return p.Phase switch
             {
+                BenchPhase.Preload when p.IntervalThroughput > 0 => string.Create(c,
+                    $"load: {p.Done:N0}/{p.Total:N0} objects ({(double)p.Done / p.Total:P0}), {p.IntervalThroughput:N0} objects/s, transaction p99 {p.IntervalP99Ms:0.#} ms, {Remaining(p)} to go at this rate"),
                 BenchPhase.Preload => string.Create(c, $"preload: {p.Done:N0}/{p.Total:N0} objects ({p.Elapsed.TotalSeconds:0.0} s)"),
                 BenchPhase.Warmup => string.Create(c, $"warm-up: {p.Elapsed.TotalSeconds:0.0}/{p.Length.TotalSeconds:0.#} s, {p.Done:N0} operations"),
                 _ => string.Create(c,
