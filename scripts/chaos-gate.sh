@@ -7,7 +7,8 @@
 #   HISTORIES=2 OPS=3000 scripts/chaos-gate.sh     # a short pass
 #   MIXES="kill-pause skew-netns" scripts/chaos-gate.sh
 #
-# Mixes: kill-pause, partition-netns, membership, power-loss, skew-netns, namespace. The netns mixes need root, ip and
+# Mixes: kill-pause, partition-netns, membership, power-loss, skew-netns, namespace, crash-point (crash-point,kill,pause:
+# a node restarted with a seeded STRATA_CRASH_POINT dies there while serving). The netns mixes need root, ip and
 # iptables (scripts/install-prerequisites.sh). FIRST_SEED (default 1) numbers the histories.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 HISTORIES="${HISTORIES:-50}"
 OPS="${OPS:-10000}"
 FIRST_SEED="${FIRST_SEED:-1}"
-MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace}"
+MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace crash-point}"
 OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
 
@@ -31,6 +32,7 @@ faults_of() {
     power-loss)      echo "--faults power-loss,kill,pause" ;;
     skew-netns)      echo "--faults skew,isolate,pause --network netns" ;;
     namespace)       echo "--workload namespace --faults kill,pause" ;;
+    crash-point)     echo "--faults crash-point,kill,pause" ;;
     *) echo "unknown mix $1" >&2; return 1 ;;
   esac
 }

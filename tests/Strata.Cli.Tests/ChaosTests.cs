@@ -117,6 +117,53 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_run_with_crash_points_is_linearizable_and_records_each_armed_point_and_whether_it_fired()
+    {
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "crash-point", "--fault-count", "2",
+            "--rate", "100", "--seed", "2", "--out", _out);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("with STRATA_CRASH_POINT=", result.Out, StringComparison.Ordinal);
+        string folder = Assert.Single(Directory.GetDirectories(_out));
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
+        JsonElement[] plan = [.. faults.RootElement.GetProperty("plan").EnumerateArray()];
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["crash-point", "crash-point"], timeline.Select(f => f.GetProperty("kind").GetString()));
+        foreach (JsonElement fault in timeline)
+        {
+            // The point armed is the one the seed chose for this fault, on the node the timeline names.
+            ArmedCrashPoint armed = ArmedCrashPoint.Of(plan[fault.GetProperty("number").GetInt32() - 1].GetProperty("salt").GetInt32());
+            Assert.Equal(armed.Value, fault.GetProperty("crashPoint").GetString());
+            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            Assert.True(fault.GetProperty("healNanos").GetInt64() > fault.GetProperty("armedNanos").GetInt64(), fault.ToString());
+            bool fired = fault.GetProperty("fired").GetBoolean();
+            Assert.StartsWith($"crash point {armed.Value} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.Equal(fired, fault.TryGetProperty("diedNanos", out _));
+        }
+
+        // Not vacuous: at least one node really died at its armed point, and its log says so.
+        JsonElement[] firedFaults = [.. timeline.Where(f => f.GetProperty("fired").GetBoolean())];
+        Assert.True(firedFaults.Length > 0, "no armed crash point fired: " + string.Join(Environment.NewLine, timeline.Select(f => f.ToString())));
+        foreach (JsonElement fault in firedFaults)
+        {
+            string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
+            string point = fault.GetProperty("crashPoint").GetString()!;
+            Assert.Contains($"crash point {point.Split(':')[0]} reached (hit {point.Split(':')[1]})", log, StringComparison.Ordinal);
+        }
+
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
+        JsonElement root = report.RootElement;
+        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
+        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
+        Assert.Equal(2, root.GetProperty("crashPoints").GetProperty("armed").GetInt32());
+        Assert.Equal(firedFaults.Length, root.GetProperty("crashPoints").GetProperty("fired").GetInt32());
+        Assert.Contains($"{firedFaults.Length} of 2 fired", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Empty(NodeProcessesUnder(_out));
+    }
+
+    [Fact]
     public async Task An_interrupted_run_stops_every_node_even_a_paused_one()
     {
         using var interrupt = new CancellationTokenSource();
@@ -136,6 +183,7 @@ public sealed class ChaosTests : IDisposable
 
     [Theory]
     [InlineData("--faults", "clock", "is not a fault this runner injects")]
+    [InlineData("--faults", "crashpoint", "skew, crash-point, or none")]
     [InlineData("--faults", "partition", "needs --network netns")]
     [InlineData("--network", "docker", "is not loopback or netns")]
     [InlineData("--nodes", "2", "majority")]
@@ -330,6 +378,35 @@ public sealed class ChaosReportTests : IDisposable
         Assert.All(plan, f => Assert.InRange(f.NodeIndex, 0, options.Nodes - 1));
         Assert.Contains(plan, f => f.AtLeader);
         Assert.Contains(plan, f => !f.AtLeader);
+    }
+
+    [Fact]
+    public void Crash_point_faults_arm_a_seeded_point_that_a_serving_node_reaches_and_leave_other_plans_as_they_were()
+    {
+        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.CrashPoint, FaultKind.Kill] };
+
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(plan, FaultPlan.Create(options));
+        PlannedFault[] armed = [.. plan.Where(f => f.Kind == FaultKind.CrashPoint)];
+        Assert.Equal(6, armed.Length);
+        ArmedCrashPoint[] points = [.. armed.Select(f => ArmedCrashPoint.Of(f.Salt))];
+        Assert.Equal(points, armed.Select(f => ArmedCrashPoint.Of(f.Salt)));
+        Assert.True(points.Select(p => p.Value).Distinct().Count() > 1, "every fault armed the same point");
+        foreach (ArmedCrashPoint point in points)
+        {
+            // A point the node really has (a node with an unknown one refuses to start), in the form it parses.
+            Assert.Contains(point.Point, Strata.Replication.CrashPoints.Names);
+            Assert.Equal((point.Point, (long)point.Hit), Strata.Replication.CrashPoints.Parse(point.Environment[Strata.Replication.CrashPoints.Variable]));
+            Assert.InRange(point.Hit, ArmedCrashPoint.MinHit, ArmedCrashPoint.MaxHit);
+        }
+
+        // Chaos runs make no snapshots (no --compaction-threshold): a point no node reaches would never fire.
+        Assert.DoesNotContain("snapshot-install", ArmedCrashPoint.Points);
+        Assert.All(armed, f => Assert.InRange(f.Duration, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(10)));
+        // Salts are drawn for crash points only: the kills of a plan without them are what they were.
+        var kills = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.Kill, FaultKind.Pause] };
+        Assert.All(FaultPlan.Create(kills), f => Assert.Equal(0, f.Salt));
     }
 
     private static ChaosRun Run(params ChaosOperation[] history) => new()

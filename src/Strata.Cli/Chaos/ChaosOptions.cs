@@ -45,6 +45,15 @@ internal enum FaultKind
     /// (the node's <c>STRATA_CLOCK_SKEW_FILE</c> hook).
     /// </summary>
     Skew,
+
+    /// <summary>
+    /// SIGKILL the node and restart it at once with a seeded crash point armed (<c>STRATA_CRASH_POINT=NAME:N</c>,
+    /// <see cref="ArmedCrashPoint"/>): it serves again and SIGKILLs itself the N-th time a store step reaches NAME — a
+    /// crash between the log's write and its fsync, after the fsync before any message, or around the apply. The
+    /// scheduler waits (bounded by the fault's window) for it to die there, kills it if it did not, and restarts it
+    /// without the point.
+    /// </summary>
+    CrashPoint,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -223,9 +232,10 @@ internal sealed record ChaosOptions
                 "decommission" => [FaultKind.Decommission],
                 "membership" => Memberships,
                 "skew" => [FaultKind.Skew],
+                "crash-point" => [FaultKind.CrashPoint],
                 _ => throw new ArgumentException(
                     $"--faults '{part}' is not a fault this runner injects (kill, power-loss, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
-                    "join, decommission, transfer, membership = those three, skew, or none)"),
+                    "join, decommission, transfer, membership = those three, skew, crash-point, or none)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
@@ -250,6 +260,7 @@ internal sealed record ChaosOptions
         FaultKind.Decommission => "decommission",
         FaultKind.PowerLoss => "power-loss",
         FaultKind.Skew => "skew",
+        FaultKind.CrashPoint => "crash-point",
         _ => kind.ToString(),
     };
 

@@ -149,6 +149,9 @@ internal static class ChaosReport
             verdict.FinalValues,
             faults = run.Faults.Count(f => f.Kind != "crash"),
             crashes = run.Faults.Count(f => f.Kind == "crash"),
+            crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
+                ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.Fired == true) }
+                : null,
             run.ClusterDirectory,
             run.Network,
             workload = ChaosOptions.Name(run.Options.Workload),
@@ -263,6 +266,22 @@ internal static class ChaosReport
                 string members = string.Join(", ", run.Members.Select(m => string.Create(CultureInfo.InvariantCulture,
                     $"node {m.Node} {m.State}{(m.Joined ? " (joined)" : "")}{(m.Running ? "" : " (stopped)")}")));
                 Line(md, $"Members at the end: {members}; final reads through nodes {string.Join(", ", run.FinalReplicas)}.");
+            }
+
+            FaultEvent[] armed = [.. run.Faults.Where(f => f.CrashPoint is not null)];
+            if (armed.Length > 0)
+            {
+                md.AppendLine();
+                Line(md, $"Crash points ({armed.Count(f => f.Fired == true)} of {armed.Length} fired; the node was killed, restarted at once with `STRATA_CRASH_POINT` armed, then restarted without it):");
+                md.AppendLine();
+                md.AppendLine("| # | node | point:hit | armed pid | fired | died s after the armed start | what happened |");
+                md.AppendLine("|---:|---:|---|---:|---|---:|---|");
+                foreach (FaultEvent f in armed)
+                {
+                    string fired = f.Fired switch { true => "yes", false => "no", null => "" };
+                    string died = f.DiedNanos is long d && f.ArmedNanos is long a ? ChaosClock.Seconds(d - a).ToString("0.00", CultureInfo.InvariantCulture) : "";
+                    Line(md, $"| {f.Number} | {f.Node} | {f.CrashPoint} | {f.ArmedProcessId} | {fired} | {died} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
+                }
             }
 
             FaultEvent[] partitions = [.. run.Faults.Where(f => f.Sides is not null)];

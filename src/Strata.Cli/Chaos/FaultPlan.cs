@@ -8,8 +8,8 @@ namespace Strata.Cli.Chaos;
 /// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until it has begun.</param>
 /// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>); ignored by a join (it adds a node) and a transfer (always the bucket's shard leader).</param>
 /// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
-/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts; zero for a membership change (it lasts until it is done).</param>
-/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); for a transfer, the seeded choice of the voter that should take over; for a clock skew, its rate and offset (<see cref="ClockSkew.Of"/>); 0 otherwise.</param>
+/// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts; for a crash point, the window in which the armed node must die there (else it is killed); zero for a membership change (it lasts until it is done).</param>
+/// <param name="Salt">For a partition, the seeded choice of the other nodes' sides (see <see cref="NetworkCut.Plan"/>); for a transfer, the seeded choice of the voter that should take over; for a clock skew, its rate and offset (<see cref="ClockSkew.Of"/>); for a crash point, the point and hit armed (<see cref="ArmedCrashPoint.Of"/>); 0 otherwise.</param>
 internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperations, bool AtLeader, int NodeIndex, TimeSpan Duration, int Salt = 0);
 
 /// <summary>
@@ -27,6 +27,9 @@ internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperati
 /// is the same as before they existed). A membership change (<see cref="FaultKind.Join"/>,
 /// <see cref="FaultKind.Decommission"/>, <see cref="FaultKind.Transfer"/>) has no duration: it lasts until the cluster
 /// has done it; its node and target are chosen when it starts, from the plan's draws (<see cref="MembershipPlan"/>).
+/// A crash point (<see cref="FaultKind.CrashPoint"/>) has a window of 6–10 s: once the armed node answers again (its
+/// restart may take up to another window) it must reach its point's hit within it, or it is killed and the timeline
+/// says it did not fire.
 /// </remarks>
 internal static class FaultPlan
 {
@@ -36,6 +39,8 @@ internal static class FaultPlan
     private static readonly TimeSpan PauseMax = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan PartitionMin = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan PartitionMax = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CrashWindowMin = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan CrashWindowMax = TimeSpan.FromSeconds(10);
 
     public static IReadOnlyList<PlannedFault> Create(ChaosOptions options)
     {
@@ -60,13 +65,14 @@ internal static class FaultPlan
             {
                 FaultKind.Kill or FaultKind.PowerLoss => (KillDownMin, KillDownMax),
                 FaultKind.Pause => (PauseMin, PauseMax),
+                FaultKind.CrashPoint => (CrashWindowMin, CrashWindowMax),
                 _ => (PartitionMin, PartitionMax),
             };
             TimeSpan duration = min + ((max - min) * random.NextDouble());
             duration = ChaosOptions.IsMembership(kind) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
             int after = (int)((long)k * options.Operations / (count + 1));
-            // Drawn only for partitions and transfers, so that plans of kills and pauses stay what they were for a seed.
-            int salt = ChaosOptions.IsPartition(kind) || kind is FaultKind.Transfer or FaultKind.Skew ? random.Next() : 0;
+            // Drawn only for the kinds that use it, so that plans of kills and pauses stay what they were for a seed.
+            int salt = ChaosOptions.IsPartition(kind) || kind is FaultKind.Transfer or FaultKind.Skew or FaultKind.CrashPoint ? random.Next() : 0;
             plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration, salt));
         }
 

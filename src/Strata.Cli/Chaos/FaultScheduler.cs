@@ -14,7 +14,8 @@ internal sealed record FaultEvent
     /// <summary>
     /// <c>kill</c>, <c>pause</c>, a partition (<c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>), a
     /// membership change (<c>join</c>, <c>decommission</c>, <c>transfer</c>; a decommission that needs a fourth node
-    /// first records that node's <c>join</c> under the same number), or
+    /// first records that node's <c>join</c> under the same number), <c>crash-point</c> (killed, restarted with a
+    /// crash point armed: see <see cref="CrashPoint"/> and <see cref="Fired"/>), or
     /// <c>crash</c> (a node process that exited without being killed: a bug).
     /// </summary>
     public required string Kind { get; init; }
@@ -102,6 +103,28 @@ internal sealed record FaultEvent
 
     /// <summary>A membership fault that was not done (the reason is in <see cref="Note"/>).</summary>
     public bool Skipped { get; init; }
+
+    /// <summary>For a crash point: the point armed, <c>NAME:N</c> (the node SIGKILLs itself the N-th time it reaches NAME).</summary>
+    public string? CrashPoint { get; init; }
+
+    /// <summary>For a crash point: the process started with the point armed (<see cref="ProcessId"/> is the one killed first).</summary>
+    public int? ArmedProcessId { get; init; }
+
+    /// <summary>For a crash point: when the armed process was started.</summary>
+    public long? ArmedNanos { get; init; }
+
+    /// <summary>
+    /// For a crash point: true when the armed process died there within the fault's window; false when it did not
+    /// reach the point in time (it was killed at the window's end) or exited some other way (a <c>crash</c> entry
+    /// follows: a bug). <see cref="Note"/> says which.
+    /// </summary>
+    public bool? Fired { get; init; }
+
+    /// <summary>For a crash point: when the armed process first answered (its restart done); the window runs from there.</summary>
+    public long? ServingNanos { get; init; }
+
+    /// <summary>For a crash point: when the armed process was seen gone by itself (at its point, or otherwise).</summary>
+    public long? DiedNanos { get; init; }
 }
 
 /// <summary>
@@ -228,7 +251,9 @@ internal sealed partial class FaultScheduler : IOperationGate
                 _begun[fault.Number - 1].TrySetResult();
                 try
                 {
-                    await Task.Delay(fault.Duration, cancellationToken).ConfigureAwait(false);
+                    await (fault.Kind == FaultKind.CrashPoint
+                        ? WaitForCrashPointAsync(index, fault.Duration, cancellationToken)
+                        : Task.Delay(fault.Duration, cancellationToken)).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -255,6 +280,11 @@ internal sealed partial class FaultScheduler : IOperationGate
                     "kill" => $"node {done.Node} was restarted",
                     "power-loss" => $"node {done.Node} was restarted after its power loss",
                     "pause" => $"node {done.Node} was continued",
+                    "crash-point" => done.Fired == true
+                        ? $"node {done.Node} died at crash point {done.CrashPoint} and was restarted without it"
+                        : done.DiedNanos is null
+                            ? $"node {done.Node} was killed (crash point {done.CrashPoint} not reached in time) and restarted"
+                            : $"node {done.Node} exited without reaching crash point {done.CrashPoint} and was restarted",
                     "skew" => done.Sides is null ? $"node {done.Node}'s clock was set right" : $"node {done.Node}'s clock was set right and the partition healed",
                     _ => "the partition was healed",
                 };
@@ -307,6 +337,12 @@ internal sealed partial class FaultScheduler : IOperationGate
 
         foreach (ulong node in killed)
         {
+            if (_cluster.Node(node).IsRunning)
+            {
+                // Only a node restarted with a crash point armed runs while it counts as killed: not with it armed.
+                await _cluster.KillAsync(node).ConfigureAwait(false);
+            }
+
             _cluster.Start(node);
         }
 
@@ -366,7 +402,7 @@ internal sealed partial class FaultScheduler : IOperationGate
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
         (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
-        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, ActiveIds());
+        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, SeededCandidates(fault, replicas));
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
         FaultEvent started = AimedEvent(fault, fault.Kind, target, pid, leader, shard, term);
@@ -417,8 +453,8 @@ internal sealed partial class FaultScheduler : IOperationGate
             return Record(started);
         }
 
-        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss;
-        string action = fault.Kind switch { FaultKind.Kill => "kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
+        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss or FaultKind.CrashPoint;
+        string action = fault.Kind switch { FaultKind.Kill or FaultKind.CrashPoint => "kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
         string length = killed ? "restart in" : "SIGCONT in";
         if (killed)
         {
@@ -432,6 +468,11 @@ internal sealed partial class FaultScheduler : IOperationGate
                 PowerLossOutcome lost = await _cluster.PowerLossAsync(target).ConfigureAwait(false);
                 started = started with { Note = $"power loss: {lost}" };
                 length = string.Create(CultureInfo.InvariantCulture, $"{lost.BytesLost:N0} unsynced bytes dropped, {lost.WriteAheadLogBytesLost:N0} of them of the WAL; {length}");
+            }
+            else if (fault.Kind == FaultKind.CrashPoint)
+            {
+                started = await ArmCrashPointAsync(fault, started).ConfigureAwait(false);
+                length = $"restarted at once as pid {started.ArmedProcessId} with {Replication.CrashPoints.Variable}={started.CrashPoint}: it dies there, or is killed, within";
             }
             else
             {
@@ -482,6 +523,12 @@ internal sealed partial class FaultScheduler : IOperationGate
                 : await ObserveLeaderAsync(CancellationToken.None).ConfigureAwait(false);
             await _network!.HealAsync(CancellationToken.None).ConfigureAwait(false);
             Update(index, e => e with { HealNanos = _clock.Now, LeaderBeforeHeal = leader, TermBeforeHeal = term });
+            return;
+        }
+
+        if (fault.Kind == "crash-point")
+        {
+            await EndCrashPointAsync(index).ConfigureAwait(false);
             return;
         }
 
