@@ -21,10 +21,10 @@ namespace Strata.Cli.Chaos;
 internal readonly record struct ArmedCrashPoint(string Point, int Hit)
 {
     /// <summary>The lowest hit drawn.</summary>
-    public const int MinHit = 5;
+    public const int MinHit = 20;
 
     /// <summary>The highest hit drawn.</summary>
-    public const int MaxHit = 40;
+    public const int MaxHit = 100;
 
     /// <summary>The points the chaos runner arms, in the order a store step reaches them.</summary>
     public static IReadOnlyList<string> Points { get; } = ["log-before-fsync", "log-after-fsync", "apply-before", "apply-after"];

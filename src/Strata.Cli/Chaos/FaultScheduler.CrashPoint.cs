@@ -28,6 +28,10 @@ internal sealed partial class FaultScheduler
     // How long the node's last log lines may take to come through the pipe after its process is gone.
     private static readonly TimeSpan DyingLineWait = TimeSpan.FromSeconds(2);
 
+    // How long an armed node may take to answer again before its window starts anyway (a liveness bound: a loaded
+    // machine can take several seconds to start a node process).
+    private static readonly TimeSpan ArmedStartBound = TimeSpan.FromSeconds(30);
+
     /// <summary>The object the scheduler writes (at the bucket's root) while a crash point is armed.</summary>
     public const string LoadKey = "crash-point-load";
 
@@ -73,7 +77,7 @@ internal sealed partial class FaultScheduler
 
     /// <summary>
     /// Waits until the armed node of timeline entry <paramref name="index"/> is gone, or <paramref name="window"/> has
-    /// passed since it answered again (its restart done; the restart itself may take up to another window), and
+    /// passed since it answered again (its restart done; the restart itself may take up to <see cref="ArmedStartBound"/>), and
     /// records when it answered and when it went. Writes <see cref="LoadKey"/> all the while.
     /// </summary>
     private async Task WaitForCrashPointAsync(int index, TimeSpan window, CancellationToken cancellationToken)
@@ -91,7 +95,7 @@ internal sealed partial class FaultScheduler
         try
         {
             var restart = System.Diagnostics.Stopwatch.StartNew();
-            while (!exited.IsCompleted && restart.Elapsed < window)
+            while (!exited.IsCompleted && restart.Elapsed < ArmedStartBound)
             {
                 if (await ClusterObservation.TryGetStatusAsync(node.Uri, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false) is not null)
                 {
@@ -168,7 +172,7 @@ internal sealed partial class FaultScheduler
         double armedFor = ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value);
         string serving = fault.ServingNanos is long answered
             ? string.Create(CultureInfo.InvariantCulture, $"it answered {ChaosClock.Seconds(answered - fault.ArmedNanos!.Value):0.00} s after the armed start")
-            : "it died before it answered a status call";
+            : fault.DiedNanos is null ? "it never answered a status call" : "it died before it answered a status call";
         string prefix = $"fault {fault.Number}: node {fault.Node}";
         if (node.IsRunning)
         {

@@ -454,7 +454,7 @@ internal sealed partial class FaultScheduler : IOperationGate
         }
 
         bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss or FaultKind.CrashPoint;
-        string action = fault.Kind switch { FaultKind.Kill or FaultKind.CrashPoint => "kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
+        string action = fault.Kind switch { FaultKind.Kill => "kill -9", FaultKind.CrashPoint => "crash point: kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
         string length = killed ? "restart in" : "SIGCONT in";
         if (killed)
         {
@@ -472,7 +472,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             else if (fault.Kind == FaultKind.CrashPoint)
             {
                 started = await ArmCrashPointAsync(fault, started).ConfigureAwait(false);
-                length = $"restarted at once as pid {started.ArmedProcessId} with {Replication.CrashPoints.Variable}={started.CrashPoint}: it dies there, or is killed, within";
+                length = $"restarted at once as pid {started.ArmedProcessId} with {Replication.CrashPoints.Variable}={started.CrashPoint}; killed if, once it answers again, it has not died there within";
             }
             else
             {

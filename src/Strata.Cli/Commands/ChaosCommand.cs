@@ -36,7 +36,7 @@ internal static class ChaosCommand
                 "leader hands over) ('membership' = all three; join and decommission need --network loopback), skew (the node's clock runs " +
                 "0.1-0.5x or 2-4x real time, wall clock off up to 10 s, for 3-5 s; with --network netns the node is also isolated after 1 s), " +
                 "crash-point (SIGKILL, restart at once with STRATA_CRASH_POINT set to a seeded point - log-before-fsync, log-after-fsync, " +
-                "apply-before or apply-after - and hit 5-40: the node dies there while serving, or is killed if it has not within 6-10 s of answering again; " +
+                "apply-before or apply-after - and hit 20-100: the node dies there while serving, or is killed if it has not within 6-10 s of answering again; " +
                 "then restarted without it), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
