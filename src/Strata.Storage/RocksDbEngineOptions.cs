@@ -34,6 +34,13 @@ public sealed record RocksDbEngineOptions
     /// </summary>
     public bool CompressWithLz4 { get; init; } = true;
 
+    /// <summary>
+    /// The most write-ahead log kept on disk, in bytes, before RocksDB flushes the column families that pin the oldest
+    /// log file. Default 256 MiB: bounds the log replayed at start-up and the disk it takes. RocksDB's own default
+    /// (0: four times all memtables, 2 GiB here) let a bulk load keep gigabytes of log behind one idle column family.
+    /// </summary>
+    public long MaxTotalWalBytes { get; init; } = 256L << 20;
+
     /// <summary>Threads for flushes and compactions. Default: the processor count, at least 2.</summary>
     public int BackgroundThreads { get; init; } = Math.Max(2, Environment.ProcessorCount);
 

@@ -26,6 +26,64 @@ public sealed class RocksDbEngineTests : IDisposable
         reader.Get(column, Encoding.UTF8.GetBytes(key)) is { } value ? Encoding.UTF8.GetString(value) : null;
 
     [Fact]
+    public void The_options_file_shows_partitioned_filters_and_indexes_and_the_log_limit()
+    {
+        // These settings keep point reads fast and the log bounded at millions of keys (see RocksDbEngine.Open); the
+        // options file RocksDB writes says what it really runs with.
+        using (Open(new RocksDbEngineOptions { MaxTotalWalBytes = 256L << 20 }))
+        {
+        }
+
+        string text = File.ReadAllText(new DirectoryInfo(DbPath).EnumerateFiles("OPTIONS-*").OrderBy(f => f.Name, StringComparer.Ordinal).Last().FullName);
+        Assert.Contains("max_total_wal_size=268435456", text, StringComparison.Ordinal);
+        string data = text[text.IndexOf("[TableOptions/BlockBasedTable \"data\"]", StringComparison.Ordinal)..];
+        data = data[..data.IndexOf("\n[", 1, StringComparison.Ordinal)];
+        foreach (string setting in new[] { "index_type=kTwoLevelIndexSearch", "partition_filters=true", "metadata_block_size=4096", "pin_top_level_index_and_filter=true", "cache_index_and_filter_blocks=true" })
+        {
+            Assert.Contains(setting, data, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void One_write_to_an_idle_column_does_not_pin_the_write_ahead_log_past_its_limit()
+    {
+        // 4 MiB memtables: the data column flushes every 4 MiB, but the local column, which takes a small write with
+        // each batch (as the applied index does), never fills its memtable; without a total limit every log file
+        // since its first write stays (RocksDB's own bound: four times all memtables, 128 MiB here).
+        var options = RocksDbEngineContractTests.SmallOptions with { MaxTotalWalBytes = 8 << 20 };
+        string value = new('v', 64 << 10);
+        const int Writes = 1_536; // 96 MiB
+        using (var engine = Open(options))
+        {
+            for (int i = 0; i < Writes; i++)
+            {
+                using var batch = engine.CreateBatch();
+                batch.Put(KvColumn.Data, Encoding.UTF8.GetBytes($"key-{i:D5}"), Encoding.UTF8.GetBytes(value));
+                batch.Put(KvColumn.Local, "applied"u8, Encoding.UTF8.GetBytes($"{i}"));
+                engine.Write(batch, sync: true);
+            }
+
+            // Obsolete log files are deleted by RocksDB's background work after the flush they wait for.
+            long logBytes = WriteAheadLogBytes();
+            for (int attempt = 0; attempt < 100 && logBytes >= 24 << 20; attempt++)
+            {
+                Thread.Sleep(100);
+                logBytes = WriteAheadLogBytes();
+            }
+
+            Assert.True(logBytes < 24 << 20, $"{logBytes:N0} bytes of write-ahead log kept after 96 MiB written with an 8 MiB limit");
+        }
+
+        using var reopened = Open(options);
+        Assert.Equal($"{Writes - 1}", Read(reopened, KvColumn.Local, "applied"));
+        Assert.Equal(value, Read(reopened, KvColumn.Data, $"key-{Writes - 1:D5}"));
+        Assert.Equal(value, Read(reopened, KvColumn.Data, "key-00000"));
+    }
+
+    private long WriteAheadLogBytes() =>
+        new DirectoryInfo(DbPath).EnumerateFiles("*.log").Sum(f => f.Length);
+
+    [Fact]
     public void Reopening_after_dispose_keeps_the_data_of_every_column()
     {
         using (var engine = Open())
