@@ -164,6 +164,16 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
+    public async Task The_help_names_the_crash_point_fault_and_the_points_it_arms()
+    {
+        CliResult result = await Cli.RunAsync("chaos", "--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("crash-point", result.Out, StringComparison.Ordinal);
+        Assert.All(ArmedCrashPoint.Points, point => Assert.Contains(point, result.Out, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_interrupted_run_stops_every_node_even_a_paused_one()
     {
         using var interrupt = new CancellationTokenSource();

@@ -73,7 +73,7 @@ internal static class ChaosCommand
             DefaultValueFactory = _ => ChaosOptions.Name(defaults.Workload),
         };
         var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
-        var command = new Command("chaos", "Kill, pause and partition nodes of a local cluster, and change its membership, under a register or namespace workload, then check the history for linearizability (and the namespace invariants)")
+        var command = new Command("chaos", "Kill (also at seeded crash points), pause and partition nodes of a local cluster, and change its membership, under a register or namespace workload, then check the history for linearizability (and the namespace invariants)")
         {
             nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, workload, output,
         };
