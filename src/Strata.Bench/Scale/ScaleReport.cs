@@ -62,12 +62,13 @@ public static class ScaleReport
         md.AppendLine();
         md.AppendLine("## Point reads at N/10 and at N");
         md.AppendLine();
-        md.AppendLine("| objects loaded | ops | ops/s | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| objects loaded | ops | ops/s | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | load average at the end |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (BenchResult r in new[] { tenth, full })
         {
             LatencySummary l = r.Latency;
-            Line(md, $"| {r.TargetName} | {r.Operations:N0} | {r.Throughput:N0} | {r.Errors:N0} | {l.P50Ms:0.###} | {l.P90Ms:0.###} | {l.P99Ms:0.###} | {l.P999Ms:0.###} | {l.MaxMs:0.###} |");
+            string load = r.LoadAverage is double average ? average.ToString("0.##", CultureInfo.InvariantCulture) : "–";
+            Line(md, $"| {r.TargetName} | {r.Operations:N0} | {r.Throughput:N0} | {r.Errors:N0} | {l.P50Ms:0.###} | {l.P90Ms:0.###} | {l.P99Ms:0.###} | {l.P999Ms:0.###} | {l.MaxMs:0.###} | {load} |");
         }
 
         md.AppendLine();
