@@ -29,13 +29,7 @@ public static class BenchReport
         ArgumentNullException.ThrowIfNull(result);
         var md = new StringBuilder();
         BenchOptions o = result.Options;
-        Line(md, $"# strata bench: {Name(result.Workload)} ({result.Mode.ToString().ToLowerInvariant()} loop)");
-        md.AppendLine();
-        if (command is not null)
-        {
-            Line(md, $"Command: `{command}`");
-            md.AppendLine();
-        }
+        AppendTitle(md, $"strata bench: {Name(result.Workload)} ({result.Mode.ToString().ToLowerInvariant()} loop)", command);
 
         Line(md, $"- Target: {result.Target}; bucket `{result.Bucket}`");
         if (result.Durability is not null)
@@ -111,12 +105,30 @@ public static class BenchReport
         BenchResult result, string directory, string stem, string? command, IReadOnlyList<Plots.ChartFile>? plots = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return await WriteFilesAsync(directory, stem, ToJson(result), ToMarkdown(result, command, plots), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <c>{stem}.json</c> and <c>{stem}.md</c> into <paramref name="directory"/> (created if missing); returns both paths.</summary>
+    internal static async Task<(string Json, string Markdown)> WriteFilesAsync(string directory, string stem, string json, string markdown, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(directory);
-        string json = Path.Combine(directory, stem + ".json");
-        string markdown = Path.Combine(directory, stem + ".md");
-        await File.WriteAllTextAsync(json, ToJson(result), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(markdown, ToMarkdown(result, command, plots), cancellationToken).ConfigureAwait(false);
-        return (json, markdown);
+        string jsonPath = Path.Combine(directory, stem + ".json");
+        string markdownPath = Path.Combine(directory, stem + ".md");
+        await File.WriteAllTextAsync(jsonPath, json, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(markdownPath, markdown, cancellationToken).ConfigureAwait(false);
+        return (jsonPath, markdownPath);
+    }
+
+    /// <summary>A report's first lines: its title as a heading, then the command that produced it, when known.</summary>
+    internal static void AppendTitle(StringBuilder md, string title, string? command)
+    {
+        md.Append("# ").AppendLine(title);
+        md.AppendLine();
+        if (command is not null)
+        {
+            md.Append("Command: `").Append(command).AppendLine("`");
+            md.AppendLine();
+        }
     }
 
     /// <summary>A "Plots" section: an image link per written plot, and why any other is missing. Nothing when there are none.</summary>

@@ -42,13 +42,7 @@ public static class SideBySideReport
         var md = new StringBuilder();
         BenchResult first = comparison.Baseline;
         BenchOptions o = first.Options;
-        Line(md, $"# strata bench side by side: {BenchReport.Name(first.Workload)} ({first.Mode.ToString().ToLowerInvariant()} loop)");
-        md.AppendLine();
-        if (comparison.Command is not null)
-        {
-            Line(md, $"Command: `{comparison.Command}`");
-            md.AppendLine();
-        }
+        BenchReport.AppendTitle(md, $"strata bench side by side: {BenchReport.Name(first.Workload)} ({first.Mode.ToString().ToLowerInvariant()} loop)", comparison.Command);
 
         string rate = first.Mode == LoadMode.Open ? $", rate {o.Rate:0.#}/s" : "";
         string keys = BenchReport.KeysOf(o);
@@ -159,12 +153,8 @@ public static class SideBySideReport
     public static async Task<(string Json, string Markdown)> WriteAsync(
         SideBySide comparison, string directory, string stem, IReadOnlyList<Plots.ChartFile>? plots = null, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(directory);
-        string json = Path.Combine(directory, stem + ".json");
-        string markdown = Path.Combine(directory, stem + ".md");
-        await File.WriteAllTextAsync(json, ToJson(comparison), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(markdown, ToMarkdown(comparison, plots), cancellationToken).ConfigureAwait(false);
-        return (json, markdown);
+        ArgumentNullException.ThrowIfNull(comparison);
+        return await BenchReport.WriteFilesAsync(directory, stem, ToJson(comparison), ToMarkdown(comparison, plots), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The target's name in tables.</summary>

@@ -28,13 +28,7 @@ public static class ScaleReport
         var md = new StringBuilder();
         BenchResult tenth = result.ReadsAtTenth, full = result.ReadsAtFull;
         BenchOptions o = full.Options;
-        Line(md, $"# strata bench: scale, {result.Objects:N0} objects");
-        md.AppendLine();
-        if (command is not null)
-        {
-            Line(md, $"Command: `{command}`");
-            md.AppendLine();
-        }
+        BenchReport.AppendTitle(md, string.Create(CultureInfo.InvariantCulture, $"strata bench: scale, {result.Objects:N0} objects"), command);
 
         Line(md, $"- Target: {result.Target}");
         Line(md, $"- Durability: {result.Durability}");
@@ -142,12 +136,7 @@ public static class ScaleReport
         ScaleResult result, string directory, string stem, string? command, IReadOnlyList<ChartFile>? plots = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
-        Directory.CreateDirectory(directory);
-        string json = Path.Combine(directory, stem + ".json");
-        string markdown = Path.Combine(directory, stem + ".md");
-        await File.WriteAllTextAsync(json, ToJson(result), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(markdown, ToMarkdown(result, command, plots), cancellationToken).ConfigureAwait(false);
-        return (json, markdown);
+        return await BenchReport.WriteFilesAsync(directory, stem, ToJson(result), ToMarkdown(result, command, plots), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>"1 replica", "3 replicas", or "replicas not known" (a remote target).</summary>
