@@ -64,22 +64,24 @@ stop_node() {
 }
 
 suite="$OUT/SUITE.md"
+sections="$OUT/sections.md"
+: > "$sections"
 {
   echo "# strata bench suite"
   echo
   echo "Command: \`DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY WORKLOADS=\"$WORKLOADS\" MODES=\"$MODES\" PEERS=$PEERS DIRECTORY_ENTRIES=$DIRECTORY_ENTRIES RENAME_SIZES=$RENAME_SIZES SCALE_OBJECTS=$SCALE_OBJECTS scripts/bench-suite.sh\`"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr), $(dotnet --version | sed 's/^/.NET SDK /'); started $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-} > "$suite"
+} > "$OUT/header.md"
 
-# Appends one run's side-by-side (or scale) Markdown to the suite, its headings pushed down two levels.
+# Appends one run's side-by-side (or scale) Markdown to the suite's sections, its headings pushed down two levels.
 collect() {
   local title="$1" dir="$2" pattern="$3" file
   file="$(ls -t "$dir"/$pattern 2>/dev/null | head -1)"
-  { echo; echo "## $title"; echo; } >> "$suite"
-  if [[ -z "$file" ]]; then echo "(no report: the run failed, see its log)" >> "$suite"; return; fi
+  { echo; echo "## $title"; echo; } >> "$sections"
+  if [[ -z "$file" ]]; then echo "(no report: the run failed, see its log)" >> "$sections"; return; fi
   # Plots are linked relative to the run's folder.
-  sed -E -e 's/^# /### /' -e 's/^## /#### /' -e "s#\]\(([^)/]+\.png)\)#](${dir#"$OUT"/}/\1)#g" "$file" >> "$suite"
+  sed -E -e 's/^# /### /' -e 's/^## /#### /' -e "s#\]\(([^)/]+\.png)\)#](${dir#"$OUT"/}/\1)#g" "$file" >> "$sections"
 }
 
 failed=0
@@ -97,7 +99,7 @@ for nodes in $MODES; do
     else
       "${strata[@]}" "${args[@]}" --nodes "$nodes" > "$dir/run.log" 2>&1 || { failed=$((failed + 1)); echo "   failed: $dir/run.log"; }
     fi
-    tail -n 12 "$dir/run.log" | grep -E '^(│|\|)' || true
+    grep -E '^[╭│├╰]' "$dir/run.log" || true
     collect "Workload $w, Strata on $nodes node(s)" "$dir" '*-side-by-side.md'
   done
 
@@ -118,6 +120,51 @@ for nodes in $MODES; do
     collect "Scale mode, Strata on $nodes node(s)" "$dir" 'scale-*.md'
   fi
 done
+
+# One table over every run: each workload's throughput and p99 for Strata and each peer, and the peers' ratios to
+# Strata, read from the side-by-side JSON files.
+python3 - "$OUT" > "$OUT/summary.md" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+rows = []
+for path in sorted(glob.glob(os.path.join(out, "nodes*-*", "*-side-by-side.json"))):
+    folder = os.path.basename(os.path.dirname(path))
+    nodes, workload = folder[len("nodes"):].split("-", 1)
+    data = json.load(open(path))
+    results = data["results"]
+    base = results[0]
+    for r in results:
+        name = r.get("targetName") or "strata"
+        if name == "etcd" and "3 members" in r.get("target", ""):
+            name = "etcd-3"
+        rows.append((workload, nodes, name, r, base))
+order = {w: i for i, w in enumerate("c a b e d f".split())}
+rows.sort(key=lambda r: (order.get(r[0], 99), r[1]))
+def ratio(value, baseline):
+    return f"{value / baseline:.2f}×" if baseline else "–"
+print("## Summary: every workload, every target, from this run")
+print()
+print("Throughput and p99 of each target, and each as a multiple of Strata's in the same run (one row per target;")
+print("the sections below have p50, p99.9, the per-operation tables, the machine's floors and the plots).")
+print()
+print("| workload | Strata nodes | target | ops/s | ops/s ÷ strata | p99 ms | p99 ÷ strata | errors |")
+print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+for workload, nodes, name, r, base in rows:
+    p99, base_p99 = r["latency"]["p99Ms"], base["latency"]["p99Ms"]
+    print(f"| {workload} | {nodes} | {name} | {r['throughput']:,.0f} | {ratio(r['throughput'], base['throughput'])} | {p99:.2f} | {ratio(p99, base_p99)} | {r['errors']:,} |")
+scale = sorted(glob.glob(os.path.join(out, "nodes*-scale", "scale-*.json")))
+if scale:
+    print()
+    print("| scale mode: Strata nodes | objects | ingest objects/s | read p99 at N/10 | read p99 at N | p99 growth | bytes / object / replica |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for path in scale:
+        nodes = os.path.basename(os.path.dirname(path))[len("nodes"):].split("-", 1)[0]
+        d = json.load(open(path))
+        size = d.get("bytesPerObjectPerReplica")
+        print(f"| {nodes} | {d['objects']:,} | {d['ingestPerSecond']:,.0f} | {d['readsAtTenth']['latency']['p99Ms']:.2f} ms | {d['readsAtFull']['latency']['p99Ms']:.2f} ms | {d['p99Growth']:.2f}× | {size if size is not None else '–'} |")
+PY
+cat "$OUT/header.md" "$OUT/summary.md" "$sections" > "$suite"
+rm -f "$OUT/header.md" "$OUT/summary.md" "$sections"
 
 echo "suite: $suite ($failed failed runs)"
 [[ $failed -eq 0 ]]
