@@ -151,7 +151,8 @@ print("| workload | Strata nodes | target | ops/s | ops/s ÷ strata | p99 ms | p
 print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 for workload, nodes, name, r, base in rows:
     p99, base_p99 = r["latency"]["p99Ms"], base["latency"]["p99Ms"]
-    print(f"| {workload} | {nodes} | {name} | {r['throughput']:,.0f} | {ratio(r['throughput'], base['throughput'])} | {p99:.2f} | {ratio(p99, base_p99)} | {r['errors']:,} |")
+    rate = f"{r['throughput']:,.1f}" if r["throughput"] < 100 else f"{r['throughput']:,.0f}"
+    print(f"| {workload} | {nodes} | {name} | {rate} | {ratio(r['throughput'], base['throughput'])} | {p99:.2f} | {ratio(p99, base_p99)} | {r['errors']:,} |")
 scale = sorted(glob.glob(os.path.join(out, "nodes*-scale", "scale-*.json")))
 if scale:
     print()
