@@ -14,9 +14,10 @@ namespace Strata.Bench.Scale;
 /// <para>Objects are placed by <see cref="ScaleCatalog"/> (over <see cref="BenchOptions.ScaleBuckets"/> buckets and
 /// <see cref="BenchOptions.Directories"/> directories) and written in transactions of <see cref="BatchSize"/> creates
 /// of one bucket, <see cref="BenchOptions.LoadParallelism"/> in flight. A transaction that fails is retried (the
-/// writes are unconditional, so a retry of one that did commit rewrites the same objects) up to
-/// <see cref="LoadAttempts"/> times; every failure is counted by kind in the result, and the run fails when one batch
-/// fails every attempt. The reads use <see cref="BenchRunner"/> with the run's load shape (mode, concurrency, warm-up,
+/// writes are unconditional, so a retry of one that did commit rewrites the same objects) for up to
+/// <see cref="LoadPatience"/>, backing off to one second between tries, as a bulk loader would ride out a leader
+/// change; every failure is counted by kind in the result, and the run fails when one batch is still failing after
+/// that. The reads use <see cref="BenchRunner"/> with the run's load shape (mode, concurrency, warm-up,
 /// duration); a read that finds nothing is a <c>NotFound</c> error, so a lost object shows.</para>
 /// <para>One run per instance; not reentrant.</para>
 /// </remarks>
@@ -25,8 +26,10 @@ public sealed class ScaleRun
     /// <summary>Creates per load transaction: Strata's limit of operations in one transaction.</summary>
     public const int BatchSize = 1_000;
 
-    /// <summary>Tries of one load transaction before the run fails.</summary>
-    public const int LoadAttempts = 5;
+    /// <summary>How long one load transaction is retried before the run fails.</summary>
+    public static readonly TimeSpan LoadPatience = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan MaxLoadBackoff = TimeSpan.FromSeconds(1);
 
     private readonly BenchTarget _target;
     private readonly BenchOptions _options;
@@ -207,6 +210,7 @@ public sealed class ScaleRun
     /// <summary>Commits one batch, retrying failures; returns the latency of the attempt that committed, in microseconds.</summary>
     private async Task<long> CommitWithRetriesAsync(IBenchStore store, string bucket, (string Path, Api.V1.ObjectAttributes Attributes)[] entries, CancellationToken cancellationToken)
     {
+        long first = _time.GetTimestamp();
         for (int attempt = 1; ; attempt++)
         {
             long started = _time.GetTimestamp();
@@ -228,13 +232,14 @@ public sealed class ScaleRun
                     _loadErrors[kind] = _loadErrors.GetValueOrDefault(kind) + 1;
                 }
 
-                if (attempt == LoadAttempts)
+                if (_time.GetElapsedTime(first) >= LoadPatience)
                 {
                     throw new InvalidOperationException(
-                        $"a load transaction of {entries.Length} objects in bucket '{bucket}' (from '{entries[0].Path}') failed {LoadAttempts} times; last: {e.Message}", e);
+                        $"a load transaction of {entries.Length} objects in bucket '{bucket}' (from '{entries[0].Path}') still failed after {attempt} tries over {LoadPatience.TotalSeconds:0} s; last: {e.Message}", e);
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _time, cancellationToken).ConfigureAwait(false);
+                TimeSpan backoff = TimeSpan.FromMilliseconds(Math.Min(MaxLoadBackoff.TotalMilliseconds, 100 * attempt));
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
