@@ -77,7 +77,7 @@ sections="$OUT/sections.md"
 # Appends one run's side-by-side (or scale) Markdown to the suite's sections, its headings pushed down two levels.
 collect() {
   local title="$1" dir="$2" pattern="$3" file
-  file="$(ls -t "$dir"/$pattern 2>/dev/null | head -1)"
+  file="$(ls -t "$dir"/$pattern 2>/dev/null | head -1 || true)"
   { echo; echo "## $title"; echo; } >> "$sections"
   if [[ -z "$file" ]]; then echo "(no report: the run failed, see its log)" >> "$sections"; return; fi
   # Plots are linked relative to the run's folder.
