@@ -14,6 +14,7 @@ public sealed class InMemoryNetwork
     private readonly HashSet<(ulong, ulong)> _cut = [];
     private readonly HashSet<(ulong, ulong)> _corruptNext = [];
     private readonly Dictionary<(ulong From, ulong To), long> _framesSent = [];
+    private readonly Dictionary<(ulong From, ulong To), long> _bytesSent = [];
 
     /// <summary>The endpoint of <paramref name="nodeId"/> (created on first use; the same queue after a restart).</summary>
     public ITransport Endpoint(ulong nodeId)
@@ -29,8 +30,14 @@ public sealed class InMemoryNetwork
     /// <summary>Total frames accepted for delivery on every link.</summary>
     public long TotalFrames { get; private set; }
 
+    /// <summary>The longest frame delivered so far, in bytes.</summary>
+    public int LargestFrame { get; private set; }
+
     /// <summary>Frames accepted from <paramref name="from"/> to <paramref name="to"/> so far.</summary>
     public long FramesSent(ulong from, ulong to) => _framesSent.GetValueOrDefault((from, to));
+
+    /// <summary>Bytes of the frames delivered from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public long BytesSent(ulong from, ulong to) => _bytesSent.GetValueOrDefault((from, to));
 
     /// <summary>Takes <paramref name="nodeId"/> down: its queued frames are lost and frames to it are dropped.</summary>
     public void Down(ulong nodeId)
@@ -78,7 +85,9 @@ public sealed class InMemoryNetwork
 
         inbox.Enqueue(frame);
         TotalFrames++;
+        LargestFrame = Math.Max(LargestFrame, frame.Length);
         _framesSent[(from, to)] = _framesSent.GetValueOrDefault((from, to)) + 1;
+        _bytesSent[(from, to)] = _bytesSent.GetValueOrDefault((from, to)) + frame.Length;
         return true;
     }
 

@@ -4,7 +4,8 @@ namespace Strata.Replication;
 
 /// <summary>
 /// Everything one node sends another in one drive-loop step: the messages of every group, for every replica on the
-/// destination node. The store sends at most one batch (one transport frame) per destination node per step.
+/// destination node. The store sends one batch (one transport frame) per destination node per step, split into
+/// several only when its messages exceed <see cref="StoreOptions.MaxFrameBytes"/>.
 /// </summary>
 /// <remarks>
 /// On the wire (<see cref="NodeMessageBatchCodec"/>) heartbeats and heartbeat responses are coalesced: they travel in

@@ -2,7 +2,7 @@ using Strata.Consensus;
 
 namespace Strata.Replication;
 
-// Messages: routing per destination node, one frame per node per step, receiving, liveness beats.
+// Messages: routing per destination node, one frame per node per step (split past MaxFrameBytes), receiving, liveness beats.
 public sealed partial class Store
 {
     private readonly Dictionary<ulong, Peer> _peers = [];
@@ -64,9 +64,10 @@ public sealed partial class Store
             var batch = peer.Outbound;
             if (batch.Messages.Count > 0)
             {
-                NodeMessageBatchCodec.Encode(batch, _frame);
-                var delivered = _transport.Send(peer.Id, _frame.ToArray());
-                ReportDelivery(batch, delivered);
+                // All but the last frame of a split batch; the loop below counts the last one.
+                var extra = SendInFrames(peer.Id, batch) - 1;
+                FramesSent += extra;
+                frames += extra;
                 batch.Messages.Clear();
             }
             else if (tick && _tick - peer.LastSent >= (ulong)Options.LivenessIntervalTicks)
@@ -85,6 +86,27 @@ public sealed partial class Store
         }
 
         return frames;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="batch"/> to <paramref name="peer"/> as one frame, or, when that frame would exceed
+    /// <see cref="StoreOptions.MaxFrameBytes"/>, its two halves in order, each split again as needed (a single message
+    /// travels alone whatever its size). Sizes are the real encoded ones; re-encoding happens only for oversized
+    /// batches. Each frame's delivery is reported on its own. Returns the frames sent.
+    /// </summary>
+    private int SendInFrames(ulong peer, NodeMessageBatch batch)
+    {
+        NodeMessageBatchCodec.Encode(batch, _frame);
+        var count = batch.Messages.Count;
+        if (_frame.Length <= Options.MaxFrameBytes || count == 1)
+        {
+            ReportDelivery(batch, _transport.Send(peer, _frame.ToArray()));
+            return 1;
+        }
+
+        var half = count / 2;
+        return SendInFrames(peer, new NodeMessageBatch(NodeId, peer, batch.Messages.GetRange(0, half)))
+            + SendInFrames(peer, new NodeMessageBatch(NodeId, peer, batch.Messages.GetRange(half, count - half)));
     }
 
     /// <summary>Tells the leaders what became of their messages (unreachable followers, snapshot outcomes).</summary>

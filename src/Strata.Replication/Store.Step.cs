@@ -164,7 +164,7 @@ public sealed partial class Store
 /// <param name="ReadyGroups">Groups whose Ready was handled.</param>
 /// <param name="GroupsPersisted">Groups written in the step's batch (0: no write, no fsync).</param>
 /// <param name="MessagesSent">Raft messages routed to other nodes.</param>
-/// <param name="FramesSent">Transport frames sent (at most one per destination node, liveness beats included).</param>
+/// <param name="FramesSent">Transport frames sent (one per destination node, liveness beats included; more only when the messages exceed <see cref="StoreOptions.MaxFrameBytes"/>).</param>
 /// <param name="EntriesApplied">Committed entries applied.</param>
 /// <param name="AwakeGroups">Groups still awake after the step.</param>
 public readonly record struct StepResult(int MessagesDelivered, int ReadyGroups, int GroupsPersisted, int MessagesSent,

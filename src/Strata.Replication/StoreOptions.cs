@@ -27,6 +27,15 @@ public sealed record StoreOptions
     /// <summary>Maximum bytes of entries in one append message.</summary>
     public ulong MaxSizePerMessage { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// Bytes of one transport frame to one node. A step's messages to a node that encode to more travel in as many
+    /// frames as it takes (halved until each fits); one message larger than this travels alone. Keep it
+    /// well below the transport's frame limit (64 MiB): a catch-up burst to a lagging follower (up to 256 messages of
+    /// <see cref="MaxSizePerMessage"/> per group) coalesced into one frame exceeded that limit and was dropped, again
+    /// and again, so the follower never caught up.
+    /// </summary>
+    public int MaxFrameBytes { get; init; } = 8 << 20;
+
     /// <summary>A group that woke up stays awake (ticked) at least this many ticks before it may quiesce again, so its
     /// leader heartbeats long enough for every follower to learn the leader and the commit index.</summary>
     public int MinAwakeTicks { get; init; } = 3;

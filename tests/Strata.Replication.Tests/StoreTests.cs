@@ -99,6 +99,39 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void A_lagging_node_catches_up_through_frames_no_larger_than_the_limit()
+    {
+        // Small messages and frames so that a catch-up burst (many append messages per group, four groups, one step)
+        // is many times the frame limit: it must travel as several frames, none over the limit, and arrive.
+        const int FrameLimit = 32 << 10;
+        using var c = new StoreCluster(nodes: 3, groups: 4, (_, o) => o with { MaxSizePerMessage = 16 << 10, MaxFrameBytes = FrameLimit, CompactionThreshold = 0 });
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group elects a leader");
+        c.Crash(3);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "every group has a leader without node 3");
+        var acknowledged = new List<(ulong Group, string Command)>();
+        var padding = new string('p', 1_000);
+        foreach (var g in c.GroupIds)
+        {
+            var leader = c.LeaderOf(g)!.Value;
+            for (var i = 0; i < 200; i++)
+            {
+                var command = $"lag-g{g}-{i}-{padding}";
+                Assert.Equal(ProposalOutcome.Appended, c[leader].Propose(g, Command(command)));
+                acknowledged.Add((g, command));
+            }
+        }
+
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 300, "applied by nodes 1 and 2");
+        c.StartNode(3);
+        c.RunUntil(() => AppliedEverywhere(c, acknowledged), 600, "node 3 catches up");
+        AssertSameHistoryEverywhere(c);
+
+        // One message can exceed the budget only by its own size (at most 16 KiB of entries here); frames of several
+        // messages stay within it.
+        Assert.InRange(c.Network.LargestFrame, 1, FrameLimit + (2 << 10));
+    }
+
+    [Fact]
     public void A_crashed_node_recovers_its_log_and_catches_up_and_no_acknowledged_proposal_is_lost()
     {
         using var c = new StoreCluster(nodes: 3, groups: 50);
