@@ -153,21 +153,10 @@ public sealed class BenchRunner
         {
             outcome = OperationOutcome.Conflict;
         }
-        catch (StrataException e)
-        {
-            outcome = OperationOutcome.Error;
-            errorKind = e.StatusCode.ToString();
-        }
-        catch (RpcException e)
-        {
-            // A peer's gRPC client (etcd) fails with its status, like Strata's.
-            outcome = OperationOutcome.Error;
-            errorKind = e.StatusCode.ToString();
-        }
         catch (Exception e)
         {
             outcome = OperationOutcome.Error;
-            errorKind = e.GetType().Name;
+            errorKind = ErrorKindOf(e);
         }
 
         long completed = _time.GetTimestamp();
@@ -330,7 +319,19 @@ public sealed class BenchRunner
         };
     }
 
-    private static double Rate(long count, double seconds) => seconds > 0 ? Math.Round(count / seconds, 1) : 0;
+    /// <summary>
+    /// The kind a failed call is counted under: its gRPC status for Strata's client and for a peer's gRPC client (etcd),
+    /// else the exception's type name.
+    /// </summary>
+    internal static string ErrorKindOf(Exception e) => e switch
+    {
+        StrataException s => s.StatusCode.ToString(),
+        RpcException r => r.StatusCode.ToString(),
+        _ => e.GetType().Name,
+    };
+
+    /// <summary>Events per second, to one decimal; 0 over no time.</summary>
+    internal static double Rate(long count, double seconds) => seconds > 0 ? Math.Round(count / seconds, 1) : 0;
 
     private static long ToTicks(TimeSpan span, long frequency) => (long)(span.TotalSeconds * frequency);
 

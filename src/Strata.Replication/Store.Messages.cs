@@ -62,18 +62,17 @@ public sealed partial class Store
         foreach (var peer in _peerList)
         {
             var batch = peer.Outbound;
+            int sent;
             if (batch.Messages.Count > 0)
             {
-                // All but the last frame of a split batch; the loop below counts the last one.
-                var extra = SendInFrames(peer.Id, batch) - 1;
-                FramesSent += extra;
-                frames += extra;
+                sent = SendInFrames(peer.Id, batch);
                 batch.Messages.Clear();
             }
             else if (tick && _tick - peer.LastSent >= (ulong)Options.LivenessIntervalTicks)
             {
                 _transport.Send(peer.Id, peer.Beat);
                 LivenessBeatsSent++;
+                sent = 1;
             }
             else
             {
@@ -81,8 +80,8 @@ public sealed partial class Store
             }
 
             peer.LastSent = _tick;
-            FramesSent++;
-            frames++;
+            FramesSent += sent;
+            frames += sent;
         }
 
         return frames;

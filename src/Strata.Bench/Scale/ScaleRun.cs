@@ -66,6 +66,7 @@ public sealed class ScaleRun
         {
             throw new ArgumentOutOfRangeException(nameof(replicas), replicas, "a target keeps at least one copy");
         }
+
         _target = target;
         _options = options;
         _catalog = new ScaleCatalog(bucketPrefix, options.Objects, options.ScaleBuckets, options.Directories);
@@ -102,7 +103,7 @@ public sealed class ScaleRun
         LoadPhase second = await LoadAsync(tenth, all, cancellationToken).ConfigureAwait(false);
         DiskUsage? diskAtFull = _measureDisk?.Invoke();
         double loadSeconds = first.Seconds + second.Seconds;
-        var both = new PreloadInfo(all, Math.Round(loadSeconds, 3), Rate(all, loadSeconds));
+        var both = new PreloadInfo(all, Math.Round(loadSeconds, 3), BenchRunner.Rate(all, loadSeconds));
         Say($"reading uniformly over {all:N0} objects ...");
         BenchResult readsAtFull = await ReadAsync(all, both, cancellationToken).ConfigureAwait(false);
 
@@ -186,10 +187,11 @@ public sealed class ScaleRun
                     (string Path, Api.V1.ObjectAttributes Attributes)[] entries =
                         [.. batch.Indexes.Select(index => (_catalog.Objects.PathOf(index), ObjectCatalog.Attributes(index)))];
                     long microseconds = await CommitWithRetriesAsync(store, batch.Bucket, entries, token).ConfigureAwait(false);
+                    long recorded = Math.Clamp(microseconds, 1, LatencySummary.HighestMicroseconds);
                     lock (gate)
                     {
-                        all.RecordValue(Math.Clamp(microseconds, 1, LatencySummary.HighestMicroseconds));
-                        interval.RecordValue(Math.Clamp(microseconds, 1, LatencySummary.HighestMicroseconds));
+                        all.RecordValue(recorded);
+                        interval.RecordValue(recorded);
                         done += entries.Length;
                         intervalDone += entries.Length;
                         transactions++;
@@ -204,7 +206,7 @@ public sealed class ScaleRun
 
         Sample();
         double seconds = _time.GetElapsedTime(started).TotalSeconds;
-        return new LoadPhase(from, to, Math.Round(seconds, 3), Rate(to - from, seconds), transactions, LatencySummary.Of(all), timeline);
+        return new LoadPhase(from, to, Math.Round(seconds, 3), BenchRunner.Rate(to - from, seconds), transactions, LatencySummary.Of(all), timeline);
     }
 
     /// <summary>Commits one batch, retrying failures; returns the latency of the attempt that committed, in microseconds.</summary>
@@ -221,12 +223,7 @@ public sealed class ScaleRun
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                string kind = e switch
-                {
-                    Client.StrataException s => s.StatusCode.ToString(),
-                    Grpc.Core.RpcException r => r.StatusCode.ToString(),
-                    _ => e.GetType().Name,
-                };
+                string kind = BenchRunner.ErrorKindOf(e);
                 lock (_loadErrors)
                 {
                     _loadErrors[kind] = _loadErrors.GetValueOrDefault(kind) + 1;
@@ -261,8 +258,6 @@ public sealed class ScaleRun
     }
 
     private void Say(FormattableString text) => _narration?.Report(text.ToString(CultureInfo.InvariantCulture));
-
-    private static double Rate(long count, double seconds) => seconds > 0 ? Math.Round(count / seconds, 1) : 0;
 
     private static double Growth(double value, double baseline) => baseline > 0 ? Math.Round(value / baseline, 3) : 0;
 }
