@@ -10,7 +10,22 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task Closed_loop_counts_every_outcome_once()
     {
-        var workload = new ScriptedWorkload();
+        // Every operation takes exactly 1 ms of a clock only operations move: the window holds 300 operations however
+        // slow or busy the machine (a wall-clock window once saw none on a loaded CI machine).
+        var clock = new ManualClock(frequency: 1_000_000, start: 0);
+        // Past 250 ms the workers wait for the sampler (on real time) to report the measure phase once.
+        var reports = new ReportLog();
+        var workload = new ScriptedWorkload
+        {
+            Pace = async () =>
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+                if (clock.GetTimestamp() >= 250_000)
+                {
+                    await reports.MeasureReported.WaitAsync(TimeSpan.FromSeconds(60));
+                }
+            },
+        };
         var options = new BenchOptions
         {
             Concurrency = 3,
@@ -18,11 +33,12 @@ public sealed class BenchRunnerTests
             Warmup = TimeSpan.FromMilliseconds(100),
             ProgressInterval = TimeSpan.FromMilliseconds(50),
         };
-        var reports = new ReportLog();
 
-        BenchResult result = await new BenchRunner(workload, options, reports).RunAsync("bucket", "scripted");
+        BenchResult result = await new BenchRunner(workload, options, reports, clock).RunAsync("bucket", "scripted");
 
-        Assert.True(result.Operations > 0);
+        // A worker stops when it reads a time at or past the end; up to two others may have read the same time.
+        Assert.InRange(workload.Issued, 400, 402);
+        Assert.InRange(result.Operations, 298, 302);
         Assert.Equal(result.Operations, result.Successes + result.Conflicts + result.Errors);
         Assert.Equal(result.Operations, result.Latency.Count);
         Assert.Equal(result.Operations, result.ByOperation.Sum(o => o.Operations));
@@ -98,6 +114,9 @@ public sealed class BenchRunnerTests
     {
         private readonly Lock _gate = new();
         private readonly List<BenchPhase> _phases = [];
+        private readonly TaskCompletionSource _measure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task MeasureReported => _measure.Task;
 
         public IReadOnlyList<BenchPhase> Phases
         {
@@ -115,6 +134,11 @@ public sealed class BenchRunnerTests
             lock (_gate)
             {
                 _phases.Add(value.Phase);
+            }
+
+            if (value.Phase == BenchPhase.Measure)
+            {
+                _measure.TrySetResult();
             }
         }
     }
@@ -137,6 +161,9 @@ public sealed class BenchRunnerTests
         public long Issued => Interlocked.Read(ref _issued);
 
         public Action? OnExecute { get; init; }
+
+        /// <summary>Awaited by every call before it completes: a test's clock and pacing.</summary>
+        public Func<Task>? Pace { get; init; }
 
         public Task<PreloadInfo> PrepareAsync(IProgress<BenchProgress>? progress, CancellationToken cancellationToken)
         {
@@ -163,6 +190,11 @@ public sealed class BenchRunnerTests
                 long call = ++_calls;
                 Interlocked.Increment(ref workload._issued);
                 workload.OnExecute?.Invoke();
+                if (workload.Pace is { } pace)
+                {
+                    await pace();
+                }
+
                 await Task.Yield();
                 cancellationToken.ThrowIfCancellationRequested();
                 if (call % 5 == 0)

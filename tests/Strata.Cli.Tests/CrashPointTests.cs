@@ -1,5 +1,6 @@
 using Strata.Api.V1;
 using Strata.Cli.Cluster;
+using Strata.Bench.Targets;
 using Strata.Client;
 using Strata.Replication;
 

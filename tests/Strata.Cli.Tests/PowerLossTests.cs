@@ -5,6 +5,7 @@ using Grpc.Core;
 using Strata.Api.V1;
 using Strata.Cli.Chaos;
 using Strata.Cli.Cluster;
+using Strata.Bench.Targets;
 using Strata.Client;
 using Strata.Replication;
 using Xunit.Abstractions;

@@ -63,8 +63,9 @@ public sealed class EtcdPeer : BenchTarget, IBenchStore
         EtcdClient? client = null;
         try
         {
-            int[] clientPorts = [.. Enumerable.Range(0, members).Select(_ => PeerServer.FreePort())];
-            int[] peerPorts = [.. Enumerable.Range(0, members).Select(_ => PeerServer.FreePort())];
+            int[] ports = LoopbackPorts.Reserve(2 * members);
+            int[] clientPorts = ports[..members];
+            int[] peerPorts = ports[members..];
             string cluster = string.Join(',', Enumerable.Range(0, members).Select(i => $"m{i}=http://127.0.0.1:{peerPorts[i]}"));
             for (int i = 0; i < members; i++)
             {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -145,16 +143,6 @@ public sealed class PeerServer
                 // Output that arrives after the stop is dropped.
             }
         }
-    }
-
-    /// <summary>A free TCP port on 127.0.0.1 (bound and released; a server started right after takes it).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>The first of <paramref name="candidates"/> that exists as a file, or the name found on PATH; null if none.</summary>

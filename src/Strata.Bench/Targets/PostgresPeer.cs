@@ -70,7 +70,7 @@ public sealed class PostgresPeer : BenchTarget, IBenchStore
         bool root = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
         string directory = Directory.CreateTempSubdirectory("strata-bench-postgres-").FullName;
         string data = Path.Combine(directory, "data");
-        int port = PeerServer.FreePort();
+        int port = LoopbackPorts.Reserve(1)[0];
         PeerServer? server = null;
         NpgsqlDataSource? source = null;
         try

@@ -94,7 +94,7 @@ public sealed class RedisPeer : BenchTarget, IBenchStore
         string redis = PeerServer.FindExecutable("redis-server", "/usr/bin/redis-server")
             ?? throw new PeerUnavailableException("redis-server is not installed: install the Debian package redis-server (scripts/install-prerequisites.sh does)");
         string directory = Directory.CreateTempSubdirectory("strata-bench-redis-").FullName;
-        int port = PeerServer.FreePort();
+        int port = LoopbackPorts.Reserve(1)[0];
         PeerServer? server = null;
         ConnectionMultiplexer? connection = null;
         try

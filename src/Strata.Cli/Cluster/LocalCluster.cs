@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Strata.Bench.Targets;
 
 namespace Strata.Cli.Cluster;
 

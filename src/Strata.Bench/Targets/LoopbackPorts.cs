@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Strata.Cli.Cluster;
+namespace Strata.Bench.Targets;
 
 /// <summary>
-/// Loopback ports for nodes that are killed and restarted on the same addresses (local clusters, chaos, crash trials).
+/// Loopback ports for nodes that are killed and restarted on the same addresses (local clusters, chaos, crash trials) and for the peers benchmarks start.
 /// They come from below Linux's ephemeral range (which starts at 32768): a port the kernel picked for a probe is free to
 /// be picked again for any outgoing connection (a client, another node's transport) while its node is down, and the
 /// restart then fails with "address already in use". Ports here are only ever taken by explicit listeners. Each process
