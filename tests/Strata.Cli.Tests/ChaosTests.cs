@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Grpc.Core;
 using Strata.Cli.Chaos;
@@ -164,6 +165,53 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_run_with_failed_fsyncs_is_linearizable_and_each_node_stopped_at_its_fsync_and_lost_its_unsynced_pages()
+    {
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "fsync-fail", "--fault-count", "2",
+            "--rate", "100", "--seed", "3", "--out", _out);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("with STRATA_POWERLOSS_FAIL_SYNC=", result.Out, StringComparison.Ordinal);
+        string folder = Assert.Single(Directory.GetDirectories(_out));
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
+        JsonElement[] plan = [.. faults.RootElement.GetProperty("plan").EnumerateArray()];
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["fsync-fail", "fsync-fail"], timeline.Select(f => f.GetProperty("kind").GetString()));
+        foreach (JsonElement fault in timeline)
+        {
+            // The sync armed is the one the seed chose for this fault.
+            ArmedSyncFailure armed = ArmedSyncFailure.Of(plan[fault.GetProperty("number").GetInt32() - 1].GetProperty("salt").GetInt32());
+            Assert.Equal(armed.Sync, fault.GetProperty("failedSync").GetInt32());
+            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            Assert.StartsWith($"a failed fsync {armed.Sync} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
+        }
+
+        // Not vacuous: at least one node stopped at its failed fsync, said why, and had its power cut before the restart.
+        JsonElement[] firedFaults = [.. timeline.Where(f => f.GetProperty("fired").GetBoolean())];
+        Assert.True(firedFaults.Length > 0, "no armed fsync failed: " + string.Join(Environment.NewLine, timeline.Select(f => f.ToString())));
+        foreach (JsonElement fault in firedFaults)
+        {
+            Assert.Contains("; power cut: ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
+            Assert.Contains(log.Split('\n'), line => line.Contains(ArmedSyncFailure.StoppedLine, StringComparison.Ordinal)
+                && line.Contains(ArmedSyncFailure.SyncError, StringComparison.Ordinal));
+            Assert.Contains("--- power loss: ", log, StringComparison.Ordinal);
+        }
+
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
+        JsonElement root = report.RootElement;
+        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
+        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
+        Assert.Equal(2, root.GetProperty("failedSyncs").GetProperty("armed").GetInt32());
+        Assert.Equal(firedFaults.Length, root.GetProperty("failedSyncs").GetProperty("fired").GetInt32());
+        Assert.Contains($"Failed fsyncs ({firedFaults.Length} of 2 stopped the node", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Empty(NodeProcessesUnder(_out));
+    }
+
+    [Fact]
     public async Task The_help_names_the_crash_point_fault_and_the_points_it_arms()
     {
         CliResult result = await Cli.RunAsync("chaos", "--help");
@@ -193,7 +241,7 @@ public sealed class ChaosTests : IDisposable
 
     [Theory]
     [InlineData("--faults", "clock", "is not a fault this runner injects")]
-    [InlineData("--faults", "crashpoint", "skew, crash-point, or none")]
+    [InlineData("--faults", "crashpoint", "skew, crash-point, fsync-fail, or none")]
     [InlineData("--faults", "partition", "needs --network netns")]
     [InlineData("--network", "docker", "is not loopback or netns")]
     [InlineData("--nodes", "2", "majority")]
@@ -417,6 +465,27 @@ public sealed class ChaosReportTests : IDisposable
         // Salts are drawn for crash points only: the kills of a plan without them are what they were.
         var kills = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.Kill, FaultKind.Pause] };
         Assert.All(FaultPlan.Create(kills), f => Assert.Equal(0, f.Salt));
+    }
+
+    [Fact]
+    public void Failed_fsync_faults_arm_a_seeded_sync_past_the_opening_and_the_run_starts_its_nodes_under_the_power_loss_library()
+    {
+        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.SyncFailure, FaultKind.Kill] };
+
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(plan, FaultPlan.Create(options));
+        PlannedFault[] armed = [.. plan.Where(f => f.Kind == FaultKind.SyncFailure)];
+        Assert.Equal(6, armed.Length);
+        ArmedSyncFailure[] syncs = [.. armed.Select(f => ArmedSyncFailure.Of(f.Salt))];
+        Assert.True(syncs.Distinct().Count() > 1, "every fault armed the same sync");
+        Assert.All(syncs, s => Assert.InRange(s.Sync, ArmedSyncFailure.MinSync, ArmedSyncFailure.MaxSync));
+        Assert.All(syncs, s => Assert.Equal(s.Sync.ToString(CultureInfo.InvariantCulture), s.Environment["STRATA_POWERLOSS_FAIL_SYNC"]));
+        Assert.All(armed, f => Assert.InRange(f.Duration, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(10)));
+        Assert.True(options.NeedsPowerLoss);
+        Assert.False(new ChaosOptions { Faults = [FaultKind.Kill, FaultKind.CrashPoint] }.NeedsPowerLoss);
+        Assert.Equal([FaultKind.SyncFailure], ChaosOptions.ParseFaults("fsync-fail"));
+        Assert.Equal("fsync-fail", ChaosOptions.Name(FaultKind.SyncFailure));
     }
 
     private static ChaosRun Run(params ChaosOperation[] history) => new()

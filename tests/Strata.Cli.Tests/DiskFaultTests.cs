@@ -190,7 +190,7 @@ public sealed class DiskFaultTests(ITestOutputHelper output) : IDisposable
         int[] ports = LoopbackPorts.Reserve(2);
         _node?.Dispose();
         NodeProcess node = _node = await NodeProcess.StartAsync(data.FullName, ports[0], ports[1],
-            new Dictionary<string, string?> { ["STRATA_POWERLOSS_FAIL_SYNC"] = "150" },
+            new Dictionary<string, string?> { [PowerLoss.FailSyncVariable] = "150" },
             configure: info => PowerLoss.Arm(info, data.FullName));
         Assert.True(node.Ready, $"the node did not start: {node.Errors}");
         var acknowledged = new List<string>();

@@ -54,6 +54,16 @@ internal enum FaultKind
     /// without the point.
     /// </summary>
     CrashPoint,
+
+    /// <summary>
+    /// SIGKILL the node and restart it at once under the power-loss library with a seeded fsync armed to fail
+    /// (<see cref="ArmedSyncFailure"/>): the N-th fsync of a data file fails with EIO and its unsynced pages are counted
+    /// clean. The node must stop (exit 4, "the node stopped after a storage failure: ... Input/output error") without
+    /// acknowledging the write whose sync failed; the scheduler then cuts its power — the pages the failed fsync left
+    /// behind are lost — and restarts it over what was durable. An fsync not reached in the fault's window is reported
+    /// as not fired (the node is killed and restarted).
+    /// </summary>
+    SyncFailure,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -147,6 +157,7 @@ internal sealed record ChaosOptions
                 $"--nodes {Nodes}: faults need 3..{LocalCluster.MaxNodes} nodes (a majority of every shard must stay up while one node is down)");
             Require(!Faults.Contains(FaultKind.Pause) || !OperatingSystem.IsWindows(), "--faults pause needs POSIX signals (SIGSTOP/SIGCONT); Windows has none");
             Require(!Faults.Contains(FaultKind.PowerLoss) || OperatingSystem.IsLinux(), "--faults power-loss needs Linux (an LD_PRELOAD library over glibc)");
+            Require(!Faults.Contains(FaultKind.SyncFailure) || OperatingSystem.IsLinux(), "--faults fsync-fail needs Linux (an LD_PRELOAD library over glibc)");
             if (Faults.Where(IsPartition).Select(k => (FaultKind?)k).FirstOrDefault() is FaultKind partition && Network != ChaosNetwork.Namespaces)
             {
                 throw new ArgumentException(
@@ -178,6 +189,15 @@ internal sealed record ChaosOptions
 
     /// <summary>Whether <paramref name="kind"/> is a membership change (join, decommission) or a leadership transfer.</summary>
     public static bool IsMembership(FaultKind kind) => kind is FaultKind.Transfer or FaultKind.Join or FaultKind.Decommission;
+
+    /// <summary>
+    /// Whether <paramref name="kind"/> restarts its node with something armed that makes it die by itself while serving
+    /// (a crash point, a failed fsync): the scheduler waits for that death and then checks it was the armed one.
+    /// </summary>
+    public static bool IsArmedDeath(FaultKind kind) => kind is FaultKind.CrashPoint or FaultKind.SyncFailure;
+
+    /// <summary>Whether the run's nodes must start under the power-loss library (a power loss, or a failed fsync and the cut after it).</summary>
+    public bool NeedsPowerLoss => Faults.Any(k => k is FaultKind.PowerLoss or FaultKind.SyncFailure);
 
     /// <summary>Parses <c>register</c> or <c>namespace</c>.</summary>
     public static ChaosWorkload ParseWorkload(string text) => text?.Trim().ToLowerInvariant() switch
@@ -233,9 +253,10 @@ internal sealed record ChaosOptions
                 "membership" => Memberships,
                 "skew" => [FaultKind.Skew],
                 "crash-point" => [FaultKind.CrashPoint],
+                "fsync-fail" => [FaultKind.SyncFailure],
                 _ => throw new ArgumentException(
                     $"--faults '{part}' is not a fault this runner injects (kill, power-loss, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
-                    "join, decommission, transfer, membership = those three, skew, crash-point, or none)"),
+                    "join, decommission, transfer, membership = those three, skew, crash-point, fsync-fail, or none)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
@@ -261,6 +282,7 @@ internal sealed record ChaosOptions
         FaultKind.PowerLoss => "power-loss",
         FaultKind.Skew => "skew",
         FaultKind.CrashPoint => "crash-point",
+        FaultKind.SyncFailure => "fsync-fail",
         _ => kind.ToString(),
     };
 

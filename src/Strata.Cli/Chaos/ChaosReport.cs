@@ -150,7 +150,10 @@ internal static class ChaosReport
             faults = run.Faults.Count(f => f.Kind != "crash"),
             crashes = run.Faults.Count(f => f.Kind == "crash"),
             crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
-                ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.Fired == true) }
+                ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.CrashPoint is not null && f.Fired == true) }
+                : null,
+            failedSyncs = run.Faults.Any(f => f.FailedSync is not null)
+                ? new { armed = run.Faults.Count(f => f.FailedSync is not null), fired = run.Faults.Count(f => f.FailedSync is not null && f.Fired == true) }
                 : null,
             run.ClusterDirectory,
             run.Network,
@@ -268,21 +271,12 @@ internal static class ChaosReport
                 Line(md, $"Members at the end: {members}; final reads through nodes {string.Join(", ", run.FinalReplicas)}.");
             }
 
-            FaultEvent[] armed = [.. run.Faults.Where(f => f.CrashPoint is not null)];
-            if (armed.Length > 0)
-            {
-                md.AppendLine();
-                Line(md, $"Crash points ({armed.Count(f => f.Fired == true)} of {armed.Length} fired; the node was killed, restarted at once with `STRATA_CRASH_POINT` armed, then restarted without it):");
-                md.AppendLine();
-                md.AppendLine("| # | node | point:hit | armed pid | fired | died s after the armed start | what happened |");
-                md.AppendLine("|---:|---:|---|---:|---|---:|---|");
-                foreach (FaultEvent f in armed)
-                {
-                    string fired = f.Fired switch { true => "yes", false => "no", null => "" };
-                    string died = f.DiedNanos is long d && f.ArmedNanos is long a ? ChaosClock.Seconds(d - a).ToString("0.00", CultureInfo.InvariantCulture) : "";
-                    Line(md, $"| {f.Number} | {f.Node} | {f.CrashPoint} | {f.ArmedProcessId} | {fired} | {died} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
-                }
-            }
+            ArmedTable(md, [.. run.Faults.Where(f => f.CrashPoint is not null)], "point:hit", f => f.CrashPoint!,
+                "Crash points ({0} of {1} fired; the node was killed, restarted at once with `STRATA_CRASH_POINT` armed, then restarted without it):");
+            ArmedTable(md, [.. run.Faults.Where(f => f.FailedSync is not null)], "failing fsync",
+                f => f.FailedSync!.Value.ToString(CultureInfo.InvariantCulture),
+                "Failed fsyncs ({0} of {1} stopped the node; it was killed, restarted at once with `STRATA_POWERLOSS_FAIL_SYNC` armed, " +
+                "its power cut once it stopped, then restarted without it):");
 
             FaultEvent[] partitions = [.. run.Faults.Where(f => f.Sides is not null)];
             if (partitions.Length > 0)
@@ -398,6 +392,27 @@ internal static class ChaosReport
         at is long t ? ChaosClock.Seconds(t - fault.StartNanos).ToString("0.00", CultureInfo.InvariantCulture) : "";
 
     private static string Seconds(long? nanos) => nanos is long n ? ChaosClock.Seconds(n).ToString("0.00", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>The table of the faults that armed a node to die (<paramref name="armed"/>), under <paramref name="title"/> ({0} fired of {1}).</summary>
+    private static void ArmedTable(StringBuilder md, FaultEvent[] armed, string what, Func<FaultEvent, string> value, string title)
+    {
+        if (armed.Length == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine(string.Format(CultureInfo.InvariantCulture, title, armed.Count(f => f.Fired == true), armed.Length));
+        md.AppendLine();
+        Line(md, $"| # | node | {what} | armed pid | fired | died s after the armed start | what happened |");
+        md.AppendLine("|---:|---:|---|---:|---|---:|---|");
+        foreach (FaultEvent f in armed)
+        {
+            string fired = f.Fired switch { true => "yes", false => "no", null => "" };
+            string died = f.DiedNanos is long d && f.ArmedNanos is long a ? ChaosClock.Seconds(d - a).ToString("0.00", CultureInfo.InvariantCulture) : "";
+            Line(md, $"| {f.Number} | {f.Node} | {value(f)} | {f.ArmedProcessId} | {fired} | {died} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
+        }
+    }
 
     private static void Line(StringBuilder md, FormattableString text) => md.AppendLine(text.ToString(CultureInfo.InvariantCulture));
 

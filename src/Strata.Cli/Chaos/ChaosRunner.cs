@@ -75,7 +75,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             Hosts = network is null ? null : [.. network.Nodes.Take(options.Nodes).Select(network.AddressOf)],
             Launcher = network is null ? null : network.Launcher,
             JoinHost = network is null ? null : id => network.Nodes.Contains(id) ? network.AddressOf(id) : null,
-            PowerLoss = options.Faults.Contains(FaultKind.PowerLoss),
+            PowerLoss = options.NeedsPowerLoss,
             ClockSkewHook = options.Faults.Contains(FaultKind.Skew),
         });
         FaultScheduler? scheduler = null;

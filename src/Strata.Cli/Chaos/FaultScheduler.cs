@@ -15,7 +15,8 @@ internal sealed record FaultEvent
     /// <c>kill</c>, <c>pause</c>, a partition (<c>isolate</c>, <c>split</c>, <c>bridge</c>, <c>asymmetric</c>), a
     /// membership change (<c>join</c>, <c>decommission</c>, <c>transfer</c>; a decommission that needs a fourth node
     /// first records that node's <c>join</c> under the same number), <c>crash-point</c> (killed, restarted with a
-    /// crash point armed: see <see cref="CrashPoint"/> and <see cref="Fired"/>), or
+    /// crash point armed: see <see cref="CrashPoint"/> and <see cref="Fired"/>), <c>fsync-fail</c> (killed, restarted
+    /// with a failed fsync armed, its power cut once it stopped: see <see cref="FailedSync"/> and <see cref="Fired"/>), or
     /// <c>crash</c> (a node process that exited without being killed: a bug).
     /// </summary>
     public required string Kind { get; init; }
@@ -107,23 +108,26 @@ internal sealed record FaultEvent
     /// <summary>For a crash point: the point armed, <c>NAME:N</c> (the node SIGKILLs itself the N-th time it reaches NAME).</summary>
     public string? CrashPoint { get; init; }
 
-    /// <summary>For a crash point: the process started with the point armed (<see cref="ProcessId"/> is the one killed first).</summary>
+    /// <summary>For a failed fsync: N, the fsync of a data file (counted from the armed start) that fails with EIO.</summary>
+    public int? FailedSync { get; init; }
+
+    /// <summary>For a crash point or a failed fsync: the process started with it armed (<see cref="ProcessId"/> is the one killed first).</summary>
     public int? ArmedProcessId { get; init; }
 
-    /// <summary>For a crash point: when the armed process was started.</summary>
+    /// <summary>For a crash point or a failed fsync: when the armed process was started.</summary>
     public long? ArmedNanos { get; init; }
 
     /// <summary>
-    /// For a crash point: true when the armed process died there within the fault's window; false when it did not
-    /// reach the point in time (it was killed at the window's end) or exited some other way (a <c>crash</c> entry
-    /// follows: a bug). <see cref="Note"/> says which.
+    /// For a crash point or a failed fsync: true when the armed process died of it within the fault's window (at the
+    /// point; stopped with exit code 4 after the fsync failed); false when it did not reach it in time (it was killed
+    /// at the window's end) or exited some other way (a <c>crash</c> entry follows: a bug). <see cref="Note"/> says which.
     /// </summary>
     public bool? Fired { get; init; }
 
-    /// <summary>For a crash point: when the armed process first answered (its restart done); the window runs from there.</summary>
+    /// <summary>For a crash point or a failed fsync: when the armed process first answered (its restart done); the window runs from there.</summary>
     public long? ServingNanos { get; init; }
 
-    /// <summary>For a crash point: when the armed process was seen gone by itself (at its point, or otherwise).</summary>
+    /// <summary>For a crash point or a failed fsync: when the armed process was seen gone by itself (of what was armed, or otherwise).</summary>
     public long? DiedNanos { get; init; }
 }
 
@@ -251,8 +255,8 @@ internal sealed partial class FaultScheduler : IOperationGate
                 _begun[fault.Number - 1].TrySetResult();
                 try
                 {
-                    await (fault.Kind == FaultKind.CrashPoint
-                        ? WaitForCrashPointAsync(index, fault.Duration, cancellationToken)
+                    await (ChaosOptions.IsArmedDeath(fault.Kind)
+                        ? WaitForArmedDeathAsync(index, fault.Duration, cancellationToken)
                         : Task.Delay(fault.Duration, cancellationToken)).ConfigureAwait(false);
                 }
                 finally
@@ -285,6 +289,11 @@ internal sealed partial class FaultScheduler : IOperationGate
                         : done.DiedNanos is null
                             ? $"node {done.Node} was killed (crash point {done.CrashPoint} not reached in time) and restarted"
                             : $"node {done.Node} exited without reaching crash point {done.CrashPoint} and was restarted",
+                    "fsync-fail" => done.Fired == true
+                        ? $"node {done.Node} stopped at its failed fsync {done.FailedSync} and was restarted after a power cut"
+                        : done.DiedNanos is null
+                            ? $"node {done.Node} was killed (fsync {done.FailedSync} not reached in time) and restarted"
+                            : $"node {done.Node} exited without reaching its failed fsync {done.FailedSync} and was restarted",
                     "skew" => done.Sides is null ? $"node {done.Node}'s clock was set right" : $"node {done.Node}'s clock was set right and the partition healed",
                     _ => "the partition was healed",
                 };
@@ -339,7 +348,7 @@ internal sealed partial class FaultScheduler : IOperationGate
         {
             if (_cluster.Node(node).IsRunning)
             {
-                // Only a node restarted with a crash point armed runs while it counts as killed: not with it armed.
+                // Only a node restarted with a crash point or failed fsync armed runs while it counts as killed: not with it armed.
                 await _cluster.KillAsync(node).ConfigureAwait(false);
             }
 
@@ -453,8 +462,15 @@ internal sealed partial class FaultScheduler : IOperationGate
             return Record(started);
         }
 
-        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss or FaultKind.CrashPoint;
-        string action = fault.Kind switch { FaultKind.Kill => "kill -9", FaultKind.CrashPoint => "crash point: kill -9", FaultKind.PowerLoss => "power loss of", _ => "SIGSTOP" };
+        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss || ChaosOptions.IsArmedDeath(fault.Kind);
+        string action = fault.Kind switch
+        {
+            FaultKind.Kill => "kill -9",
+            FaultKind.CrashPoint => "crash point: kill -9",
+            FaultKind.SyncFailure => "failed fsync: kill -9",
+            FaultKind.PowerLoss => "power loss of",
+            _ => "SIGSTOP",
+        };
         string length = killed ? "restart in" : "SIGCONT in";
         if (killed)
         {
@@ -471,8 +487,13 @@ internal sealed partial class FaultScheduler : IOperationGate
             }
             else if (fault.Kind == FaultKind.CrashPoint)
             {
-                started = await ArmCrashPointAsync(fault, started).ConfigureAwait(false);
+                started = await ArmAsync(fault, started).ConfigureAwait(false);
                 length = $"restarted at once as pid {started.ArmedProcessId} with {Replication.CrashPoints.Variable}={started.CrashPoint}; killed if, once it answers again, it has not died there within";
+            }
+            else if (fault.Kind == FaultKind.SyncFailure)
+            {
+                started = await ArmAsync(fault, started).ConfigureAwait(false);
+                length = $"restarted at once as pid {started.ArmedProcessId} with {PowerLoss.FailSyncVariable}={started.FailedSync}; killed if, once it answers again, it has not stopped within";
             }
             else
             {
@@ -526,9 +547,9 @@ internal sealed partial class FaultScheduler : IOperationGate
             return;
         }
 
-        if (fault.Kind == "crash-point")
+        if (fault.Kind is "crash-point" or "fsync-fail")
         {
-            await EndCrashPointAsync(index).ConfigureAwait(false);
+            await EndArmedDeathAsync(index).ConfigureAwait(false);
             return;
         }
 

@@ -28,6 +28,12 @@ internal static class PowerLoss
     /// <summary>Where the library keeps the durable image (must not be inside the watched directory).</summary>
     public const string ShadowVariable = "STRATA_POWERLOSS_SHADOW";
 
+    /// <summary>
+    /// <c>N</c>: the N-th fsync or fdatasync of a watched file fails with EIO and its pages count as clean (they never
+    /// reach the durable image); read by the library at the process's start.
+    /// </summary>
+    public const string FailSyncVariable = "STRATA_POWERLOSS_FAIL_SYNC";
+
     private static readonly Lock Building = new();
 
     /// <summary>The shadow directory used for <paramref name="dataDirectory"/>: a sibling named after it.</summary>

@@ -37,7 +37,8 @@ internal static class ChaosCommand
                 "0.1-0.5x or 2-4x real time, wall clock off up to 10 s, for 3-5 s; with --network netns the node is also isolated after 1 s), " +
                 "crash-point (SIGKILL, restart at once with STRATA_CRASH_POINT set to a seeded point - log-before-fsync, log-after-fsync, " +
                 "apply-before or apply-after - and hit 20-100: the node dies there while serving, or is killed if it has not within 6-10 s of answering again; " +
-                "then restarted without it), or none",
+                "then restarted without it), fsync-fail (SIGKILL, restart at once with a seeded fsync of a data file, 20-150, failing with EIO and " +
+                "its pages counted clean: the node must stop with exit 4; its power is then cut and it is restarted), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
         var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };

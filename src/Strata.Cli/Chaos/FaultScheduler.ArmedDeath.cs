@@ -7,21 +7,25 @@ using Strata.Client;
 namespace Strata.Cli.Chaos;
 
 /// <summary>
-/// The <see cref="FaultKind.CrashPoint"/> fault: the target is killed and restarted at once over its data with a
-/// seeded crash point armed (<see cref="ArmedCrashPoint"/>, through <see cref="LocalCluster.Start"/>'s per-start
-/// environment — the path a power loss's restart takes too); it serves again until a store step reaches the point's
-/// N-th hit and it SIGKILLs itself. The scheduler waits for that, bounded by the fault's window, then restarts it
-/// without the point.
+/// The faults that arm a node to die by itself while serving (<see cref="ChaosOptions.IsArmedDeath"/>): the target is
+/// killed and restarted at once over its data with something armed through <see cref="LocalCluster.Start"/>'s per-start
+/// environment (the path a power loss's restart takes too) — a seeded crash point (<see cref="FaultKind.CrashPoint"/>,
+/// <see cref="ArmedCrashPoint"/>), at whose N-th hit a store step SIGKILLs the node, or a seeded failed fsync
+/// (<see cref="FaultKind.SyncFailure"/>, <see cref="ArmedSyncFailure"/>), after which the node must stop with exit code 4.
+/// It serves again until then. The scheduler waits for the death, bounded by the fault's window, then restarts it
+/// without anything armed — after a failed fsync, only after cutting its power, so that the pages the failed fsync
+/// left behind are lost as they may be on a real disk.
 /// </summary>
 /// <remarks>
-/// <para>A crash point is aimed at a replica of the bucket's shard (the leader, or a seeded replica), the shard the
+/// <para>The fault is aimed at a replica of the bucket's shard (the leader, or a seeded replica), the shard the
 /// workload writes to. While it is armed the scheduler writes an object of its own (<see cref="LoadKey"/>, outside every
 /// key the workloads check, read or list) every <see cref="LoadInterval"/>: the clients stop at the next fault's
-/// starting point until that fault begins, and without writes an armed node would never reach its point.</para>
-/// <para>While armed the node counts as killed (<c>_killed</c>), so its death at the point is never taken for a crash. Its
-/// death counts as the point firing only when its log, since the armed start, ends with the point's dying line
-/// (<see cref="ArmedCrashPoint.DyingLine"/>); a process that exited without it is left to the recovery that follows,
-/// which records it as a <c>crash</c> (a bug) and restarts it.</para>
+/// starting point until that fault begins, and without writes an armed node would never reach its point or its sync.</para>
+/// <para>While armed the node counts as killed (<c>_killed</c>), so its death is never taken for a crash. Its death
+/// counts as the armed one only when it is what was armed: for a crash point, its log since the armed start ends with
+/// the point's dying line (<see cref="ArmedCrashPoint.DyingLine"/>); for a failed fsync, it exited with code 4 and its
+/// log says it stopped after a storage failure with an I/O error. A process that exited any other way is left to the
+/// recovery that follows, which records it as a <c>crash</c> (a bug) and restarts it.</para>
 /// </remarks>
 internal sealed partial class FaultScheduler
 {
@@ -32,10 +36,10 @@ internal sealed partial class FaultScheduler
     // machine can take several seconds to start a node process).
     private static readonly TimeSpan ArmedStartBound = TimeSpan.FromSeconds(30);
 
-    /// <summary>The object the scheduler writes (at the bucket's root) while a crash point is armed.</summary>
+    /// <summary>The object the scheduler writes (at the bucket's root) while a node is armed to die.</summary>
     public const string LoadKey = "crash-point-load";
 
-    /// <summary>The pause between two of the scheduler's writes while a crash point is armed (one write at a time).</summary>
+    /// <summary>The pause between two of the scheduler's writes while a node is armed to die (one write at a time).</summary>
     public static readonly TimeSpan LoadInterval = TimeSpan.FromMilliseconds(5);
 
     private static readonly StrataClientOptions LoadClient = new()
@@ -46,13 +50,13 @@ internal sealed partial class FaultScheduler
 
     /// <summary>
     /// The nodes a fault not aimed at the leader picks its seeded target from: for a crash point, the running
-    /// replicas of the bucket's shard when known (a node without one would see none of the workload's writes);
-    /// otherwise every active node.
+    /// replicas of the bucket's shard when known (a node without one would see none of the workload's writes), and
+    /// the same for a failed fsync; otherwise every active node.
     /// </summary>
     private IReadOnlyList<ulong> SeededCandidates(PlannedFault fault, IReadOnlyList<ulong>? replicas)
     {
         ulong[] active = ActiveIds();
-        if (fault.Kind != FaultKind.CrashPoint || replicas is null)
+        if (!ChaosOptions.IsArmedDeath(fault.Kind) || replicas is null)
         {
             return active;
         }
@@ -61,26 +65,45 @@ internal sealed partial class FaultScheduler
         return running.Length > 0 ? running : active;
     }
 
-    /// <summary>Kills the target of <paramref name="started"/> and restarts it with the fault's crash point armed; returns the event with the point.</summary>
-    private async Task<FaultEvent> ArmCrashPointAsync(PlannedFault fault, FaultEvent started)
+    /// <summary>
+    /// Kills the target of <paramref name="started"/> and restarts it with the fault's crash point or failed fsync
+    /// armed; returns the event with what was armed.
+    /// </summary>
+    private async Task<FaultEvent> ArmAsync(PlannedFault fault, FaultEvent started)
     {
-        ArmedCrashPoint armed = ArmedCrashPoint.Of(fault.Salt);
+        IReadOnlyDictionary<string, string> environment;
+        if (fault.Kind == FaultKind.CrashPoint)
+        {
+            ArmedCrashPoint point = ArmedCrashPoint.Of(fault.Salt);
+            environment = point.Environment;
+            started = started with { CrashPoint = point.Value };
+        }
+        else
+        {
+            ArmedSyncFailure sync = ArmedSyncFailure.Of(fault.Salt);
+            environment = sync.Environment;
+            started = started with { FailedSync = sync.Sync };
+        }
+
         await _cluster.KillAsync(started.Node).ConfigureAwait(false);
-        _cluster.Start(started.Node, armed.Environment);
+        _cluster.Start(started.Node, environment);
         return started with
         {
-            CrashPoint = armed.Value,
             ArmedProcessId = _cluster.Node(started.Node).ProcessId,
             ArmedNanos = _clock.Now,
         };
     }
+
+    /// <summary>What fault <paramref name="fault"/> armed, in words: <c>crash point NAME:N</c> or <c>a failed fsync N</c>.</summary>
+    private static string ArmedText(FaultEvent fault) =>
+        fault.CrashPoint is { } point ? $"crash point {point}" : string.Create(CultureInfo.InvariantCulture, $"a failed fsync {fault.FailedSync}");
 
     /// <summary>
     /// Waits until the armed node of timeline entry <paramref name="index"/> is gone, or <paramref name="window"/> has
     /// passed since it answered again (its restart done; the restart itself may take up to <see cref="ArmedStartBound"/>), and
     /// records when it answered and when it went. Writes <see cref="LoadKey"/> all the while.
     /// </summary>
-    private async Task WaitForCrashPointAsync(int index, TimeSpan window, CancellationToken cancellationToken)
+    private async Task WaitForArmedDeathAsync(int index, TimeSpan window, CancellationToken cancellationToken)
     {
         FaultEvent fault = Timeline[index];
         LocalNode node = _cluster.Node(fault.Node);
@@ -161,14 +184,15 @@ internal sealed partial class FaultScheduler
     }
 
     /// <summary>
-    /// Ends crash-point entry <paramref name="index"/>: says whether the point fired (killing the node if it still
-    /// runs) and restarts the node without it; a node that exited some other way is left to the recovery (a crash).
+    /// Ends armed-death entry <paramref name="index"/>: says whether the armed death happened (killing the node if it
+    /// still runs), cuts the power of a node that stopped after its failed fsync, and restarts the node with nothing
+    /// armed; a node that exited some other way is left to the recovery (a crash).
     /// </summary>
-    private async Task EndCrashPointAsync(int index)
+    private async Task EndArmedDeathAsync(int index)
     {
         FaultEvent fault = Timeline[index];
-        ArmedCrashPoint armed = ArmedCrashPoint.Of(_plan[fault.Number - 1].Salt);
         LocalNode node = _cluster.Node(fault.Node);
+        string armed = ArmedText(fault);
         double armedFor = ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value);
         string serving = fault.ServingNanos is long answered
             ? string.Create(CultureInfo.InvariantCulture, $"it answered {ChaosClock.Seconds(answered - fault.ArmedNanos!.Value):0.00} s after the armed start")
@@ -178,27 +202,36 @@ internal sealed partial class FaultScheduler
         {
             await _cluster.KillAsync(fault.Node).ConfigureAwait(false);
             string note = string.Create(CultureInfo.InvariantCulture,
-                $"crash point {armed} armed; not reached within {armedFor:0.0} s ({serving}): killed (pid {fault.ArmedProcessId}) and restarted without it");
+                $"{armed} armed; not reached within {armedFor:0.0} s ({serving}): killed (pid {fault.ArmedProcessId}) and restarted without it");
             Update(index, e => e with { Fired = false, Note = note });
             _log.Line(Markup.Escape($"{prefix}: {note}"));
         }
-        else if (await DiedAtAsync(fault.Node, armed).ConfigureAwait(false))
+        else if (await DiedAsArmedAsync(fault).ConfigureAwait(false))
         {
             long died = fault.DiedNanos ?? _clock.Now;
+            string how = fault.CrashPoint is not null ? "fired" : "failed; the node stopped (exit 4)";
             string note = string.Create(CultureInfo.InvariantCulture,
-                $"crash point {armed} fired {ChaosClock.Seconds(died - fault.ArmedNanos!.Value):0.00} s after the armed start (pid {fault.ArmedProcessId}; {serving}); restarted without it");
+                $"{armed} {how} {ChaosClock.Seconds(died - fault.ArmedNanos!.Value):0.00} s after the armed start (pid {fault.ArmedProcessId}; {serving})");
+            if (fault.FailedSync is not null)
+            {
+                PowerLossOutcome lost = await _cluster.PowerLossAsync(fault.Node).ConfigureAwait(false);
+                note += string.Create(CultureInfo.InvariantCulture,
+                    $"; power cut: {lost.BytesLost:N0} unsynced bytes dropped, {lost.WriteAheadLogBytesLost:N0} of them of the WAL");
+            }
+
+            note += "; restarted without it";
             Update(index, e => e with { Fired = true, DiedNanos = died, Note = note });
             _log.Line($"[red]{Markup.Escape(prefix)}[/]: " + Markup.Escape(note));
         }
         else
         {
-            // Gone without reaching its point: a crash, which the recovery records (with its log) and restarts.
+            // Gone without reaching what was armed: a crash, which the recovery records (with its log) and restarts.
             lock (_gate)
             {
                 _killed.Remove(fault.Node);
             }
 
-            string note = $"crash point {armed} armed; the process (pid {fault.ArmedProcessId}) exited without reaching it: see the crash entry";
+            string note = $"{armed} armed; the process (pid {fault.ArmedProcessId}) exited without reaching it: see the crash entry";
             Update(index, e => e with { Fired = false, Note = note, HealNanos = _clock.Now });
             _log.Line($"[red bold]{Markup.Escape(prefix)}[/]: " + Markup.Escape(note));
             return;
@@ -214,16 +247,33 @@ internal sealed partial class FaultScheduler
     }
 
     /// <summary>
-    /// Whether node <paramref name="id"/>'s log since its last start ends with <paramref name="armed"/>'s dying line;
-    /// waits up to <see cref="DyingLineWait"/> for the last lines to come through the pipe.
+    /// Whether the armed process of <paramref name="fault"/> (gone) died of what was armed: its log since its start
+    /// ends with the crash point's dying line, or it exited with code 4 saying it stopped after a storage failure with
+    /// an I/O error.
     /// </summary>
-    private async Task<bool> DiedAtAsync(ulong id, ArmedCrashPoint armed)
+    private async Task<bool> DiedAsArmedAsync(FaultEvent fault)
+    {
+        if (fault.CrashPoint is { } value)
+        {
+            ArmedCrashPoint point = ArmedCrashPoint.Of(_plan[fault.Number - 1].Salt);
+            return point.Value == value && await LogSinceStartSaysAsync(fault.Node, point.DyingLine).ConfigureAwait(false);
+        }
+
+        return _cluster.Node(fault.Node).Process is { HasExited: true, ExitCode: ExitCodes.NodeFailed }
+            && await LogSinceStartSaysAsync(fault.Node, ArmedSyncFailure.StoppedLine, ArmedSyncFailure.SyncError).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether a line of node <paramref name="id"/>'s log since its last start holds every one of
+    /// <paramref name="needles"/>; waits up to <see cref="DyingLineWait"/> for the last lines to come through the pipe.
+    /// </summary>
+    private async Task<bool> LogSinceStartSaysAsync(ulong id, params string[] needles)
     {
         for (var waited = TimeSpan.Zero; ; waited += TimeSpan.FromMilliseconds(100))
         {
             string[] tail = _cluster.LogTail(id, lines: 200).Split(Environment.NewLine);
             int start = Array.FindLastIndex(tail, line => line.StartsWith("--- ", StringComparison.Ordinal) && line.Contains(" start ", StringComparison.Ordinal));
-            if (tail.Skip(start + 1).Any(line => line.Contains(armed.DyingLine, StringComparison.Ordinal)))
+            if (tail.Skip(start + 1).Any(line => needles.All(needle => line.Contains(needle, StringComparison.Ordinal))))
             {
                 return true;
             }
