@@ -9,15 +9,17 @@
 #
 # Mixes: kill-pause, partition-netns, membership, power-loss, skew-netns, namespace, crash-point (crash-point,kill,pause:
 # a node restarted with a seeded STRATA_CRASH_POINT dies there while serving), fsync-fail (fsync-fail,kill,pause: a node
-# restarted with a seeded fsync failing must stop, and loses its unsynced pages to a power cut before its restart). The netns mixes need root, ip and
-# iptables (scripts/install-prerequisites.sh). FIRST_SEED (default 1) numbers the histories.
+# restarted with a seeded fsync failing must stop, and loses its unsynced pages to a power cut before its restart), flip
+# (flip,kill,pause: a node restarted over a flipped bit of a WAL, SST or MANIFEST must find it or never read it).
+# The netns mixes need root, ip and iptables (scripts/install-prerequisites.sh). FIRST_SEED (default 1) numbers the
+# histories.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 HISTORIES="${HISTORIES:-50}"
 OPS="${OPS:-10000}"
 FIRST_SEED="${FIRST_SEED:-1}"
-MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace crash-point fsync-fail}"
+MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace crash-point fsync-fail flip}"
 OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
 
@@ -34,6 +36,7 @@ faults_of() {
     skew-netns)      echo "--faults skew,isolate,pause --network netns" ;;
     namespace)       echo "--workload namespace --faults kill,pause" ;;
     crash-point)     echo "--faults crash-point,kill,pause" ;;
+    flip)            echo "--faults flip,kill,pause" ;;
     fsync-fail)      echo "--faults fsync-fail,kill,pause" ;;
     *) echo "unknown mix $1" >&2; return 1 ;;
   esac

@@ -212,6 +212,46 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_run_with_bit_flips_is_linearizable_and_each_flip_is_found_or_served_through_and_repaired()
+    {
+        CliResult result = await Cli.RunAsync(
+            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "flip", "--fault-count", "2",
+            "--rate", "100", "--seed", "3", "--out", _out);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
+        string folder = Assert.Single(Directory.GetDirectories(_out));
+        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
+        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
+        Assert.Equal(["flip", "flip"], timeline.Select(f => f.GetProperty("kind").GetString()));
+        foreach (JsonElement fault in timeline)
+        {
+            // A bit of a checksummed file, the node restarted as a new process, and a verdict on whether it was found.
+            string flip = fault.GetProperty("flip").GetString()!;
+            Assert.Matches(@"^(\d+\.(sst|log)|MANIFEST-\d+)@\d+ bit [0-7]$", flip);
+            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            Assert.StartsWith(flip + " (", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            Assert.EndsWith("; restarted", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            if (fault.GetProperty("detected").GetBoolean())
+            {
+                // Found: the node's own log names the corruption, in the start that followed the flip.
+                string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
+                Assert.Contains("corrupt", log, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
+        JsonElement root = report.RootElement;
+        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
+        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
+        JsonElement flips = root.GetProperty("flips");
+        Assert.Equal(2, flips.GetProperty("flipped").GetInt32());
+        Assert.Equal(2, flips.GetProperty("found").GetInt32() + flips.GetProperty("servedThrough").GetInt32());
+        Assert.Contains("Bit flips (", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Empty(NodeProcessesUnder(_out));
+    }
+
+    [Fact]
     public async Task The_help_names_the_crash_point_fault_and_the_points_it_arms()
     {
         CliResult result = await Cli.RunAsync("chaos", "--help");
@@ -241,7 +281,7 @@ public sealed class ChaosTests : IDisposable
 
     [Theory]
     [InlineData("--faults", "clock", "is not a fault this runner injects")]
-    [InlineData("--faults", "crashpoint", "skew, crash-point, fsync-fail, or none")]
+    [InlineData("--faults", "crashpoint", "crash-point, fsync-fail, flip, or none")]
     [InlineData("--faults", "partition", "needs --network netns")]
     [InlineData("--network", "docker", "is not loopback or netns")]
     [InlineData("--nodes", "2", "majority")]

@@ -249,19 +249,10 @@ public sealed class DiskFaultTests(ITestOutputHelper output) : IDisposable
     /// <summary>Flips one bit of a seeded write-ahead log, SST or manifest file at a seeded offset; says which.</summary>
     private static (string File, long Offset) FlipOneBit(DirectoryInfo data, Random random)
     {
-        string[] candidates = [.. data.EnumerateFiles("*", SearchOption.AllDirectories)
-            .Where(f => f.Length > 0 && (f.Extension is ".sst" or ".log" || f.Name.StartsWith("MANIFEST-", StringComparison.Ordinal)))
-            .Select(f => f.FullName)
-            .Order(StringComparer.Ordinal)];
-        Assert.Contains(candidates, c => c.EndsWith(".sst", StringComparison.Ordinal));
-        string file = candidates[random.Next(candidates.Length)];
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-        long offset = random.NextInt64(stream.Length);
-        stream.Position = offset;
-        int value = stream.ReadByte();
-        stream.Position = offset;
-        stream.WriteByte((byte)(value ^ (1 << random.Next(8))));
-        return (Path.GetRelativePath(data.FullName, file), offset);
+        Assert.Contains(data.EnumerateFiles("*", SearchOption.AllDirectories), f => f.Extension == ".sst" && f.Length > 0);
+        BitFlip flip = BitFlip.Choose(data.FullName, random)!;
+        Assert.True(flip.Apply(data.FullName));
+        return (flip.File, flip.Offset);
     }
 
     private async Task<NodeProcess> StartAsync(DirectoryInfo data, int[] ports)

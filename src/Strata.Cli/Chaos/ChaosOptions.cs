@@ -64,6 +64,17 @@ internal enum FaultKind
     /// as not fired (the node is killed and restarted).
     /// </summary>
     SyncFailure,
+
+    /// <summary>
+    /// SIGKILL the node, flip one seeded bit of a seeded write-ahead log, sorted table or manifest file of its data
+    /// directory (<see cref="Cluster.BitFlip"/>), and restart it at once. RocksDB's checksums must catch it: the node
+    /// refuses to open, or stops (exit 4) or answers DATA_LOSS when a read touches the flipped bytes — never a wrong
+    /// answer, which the checker would see. After the fault's window the node is killed, the bit flipped back where
+    /// that restores what the node had (a sorted table is never rewritten; a log or manifest only if the node never
+    /// opened past it), and the node restarted: the repair an operator makes from a good copy, since a corrupt replica
+    /// is not yet rebuilt from its peers.
+    /// </summary>
+    BitFlip,
 }
 
 /// <summary>How the nodes of a chaos run are networked.</summary>
@@ -196,6 +207,12 @@ internal sealed record ChaosOptions
     /// </summary>
     public static bool IsArmedDeath(FaultKind kind) => kind is FaultKind.CrashPoint or FaultKind.SyncFailure;
 
+    /// <summary>
+    /// Whether <paramref name="kind"/> kills its node and restarts it at once with something wrong with it (an armed
+    /// death, a flipped bit), then watches it for the fault's window.
+    /// </summary>
+    public static bool IsWatchedRestart(FaultKind kind) => IsArmedDeath(kind) || kind == FaultKind.BitFlip;
+
     /// <summary>Whether the run's nodes must start under the power-loss library (a power loss, or a failed fsync and the cut after it).</summary>
     public bool NeedsPowerLoss => Faults.Any(k => k is FaultKind.PowerLoss or FaultKind.SyncFailure);
 
@@ -254,9 +271,10 @@ internal sealed record ChaosOptions
                 "skew" => [FaultKind.Skew],
                 "crash-point" => [FaultKind.CrashPoint],
                 "fsync-fail" => [FaultKind.SyncFailure],
+                "flip" => [FaultKind.BitFlip],
                 _ => throw new ArgumentException(
                     $"--faults '{part}' is not a fault this runner injects (kill, power-loss, pause, isolate, split, bridge, asymmetric, partition = the four partitions, " +
-                    "join, decommission, transfer, membership = those three, skew, crash-point, fsync-fail, or none)"),
+                    "join, decommission, transfer, membership = those three, skew, crash-point, fsync-fail, flip, or none)"),
             };
             foreach (FaultKind kind in named.Where(k => !kinds.Contains(k)))
             {
@@ -283,6 +301,7 @@ internal sealed record ChaosOptions
         FaultKind.Skew => "skew",
         FaultKind.CrashPoint => "crash-point",
         FaultKind.SyncFailure => "fsync-fail",
+        FaultKind.BitFlip => "flip",
         _ => kind.ToString(),
     };
 

@@ -152,6 +152,14 @@ internal static class ChaosReport
             crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
                 ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.CrashPoint is not null && f.Fired == true) }
                 : null,
+            flips = run.Faults.Any(f => f.Kind == "flip")
+                ? new
+                {
+                    flipped = run.Faults.Count(f => f.Flip is not null),
+                    found = run.Faults.Count(f => f.Detected == true),
+                    servedThrough = run.Faults.Count(f => f.Detected == false),
+                }
+                : null,
             failedSyncs = run.Faults.Any(f => f.FailedSync is not null)
                 ? new { armed = run.Faults.Count(f => f.FailedSync is not null), fired = run.Faults.Count(f => f.FailedSync is not null && f.Fired == true) }
                 : null,
@@ -277,6 +285,21 @@ internal static class ChaosReport
                 f => f.FailedSync!.Value.ToString(CultureInfo.InvariantCulture),
                 "Failed fsyncs ({0} of {1} stopped the node; it was killed, restarted at once with `STRATA_POWERLOSS_FAIL_SYNC` armed, " +
                 "its power cut once it stopped, then restarted without it):");
+
+            FaultEvent[] flips = [.. run.Faults.Where(f => f.Kind == "flip")];
+            if (flips.Length > 0)
+            {
+                md.AppendLine();
+                Line(md, $"Bit flips ({flips.Count(f => f.Detected == true)} of {flips.Length} found by the node; the others were served through without a read of the flipped bytes or with DATA_LOSS; a wrong answer would fail the check above):");
+                md.AppendLine();
+                md.AppendLine("| # | node | bit | found | what happened |");
+                md.AppendLine("|---:|---:|---|---|---|");
+                foreach (FaultEvent f in flips)
+                {
+                    string found = f.Detected switch { true => "yes", false => "no", null => "" };
+                    Line(md, $"| {f.Number} | {f.Node} | {f.Flip} | {found} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
+                }
+            }
 
             FaultEvent[] partitions = [.. run.Faults.Where(f => f.Sides is not null)];
             if (partitions.Length > 0)

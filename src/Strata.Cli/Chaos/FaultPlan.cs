@@ -29,7 +29,8 @@ internal sealed record PlannedFault(int Number, FaultKind Kind, int AfterOperati
 /// has done it; its node and target are chosen when it starts, from the plan's draws (<see cref="MembershipPlan"/>).
 /// A crash point (<see cref="FaultKind.CrashPoint"/>) has a window of 6–10 s: once the armed node answers again (its
 /// restart may take up to another window) it must reach its point's hit within it, or it is killed and the timeline
-/// says it did not fire. A failed fsync (<see cref="FaultKind.SyncFailure"/>) has the same window.
+/// says it did not fire. A failed fsync (<see cref="FaultKind.SyncFailure"/>) and a flipped bit
+/// (<see cref="FaultKind.BitFlip"/>) have the same window.
 /// </remarks>
 internal static class FaultPlan
 {
@@ -65,14 +66,14 @@ internal static class FaultPlan
             {
                 FaultKind.Kill or FaultKind.PowerLoss => (KillDownMin, KillDownMax),
                 FaultKind.Pause => (PauseMin, PauseMax),
-                FaultKind.CrashPoint or FaultKind.SyncFailure => (CrashWindowMin, CrashWindowMax),
+                FaultKind.CrashPoint or FaultKind.SyncFailure or FaultKind.BitFlip => (CrashWindowMin, CrashWindowMax),
                 _ => (PartitionMin, PartitionMax),
             };
             TimeSpan duration = min + ((max - min) * random.NextDouble());
             duration = ChaosOptions.IsMembership(kind) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Round(duration.TotalMilliseconds));
             int after = (int)((long)k * options.Operations / (count + 1));
             // Drawn only for the kinds that use it, so that plans of kills and pauses stay what they were for a seed.
-            int salt = ChaosOptions.IsPartition(kind) || kind is FaultKind.Transfer or FaultKind.Skew || ChaosOptions.IsArmedDeath(kind) ? random.Next() : 0;
+            int salt = ChaosOptions.IsPartition(kind) || kind is FaultKind.Transfer or FaultKind.Skew || ChaosOptions.IsWatchedRestart(kind) ? random.Next() : 0;
             plan.Add(new PlannedFault(k, kind, after, atLeader, node, duration, salt));
         }
 

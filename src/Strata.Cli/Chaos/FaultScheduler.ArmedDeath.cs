@@ -56,7 +56,7 @@ internal sealed partial class FaultScheduler
     private IReadOnlyList<ulong> SeededCandidates(PlannedFault fault, IReadOnlyList<ulong>? replicas)
     {
         ulong[] active = ActiveIds();
-        if (!ChaosOptions.IsArmedDeath(fault.Kind) || replicas is null)
+        if (!ChaosOptions.IsWatchedRestart(fault.Kind) || replicas is null)
         {
             return active;
         }
@@ -256,31 +256,32 @@ internal sealed partial class FaultScheduler
         if (fault.CrashPoint is { } value)
         {
             ArmedCrashPoint point = ArmedCrashPoint.Of(_plan[fault.Number - 1].Salt);
-            return point.Value == value && await LogSinceStartSaysAsync(fault.Node, point.DyingLine).ConfigureAwait(false);
+            return point.Value == value && await LogLineSinceStartAsync(fault.Node, point.DyingLine).ConfigureAwait(false) is not null;
         }
 
         return _cluster.Node(fault.Node).Process is { HasExited: true, ExitCode: ExitCodes.NodeFailed }
-            && await LogSinceStartSaysAsync(fault.Node, ArmedSyncFailure.StoppedLine, ArmedSyncFailure.SyncError).ConfigureAwait(false);
+            && await LogLineSinceStartAsync(fault.Node, ArmedSyncFailure.StoppedLine, ArmedSyncFailure.SyncError).ConfigureAwait(false) is not null;
     }
 
     /// <summary>
-    /// Whether a line of node <paramref name="id"/>'s log since its last start holds every one of
-    /// <paramref name="needles"/>; waits up to <see cref="DyingLineWait"/> for the last lines to come through the pipe.
+    /// The last line of node <paramref name="id"/>'s log since its last start that holds every one of
+    /// <paramref name="needles"/> (ignoring case), or null; waits up to <see cref="DyingLineWait"/> for the last lines to
+    /// come through the pipe.
     /// </summary>
-    private async Task<bool> LogSinceStartSaysAsync(ulong id, params string[] needles)
+    private async Task<string?> LogLineSinceStartAsync(ulong id, params string[] needles)
     {
         for (var waited = TimeSpan.Zero; ; waited += TimeSpan.FromMilliseconds(100))
         {
             string[] tail = _cluster.LogTail(id, lines: 200).Split(Environment.NewLine);
             int start = Array.FindLastIndex(tail, line => line.StartsWith("--- ", StringComparison.Ordinal) && line.Contains(" start ", StringComparison.Ordinal));
-            if (tail.Skip(start + 1).Any(line => needles.All(needle => line.Contains(needle, StringComparison.Ordinal))))
+            if (tail.Skip(start + 1).LastOrDefault(line => needles.All(needle => line.Contains(needle, StringComparison.OrdinalIgnoreCase))) is { } found)
             {
-                return true;
+                return found;
             }
 
             if (waited >= DyingLineWait)
             {
-                return false;
+                return null;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);

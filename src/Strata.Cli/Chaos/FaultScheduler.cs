@@ -16,7 +16,8 @@ internal sealed record FaultEvent
     /// membership change (<c>join</c>, <c>decommission</c>, <c>transfer</c>; a decommission that needs a fourth node
     /// first records that node's <c>join</c> under the same number), <c>crash-point</c> (killed, restarted with a
     /// crash point armed: see <see cref="CrashPoint"/> and <see cref="Fired"/>), <c>fsync-fail</c> (killed, restarted
-    /// with a failed fsync armed, its power cut once it stopped: see <see cref="FailedSync"/> and <see cref="Fired"/>), or
+    /// with a failed fsync armed, its power cut once it stopped: see <see cref="FailedSync"/> and <see cref="Fired"/>),
+    /// <c>flip</c> (killed, a bit of its data flipped, restarted: see <see cref="Flip"/> and <see cref="Detected"/>), or
     /// <c>crash</c> (a node process that exited without being killed: a bug).
     /// </summary>
     public required string Kind { get; init; }
@@ -107,6 +108,16 @@ internal sealed record FaultEvent
 
     /// <summary>For a crash point: the point armed, <c>NAME:N</c> (the node SIGKILLs itself the N-th time it reaches NAME).</summary>
     public string? CrashPoint { get; init; }
+
+    /// <summary>For a bit flip: the bit flipped, <c>FILE@OFFSET bit B</c> (the file relative to the node's data directory).</summary>
+    public string? Flip { get; init; }
+
+    /// <summary>
+    /// For a bit flip: true when the node refused to open or stopped naming the corruption; false when it served
+    /// through the window (no read it made touched the bytes, or it refused them with DATA_LOSS); null when it exited
+    /// without naming it (a <c>crash</c> entry follows: a bug).
+    /// </summary>
+    public bool? Detected { get; init; }
 
     /// <summary>For a failed fsync: N, the fsync of a data file (counted from the armed start) that fails with EIO.</summary>
     public int? FailedSync { get; init; }
@@ -255,7 +266,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                 _begun[fault.Number - 1].TrySetResult();
                 try
                 {
-                    await (ChaosOptions.IsArmedDeath(fault.Kind)
+                    await (ChaosOptions.IsWatchedRestart(fault.Kind)
                         ? WaitForArmedDeathAsync(index, fault.Duration, cancellationToken)
                         : Task.Delay(fault.Duration, cancellationToken)).ConfigureAwait(false);
                 }
@@ -294,6 +305,12 @@ internal sealed partial class FaultScheduler : IOperationGate
                         : done.DiedNanos is null
                             ? $"node {done.Node} was killed (fsync {done.FailedSync} not reached in time) and restarted"
                             : $"node {done.Node} exited without reaching its failed fsync {done.FailedSync} and was restarted",
+                    "flip" => done.Detected switch
+                    {
+                        true => $"node {done.Node} found its flipped bit and was repaired and restarted",
+                        false => $"node {done.Node} served through its window over a flipped bit and was repaired and restarted",
+                        null => $"node {done.Node} exited without naming its flipped bit and was restarted",
+                    },
                     "skew" => done.Sides is null ? $"node {done.Node}'s clock was set right" : $"node {done.Node}'s clock was set right and the partition healed",
                     _ => "the partition was healed",
                 };
@@ -462,12 +479,13 @@ internal sealed partial class FaultScheduler : IOperationGate
             return Record(started);
         }
 
-        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss || ChaosOptions.IsArmedDeath(fault.Kind);
+        bool killed = fault.Kind is FaultKind.Kill or FaultKind.PowerLoss || ChaosOptions.IsWatchedRestart(fault.Kind);
         string action = fault.Kind switch
         {
             FaultKind.Kill => "kill -9",
             FaultKind.CrashPoint => "crash point: kill -9",
             FaultKind.SyncFailure => "failed fsync: kill -9",
+            FaultKind.BitFlip => "bit flip: kill -9",
             FaultKind.PowerLoss => "power loss of",
             _ => "SIGSTOP",
         };
@@ -494,6 +512,11 @@ internal sealed partial class FaultScheduler : IOperationGate
             {
                 started = await ArmAsync(fault, started).ConfigureAwait(false);
                 length = $"restarted at once as pid {started.ArmedProcessId} with {PowerLoss.FailSyncVariable}={started.FailedSync}; killed if, once it answers again, it has not stopped within";
+            }
+            else if (fault.Kind == FaultKind.BitFlip)
+            {
+                started = await FlipAsync(fault, started).ConfigureAwait(false);
+                length = $"{started.Flip ?? "no checksummed file to flip"}; restarted at once as pid {started.ArmedProcessId}; repaired and restarted, if it still runs, once it has answered for";
             }
             else
             {
@@ -550,6 +573,12 @@ internal sealed partial class FaultScheduler : IOperationGate
         if (fault.Kind is "crash-point" or "fsync-fail")
         {
             await EndArmedDeathAsync(index).ConfigureAwait(false);
+            return;
+        }
+
+        if (fault.Kind == "flip")
+        {
+            await EndFlipAsync(index).ConfigureAwait(false);
             return;
         }
 

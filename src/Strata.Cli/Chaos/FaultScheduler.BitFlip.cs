@@ -1,0 +1,117 @@
+using System.Globalization;
+using Spectre.Console;
+using Strata.Cli.Cluster;
+
+namespace Strata.Cli.Chaos;
+
+/// <summary>
+/// The <see cref="FaultKind.BitFlip"/> fault: the target (a replica of the bucket's shard) is killed, one seeded bit of
+/// a write-ahead log, sorted table or manifest file of its data directory is flipped (<see cref="BitFlip"/>), and it is
+/// restarted at once and watched, under the scheduler's own writes, for the fault's window (as an armed death is). The
+/// node must find the damage through RocksDB's checksums — refuse to open, or stop naming the corruption — or serve
+/// without touching the flipped bytes; a wrong answer it served would show in the checked history, an acknowledged write
+/// it lost in the final reads through every replica.
+/// </summary>
+/// <remarks>
+/// The repair at the window's end stands in for an operator restoring the node's files from a good copy (a corrupt
+/// replica is not rebuilt from its peers): the node is killed and the bit flipped back where that restores exactly
+/// what it had — a sorted table (never rewritten in place) that still exists, or any file of a node that never opened
+/// past the flip. A log or manifest the node opened past is left as it is: the node has written since, and flipping the
+/// bit back could resurrect a record it dropped. The timeline says which.
+/// </remarks>
+internal sealed partial class FaultScheduler
+{
+    private readonly Dictionary<int, BitFlip> _flips = [];
+
+    /// <summary>Kills the target of <paramref name="started"/>, flips the fault's seeded bit of its data, and restarts it; returns the event with the flip.</summary>
+    private async Task<FaultEvent> FlipAsync(PlannedFault fault, FaultEvent started)
+    {
+        LocalNode node = _cluster.Node(started.Node);
+        await _cluster.KillAsync(started.Node).ConfigureAwait(false);
+        BitFlip? flip = BitFlip.Choose(node.DataDirectory, new Random(fault.Salt));
+        if (flip is not null && flip.Apply(node.DataDirectory))
+        {
+            lock (_gate)
+            {
+                _flips[fault.Number] = flip;
+            }
+
+            started = started with { Flip = flip.ToString() };
+        }
+
+        _cluster.Start(started.Node);
+        return started with { ArmedProcessId = node.ProcessId, ArmedNanos = _clock.Now };
+    }
+
+    /// <summary>
+    /// Ends flip entry <paramref name="index"/>: records whether the node found the damage, repairs what can be repaired
+    /// exactly, and restarts the node; a node that exited without naming corruption is left to the recovery (a crash).
+    /// </summary>
+    private async Task EndFlipAsync(int index)
+    {
+        FaultEvent fault = Timeline[index];
+        LocalNode node = _cluster.Node(fault.Node);
+        BitFlip? flip;
+        lock (_gate)
+        {
+            flip = _flips.GetValueOrDefault(fault.Number);
+        }
+
+        string prefix = $"fault {fault.Number}: node {fault.Node}";
+        string flipped = flip is null ? "no checksummed file to flip" : $"{flip} ({flip.FileKind}) flipped";
+        double watched = ChaosClock.Seconds(_clock.Now - fault.ArmedNanos!.Value);
+        bool opened;
+        string note;
+        bool detected;
+        if (node.IsRunning)
+        {
+            await _cluster.KillAsync(fault.Node).ConfigureAwait(false);
+            opened = true;
+            detected = false;
+            note = string.Create(CultureInfo.InvariantCulture,
+                $"{flipped}; still serving {watched:0.0} s after the restart (pid {fault.ArmedProcessId}): no read it made touched the flipped bytes, or it refused them (DATA_LOSS); killed");
+        }
+        else if (await LogLineSinceStartAsync(fault.Node, "corrupt").ConfigureAwait(false) is { } line && node.Process is { ExitCode: not 0 } process)
+        {
+            opened = fault.ServingNanos is not null || process.ExitCode == ExitCodes.NodeFailed;
+            detected = true;
+            string when = opened ? "stopped while serving" : "refused to open";
+            note = string.Create(CultureInfo.InvariantCulture,
+                $"{flipped}; found: the node {when} (pid {fault.ArmedProcessId}, exit {process.ExitCode}, {ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value):0.00} s after the restart): {Shorten(line)}");
+        }
+        else
+        {
+            // Gone without naming the corruption: a crash, which the recovery records (with its log) and restarts.
+            lock (_gate)
+            {
+                _killed.Remove(fault.Node);
+            }
+
+            string exited = $"{flipped}; the process (pid {fault.ArmedProcessId}) exited without naming corruption: see the crash entry";
+            Update(index, e => e with { Note = exited, HealNanos = _clock.Now });
+            _log.Line($"[red bold]{Markup.Escape(prefix)}[/]: " + Markup.Escape(exited));
+            return;
+        }
+
+        if (flip is not null)
+        {
+            note += flip.FileKind == "SST" || !opened
+                ? flip.Apply(node.DataDirectory) ? "; flipped back" : "; its file is gone (compacted away)"
+                : $"; not flipped back (the node opened past its {flip.FileKind} and wrote since)";
+        }
+
+        note += "; restarted";
+        Update(index, e => e with { Detected = detected, Note = note });
+        _log.Line((detected ? $"[red]{Markup.Escape(prefix)}[/]: " : Markup.Escape(prefix) + ": ") + Markup.Escape(note));
+        lock (_gate)
+        {
+            _killed.Remove(fault.Node);
+        }
+
+        _cluster.Start(fault.Node);
+        Update(index, e => e with { HealNanos = _clock.Now });
+    }
+
+    /// <summary>A log line cut to a length that fits a timeline note.</summary>
+    private static string Shorten(string line) => line.Length <= 300 ? line.Trim() : line[..300].Trim() + " ...";
+}
