@@ -4,6 +4,7 @@
 # line per run to $OUT/gate.tsv and a summary at the end; exits 1 if any run was anomalous or could not finish.
 #
 #   scripts/chaos-gate.sh                          # 50 histories x 10,000 operations per mix (hours)
+#   OUT=gate-release scripts/chaos-gate.sh         # the same, resumable: run it again to go on where it stopped
 #   HISTORIES=2 OPS=3000 scripts/chaos-gate.sh     # a short pass
 #   MIXES="kill-pause skew-netns" scripts/chaos-gate.sh
 #
@@ -42,12 +43,20 @@ faults_of() {
   esac
 }
 
-printf 'mix\tseed\texit\tverdict\tseconds\treport\n' > "$OUT/gate.tsv"
-bad=0
-for mix in $MIXES; do
-  args="$(faults_of "$mix")" || exit 2
-  for ((i = 0; i < HISTORIES; i++)); do
-    seed=$((FIRST_SEED + i))
+# Seed by seed, every mix for one seed before the next seed: a gate stopped early has covered the mixes evenly. An
+# existing $OUT/gate.tsv is resumed: a (mix, seed) already recorded is not run again, and the summary counts every
+# recorded run, so one long gate can be spread over several sittings with the same OUT.
+if [[ ! -s "$OUT/gate.tsv" ]]; then
+  printf 'mix\tseed\texit\tverdict\tseconds\treport\n' > "$OUT/gate.tsv"
+fi
+for mix in $MIXES; do faults_of "$mix" > /dev/null || exit 2; done
+for ((i = 0; i < HISTORIES; i++)); do
+  seed=$((FIRST_SEED + i))
+  for mix in $MIXES; do
+    if awk -F'\t' -v m="$mix" -v s="$seed" '$1 == m && $2 == s { found = 1 } END { exit !found }' "$OUT/gate.tsv"; then
+      continue
+    fi
+    args="$(faults_of "$mix")"
     started=$(date +%s)
     log="$OUT/$mix-seed$seed.log"
     # shellcheck disable=SC2086
@@ -56,10 +65,11 @@ for mix in $MIXES; do
     report="$(grep -Eo 'report: .*' "$log" | tail -1 | cut -c9-)"
     verdict="$(grep -Eo '"verdict": *"[^"]*"' "$report/result.json" 2>/dev/null | head -1 | sed -E 's/.*: *"(.*)"/\1/')"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" | tee -a "$OUT/gate.tsv"
-    if [[ $code -ne 0 ]]; then bad=$((bad + 1)); fi
   done
 done
 
 runs=$(( $(wc -l < "$OUT/gate.tsv") - 1 ))
-echo "chaos gate: $runs runs of $OPS operations, $bad not clean (see $OUT/gate.tsv)"
+bad=$(awk -F'\t' 'NR > 1 && $3 != 0' "$OUT/gate.tsv" | wc -l)
+echo "chaos gate: $runs runs of $OPS operations recorded in $OUT/gate.tsv, $bad not clean"
+awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++ } END { for (m in runs) printf "  %-16s %3d runs, %3d clean\n", m, runs[m], clean[m] }' "$OUT/gate.tsv" | sort
 [[ $bad -eq 0 ]]
