@@ -81,7 +81,7 @@ public sealed class EndToEndTests : InMemoryNodeTests
         using StrataClient second = StrataClient.Connect(Address, new StrataClientOptions { Retry = RetryPolicy.None });
         var options = new BenchOptions { Workload = BenchWorkload.Creates, Concurrency = Concurrency, Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
         Workload workload = Workload.Create(new StrataTarget([Client, second], "two clients", StrataTarget.SingleNodeDurability), options, "bench-two-clients");
-        BenchResult result = await new BenchRunner(workload, options).RunAsync("bench-two-clients", "in-memory test node");
+        BenchResult result = await new BenchRunner(workload, options, time: new SteppingClock(TimeSpan.FromMilliseconds(1))).RunAsync("bench-two-clients", "in-memory test node");
 
         AssertConsistent(result);
         Assert.Equal(0, result.Errors);
@@ -104,7 +104,10 @@ public sealed class EndToEndTests : InMemoryNodeTests
         };
         string bucket = $"bench-{options.Workload.ToString().ToLowerInvariant()}-{options.Mode.ToString().ToLowerInvariant()}";
         Workload workload = Workload.Create(new StrataTarget(Client), options, bucket);
-        BenchResult result = await new BenchRunner(workload, options).RunAsync(bucket, "in-memory test node");
+        // A closed loop runs on a clock its readings move, so its 1 s window holds about 500 operations however loaded
+        // the machine (a wall-clock window once measured none); an open loop issues exactly its schedule on real time.
+        TimeProvider? time = options.Mode == LoadMode.Closed ? new SteppingClock(TimeSpan.FromMilliseconds(1)) : null;
+        BenchResult result = await new BenchRunner(workload, options, time: time).RunAsync(bucket, "in-memory test node");
 
         using JsonDocument json = JsonDocument.Parse(BenchReport.ToJson(result));
         Assert.Equal(result.Operations, json.RootElement.GetProperty("operations").GetInt64());
