@@ -120,135 +120,103 @@ public sealed class ChaosTests : IDisposable
     [Fact]
     public async Task A_short_run_with_crash_points_is_linearizable_and_records_each_armed_point_and_whether_it_fired()
     {
-        CliResult result = await Cli.RunAsync(
-            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "crash-point", "--fault-count", "2",
-            "--rate", "100", "--seed", "2", "--out", _out);
+        ChaosRunFiles run = await ChaosRunFiles.RunAsync(_out, "crash-point", faultCount: 2, seed: 2, extra: ["--rate", "100"]);
 
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
-        Assert.Contains("with STRATA_CRASH_POINT=", result.Out, StringComparison.Ordinal);
-        string folder = Assert.Single(Directory.GetDirectories(_out));
-        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
-        JsonElement[] plan = [.. faults.RootElement.GetProperty("plan").EnumerateArray()];
-        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
-        Assert.Equal(["crash-point", "crash-point"], timeline.Select(f => f.GetProperty("kind").GetString()));
-        foreach (JsonElement fault in timeline)
+        Assert.Contains("with STRATA_CRASH_POINT=", run.Result.Out, StringComparison.Ordinal);
+        foreach (JsonElement fault in run.Timeline)
         {
             // The point armed is the one the seed chose for this fault, on the node the timeline names.
-            ArmedCrashPoint armed = ArmedCrashPoint.Of(plan[fault.GetProperty("number").GetInt32() - 1].GetProperty("salt").GetInt32());
+            ArmedCrashPoint armed = ArmedCrashPoint.Of(run.SaltOf(fault));
             Assert.Equal(armed.Value, fault.GetProperty("crashPoint").GetString());
-            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            AssertRestartedAsNewProcess(fault);
             Assert.True(fault.GetProperty("healNanos").GetInt64() > fault.GetProperty("armedNanos").GetInt64(), fault.ToString());
-            bool fired = fault.GetProperty("fired").GetBoolean();
             Assert.StartsWith($"crash point {armed.Value} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
-            Assert.Equal(fired, fault.TryGetProperty("diedNanos", out _));
+            Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
         }
 
         // Not vacuous: at least one node really died at its armed point, and its log says so.
-        JsonElement[] firedFaults = [.. timeline.Where(f => f.GetProperty("fired").GetBoolean())];
-        Assert.True(firedFaults.Length > 0, "no armed crash point fired: " + string.Join(Environment.NewLine, timeline.Select(f => f.ToString())));
-        foreach (JsonElement fault in firedFaults)
+        JsonElement[] fired = Fired(run.Timeline, "no armed crash point fired");
+        foreach (JsonElement fault in fired)
         {
-            string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
             string point = fault.GetProperty("crashPoint").GetString()!;
-            Assert.Contains($"crash point {point.Split(':')[0]} reached (hit {point.Split(':')[1]})", log, StringComparison.Ordinal);
+            Assert.Contains($"crash point {point.Split(':')[0]} reached (hit {point.Split(':')[1]})", run.LogOf(fault), StringComparison.Ordinal);
         }
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
-        JsonElement root = report.RootElement;
-        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
-        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
-        Assert.Equal(2, root.GetProperty("crashPoints").GetProperty("armed").GetInt32());
-        Assert.Equal(firedFaults.Length, root.GetProperty("crashPoints").GetProperty("fired").GetInt32());
-        Assert.Contains($"{firedFaults.Length} of 2 fired", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Equal(2, run.Outcome.GetProperty("crashPoints").GetProperty("armed").GetInt32());
+        Assert.Equal(fired.Length, run.Outcome.GetProperty("crashPoints").GetProperty("fired").GetInt32());
+        Assert.Contains($"{fired.Length} of 2 fired", run.Summary, StringComparison.Ordinal);
         Assert.Empty(NodeProcessesUnder(_out));
     }
 
     [Fact]
     public async Task A_short_run_with_failed_fsyncs_is_linearizable_and_each_node_stopped_at_its_fsync_and_lost_its_unsynced_pages()
     {
-        CliResult result = await Cli.RunAsync(
-            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "fsync-fail", "--fault-count", "2",
-            "--rate", "100", "--seed", "3", "--out", _out);
+        ChaosRunFiles run = await ChaosRunFiles.RunAsync(_out, "fsync-fail", faultCount: 2, seed: 3, extra: ["--rate", "100"]);
 
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
-        Assert.Contains("with STRATA_POWERLOSS_FAIL_SYNC=", result.Out, StringComparison.Ordinal);
-        string folder = Assert.Single(Directory.GetDirectories(_out));
-        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
-        JsonElement[] plan = [.. faults.RootElement.GetProperty("plan").EnumerateArray()];
-        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
-        Assert.Equal(["fsync-fail", "fsync-fail"], timeline.Select(f => f.GetProperty("kind").GetString()));
-        foreach (JsonElement fault in timeline)
+        Assert.Contains("with STRATA_POWERLOSS_FAIL_SYNC=", run.Result.Out, StringComparison.Ordinal);
+        foreach (JsonElement fault in run.Timeline)
         {
             // The sync armed is the one the seed chose for this fault.
-            ArmedSyncFailure armed = ArmedSyncFailure.Of(plan[fault.GetProperty("number").GetInt32() - 1].GetProperty("salt").GetInt32());
+            ArmedSyncFailure armed = ArmedSyncFailure.Of(run.SaltOf(fault));
             Assert.Equal(armed.Sync, fault.GetProperty("failedSync").GetInt32());
-            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            AssertRestartedAsNewProcess(fault);
             Assert.StartsWith($"a failed fsync {armed.Sync} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
             Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
         }
 
         // Not vacuous: at least one node stopped at its failed fsync, said why, and had its power cut before the restart.
-        JsonElement[] firedFaults = [.. timeline.Where(f => f.GetProperty("fired").GetBoolean())];
-        Assert.True(firedFaults.Length > 0, "no armed fsync failed: " + string.Join(Environment.NewLine, timeline.Select(f => f.ToString())));
-        foreach (JsonElement fault in firedFaults)
+        JsonElement[] fired = Fired(run.Timeline, "no armed fsync failed");
+        foreach (JsonElement fault in fired)
         {
             Assert.Contains("; power cut: ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
-            string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
+            string log = run.LogOf(fault);
             Assert.Contains(log.Split('\n'), line => line.Contains(ArmedSyncFailure.StoppedLine, StringComparison.Ordinal)
                 && line.Contains(ArmedSyncFailure.SyncError, StringComparison.Ordinal));
             Assert.Contains("--- power loss: ", log, StringComparison.Ordinal);
         }
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
-        JsonElement root = report.RootElement;
-        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
-        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
-        Assert.Equal(2, root.GetProperty("failedSyncs").GetProperty("armed").GetInt32());
-        Assert.Equal(firedFaults.Length, root.GetProperty("failedSyncs").GetProperty("fired").GetInt32());
-        Assert.Contains($"Failed fsyncs ({firedFaults.Length} of 2 stopped the node", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Equal(2, run.Outcome.GetProperty("failedSyncs").GetProperty("armed").GetInt32());
+        Assert.Equal(fired.Length, run.Outcome.GetProperty("failedSyncs").GetProperty("fired").GetInt32());
+        Assert.Contains($"Failed fsyncs ({fired.Length} of 2 stopped the node", run.Summary, StringComparison.Ordinal);
         Assert.Empty(NodeProcessesUnder(_out));
     }
 
     [Fact]
     public async Task A_short_run_with_bit_flips_is_linearizable_and_each_flip_is_found_or_served_through_and_repaired()
     {
-        CliResult result = await Cli.RunAsync(
-            "chaos", "--nodes", "3", "--ops", "900", "--clients", "4", "--keys", "4", "--faults", "flip", "--fault-count", "2",
-            "--rate", "100", "--seed", "3", "--out", _out);
+        ChaosRunFiles run = await ChaosRunFiles.RunAsync(_out, "flip", faultCount: 2, seed: 3, extra: ["--rate", "100"]);
 
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("linearizable: ", result.Out, StringComparison.Ordinal);
-        string folder = Assert.Single(Directory.GetDirectories(_out));
-        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
-        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
-        Assert.Equal(["flip", "flip"], timeline.Select(f => f.GetProperty("kind").GetString()));
-        foreach (JsonElement fault in timeline)
+        foreach (JsonElement fault in run.Timeline)
         {
             // A bit of a checksummed file, the node restarted as a new process, and a verdict on whether it was found.
             string flip = fault.GetProperty("flip").GetString()!;
             Assert.Matches(@"^(\d+\.(sst|log)|MANIFEST-\d+)@\d+ bit [0-7]$", flip);
-            Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+            AssertRestartedAsNewProcess(fault);
             Assert.StartsWith(flip + " (", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
             Assert.EndsWith("; restarted", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
             if (fault.GetProperty("detected").GetBoolean())
             {
-                // Found: the node's own log names the corruption, in the start that followed the flip.
-                string log = File.ReadAllText(Path.Combine(folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
-                Assert.Contains("corrupt", log, StringComparison.OrdinalIgnoreCase);
+                // Found: the node's own log names the corruption.
+                Assert.Contains("corrupt", run.LogOf(fault), StringComparison.OrdinalIgnoreCase);
             }
         }
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
-        JsonElement root = report.RootElement;
-        Assert.Equal("linearizable", root.GetProperty("verdict").GetString());
-        Assert.Equal(0, root.GetProperty("crashes").GetInt32());
-        JsonElement flips = root.GetProperty("flips");
+        JsonElement flips = run.Outcome.GetProperty("flips");
         Assert.Equal(2, flips.GetProperty("flipped").GetInt32());
         Assert.Equal(2, flips.GetProperty("found").GetInt32() + flips.GetProperty("servedThrough").GetInt32());
-        Assert.Contains("Bit flips (", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Contains("Bit flips (", run.Summary, StringComparison.Ordinal);
         Assert.Empty(NodeProcessesUnder(_out));
+    }
+
+    private static void AssertRestartedAsNewProcess(JsonElement fault) =>
+        Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+
+    /// <summary>The entries that fired; fails with <paramref name="none"/> and the timeline when there is none.</summary>
+    private static JsonElement[] Fired(JsonElement[] timeline, string none)
+    {
+        JsonElement[] fired = [.. timeline.Where(f => f.GetProperty("fired").GetBoolean())];
+        Assert.True(fired.Length > 0, none + ": " + string.Join(Environment.NewLine, timeline.Select(f => f.ToString())));
+        return fired;
     }
 
     [Fact]
