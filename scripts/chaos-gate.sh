@@ -25,6 +25,10 @@ OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
 
 dotnet build src/Strata.Cli --configuration Release --verbosity quiet -nologo >/dev/null || { echo "build failed"; exit 2; }
+# The commit every run of this sitting was built from (with "+" when the tree had changes): a gate spread over sittings
+# says which code each run tested.
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit+"; fi
 strata=(dotnet "artifacts/bin/Strata.Cli/release/strata.dll")
 if [[ -n "${STRATA_ARTIFACTS:-}" ]]; then strata=(dotnet "$STRATA_ARTIFACTS/bin/Strata.Cli/release/strata.dll"); fi
 
@@ -47,7 +51,7 @@ faults_of() {
 # existing $OUT/gate.tsv is resumed: a (mix, seed) already recorded is not run again, and the summary counts every
 # recorded run, so one long gate can be spread over several sittings with the same OUT.
 if [[ ! -s "$OUT/gate.tsv" ]]; then
-  printf 'mix\tseed\texit\tverdict\tseconds\treport\n' > "$OUT/gate.tsv"
+  printf 'mix\tseed\texit\tverdict\tseconds\treport\tcommit\n' > "$OUT/gate.tsv"
 fi
 for mix in $MIXES; do faults_of "$mix" > /dev/null || exit 2; done
 for ((i = 0; i < HISTORIES; i++)); do
@@ -64,7 +68,7 @@ for ((i = 0; i < HISTORIES; i++)); do
     code=$?
     report="$(grep -Eo 'report: .*' "$log" | tail -1 | cut -c9-)"
     verdict="$(grep -Eo '"verdict": *"[^"]*"' "$report/result.json" 2>/dev/null | head -1 | sed -E 's/.*: *"(.*)"/\1/')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" | tee -a "$OUT/gate.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" "$commit" | tee -a "$OUT/gate.tsv"
   done
 done
 

@@ -31,6 +31,9 @@ public sealed class BitFlipTests : IDisposable
         }
 
         Assert.Equal(["000012.sst", "000013.log", "MANIFEST-000005"], picked.Order(StringComparer.Ordinal));
+
+        // Tables only: what a running node reads again.
+        Assert.All(Enumerable.Range(0, 50), seed => Assert.Equal("000012.sst", BitFlip.Choose(_data.FullName, new Random(seed), tablesOnly: true)!.File));
     }
 
     [Fact]

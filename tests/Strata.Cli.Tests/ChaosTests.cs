@@ -194,6 +194,10 @@ public sealed class ChaosTests : IDisposable
             AssertRestartedAsNewProcess(fault);
             Assert.StartsWith(flip + " (", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
             Assert.EndsWith("; restarted", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+            // Flipped under the running node (a table) or while it was down, and the note says which.
+            bool live = fault.GetProperty("live").GetBoolean();
+            Assert.Equal(live, fault.GetProperty("note").GetString()!.Contains("flipped under the running node", StringComparison.Ordinal));
+            Assert.True(!live || flip.Contains(".sst@", StringComparison.Ordinal), flip);
             if (fault.GetProperty("detected").GetBoolean())
             {
                 // Found: the node's own log names the corruption.
@@ -204,6 +208,7 @@ public sealed class ChaosTests : IDisposable
         JsonElement flips = run.Outcome.GetProperty("flips");
         Assert.Equal(2, flips.GetProperty("flipped").GetInt32());
         Assert.Equal(2, flips.GetProperty("found").GetInt32() + flips.GetProperty("servedThrough").GetInt32());
+        Assert.Equal(run.Timeline.Count(f => f.GetProperty("live").GetBoolean()), flips.GetProperty("live").GetInt32());
         Assert.Contains("Bit flips (", run.Summary, StringComparison.Ordinal);
         Assert.Empty(NodeProcessesUnder(_out));
     }

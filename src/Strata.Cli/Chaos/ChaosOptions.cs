@@ -66,8 +66,9 @@ internal enum FaultKind
     SyncFailure,
 
     /// <summary>
-    /// SIGKILL the node, flip one seeded bit of a seeded write-ahead log, sorted table or manifest file of its data
-    /// directory (<see cref="Cluster.BitFlip"/>), and restart it at once. RocksDB's checksums must catch it: the node
+    /// Flip one seeded bit of the node's data (<see cref="Cluster.BitFlip"/>): half the time (seeded) of a sorted table
+    /// under the running node, otherwise of a write-ahead log, sorted table or manifest file while the node is down
+    /// (SIGKILL, flip, restart at once). RocksDB's checksums must catch it: the node
     /// refuses to open, or stops (exit 4) or answers DATA_LOSS when a read touches the flipped bytes — never a wrong
     /// answer, which the checker would see. After the fault's window the node is killed, the bit flipped back where
     /// that restores what the node had (a sorted table is never rewritten; a log or manifest only if the node never

@@ -156,6 +156,7 @@ internal static class ChaosReport
                 ? new
                 {
                     flipped = run.Faults.Count(f => f.Flip is not null),
+                    live = run.Faults.Count(f => f.Live == true),
                     found = run.Faults.Count(f => f.Detected == true),
                     servedThrough = run.Faults.Count(f => f.Detected == false),
                 }
@@ -292,12 +293,13 @@ internal static class ChaosReport
                 md.AppendLine();
                 Line(md, $"Bit flips ({flips.Count(f => f.Detected == true)} of {flips.Length} found by the node; the others were served through without a read of the flipped bytes or with DATA_LOSS; a wrong answer would fail the check above):");
                 md.AppendLine();
-                md.AppendLine("| # | node | bit | found | what happened |");
-                md.AppendLine("|---:|---:|---|---|---|");
+                md.AppendLine("| # | node | bit | flipped | found | what happened |");
+                md.AppendLine("|---:|---:|---|---|---|---|");
                 foreach (FaultEvent f in flips)
                 {
                     string found = f.Detected switch { true => "yes", false => "no", null => "" };
-                    Line(md, $"| {f.Number} | {f.Node} | {f.Flip} | {found} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
+                    string when = f.Live switch { true => "running", false => "down", null => "" };
+                    Line(md, $"| {f.Number} | {f.Node} | {f.Flip} | {when} | {found} | {f.Note?.Replace("|", "\\|", StringComparison.Ordinal)} |");
                 }
             }
 

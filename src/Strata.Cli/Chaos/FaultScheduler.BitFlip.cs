@@ -23,24 +23,43 @@ internal sealed partial class FaultScheduler
 {
     private readonly Dictionary<int, BitFlip> _flips = [];
 
-    /// <summary>Kills the target of <paramref name="started"/>, flips the fault's seeded bit of its data, and restarts it; returns the event with the flip.</summary>
+    /// <summary>
+    /// Flips the fault's seeded bit of the target's data: half the faults (seeded) flip a bit of a sorted table under
+    /// the running node — bit rot in a file it serves from, found only when it reads the block again (a cache miss, a
+    /// compaction) — the others, and those that find no table yet, kill the node, flip a bit of any checksummed file,
+    /// and restart it. Returns the event with the flip.
+    /// </summary>
     private async Task<FaultEvent> FlipAsync(PlannedFault fault, FaultEvent started)
     {
         LocalNode node = _cluster.Node(started.Node);
-        await _cluster.KillAsync(started.Node).ConfigureAwait(false);
-        BitFlip? flip = BitFlip.Choose(node.DataDirectory, new Random(fault.Salt));
+        var random = new Random(fault.Salt);
+        bool live = random.Next(2) == 0;
+        BitFlip? flip = live ? BitFlip.Choose(node.DataDirectory, random, tablesOnly: true) : null;
         if (flip is not null && flip.Apply(node.DataDirectory))
         {
-            lock (_gate)
-            {
-                _flips[fault.Number] = flip;
-            }
+            // The node runs on; its window starts now.
+            Remember(fault, flip);
+            return started with { Flip = flip.ToString(), Live = true, ArmedProcessId = node.ProcessId, ArmedNanos = _clock.Now };
+        }
 
-            started = started with { Flip = flip.ToString() };
+        await _cluster.KillAsync(started.Node).ConfigureAwait(false);
+        flip = BitFlip.Choose(node.DataDirectory, random);
+        if (flip is not null && flip.Apply(node.DataDirectory))
+        {
+            Remember(fault, flip);
+            started = started with { Flip = flip.ToString(), Live = false };
         }
 
         _cluster.Start(started.Node);
         return started with { ArmedProcessId = node.ProcessId, ArmedNanos = _clock.Now };
+    }
+
+    private void Remember(PlannedFault fault, BitFlip flip)
+    {
+        lock (_gate)
+        {
+            _flips[fault.Number] = flip;
+        }
     }
 
     /// <summary>
@@ -58,7 +77,8 @@ internal sealed partial class FaultScheduler
         }
 
         string prefix = $"fault {fault.Number}: node {fault.Node}";
-        string flipped = flip is null ? "no checksummed file to flip" : $"{flip} ({flip.FileKind}) flipped";
+        string flipped = flip is null ? "no checksummed file to flip"
+            : fault.Live == true ? $"{flip} ({flip.FileKind}) flipped under the running node" : $"{flip} ({flip.FileKind}) flipped";
         double watched = ChaosClock.Seconds(_clock.Now - fault.ArmedNanos!.Value);
         bool opened;
         string note;
@@ -69,7 +89,7 @@ internal sealed partial class FaultScheduler
             opened = true;
             detected = false;
             note = string.Create(CultureInfo.InvariantCulture,
-                $"{flipped}; still serving {watched:0.0} s after the restart (pid {fault.ArmedProcessId}): no read it made touched the flipped bytes, or it refused them (DATA_LOSS); killed");
+                $"{flipped}; still serving {watched:0.0} s after the {(fault.Live == true ? "flip" : "restart")} (pid {fault.ArmedProcessId}): no read it made touched the flipped bytes, or it refused them (DATA_LOSS); killed");
         }
         else if (await LogLineSinceStartAsync(fault.Node, "corrupt").ConfigureAwait(false) is { } line && node.Process is { ExitCode: not 0 } process)
         {
@@ -77,7 +97,7 @@ internal sealed partial class FaultScheduler
             detected = true;
             string when = opened ? "stopped while serving" : "refused to open";
             note = string.Create(CultureInfo.InvariantCulture,
-                $"{flipped}; found: the node {when} (pid {fault.ArmedProcessId}, exit {process.ExitCode}, {ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value):0.00} s after the restart): {Shorten(line)}");
+                $"{flipped}; found: the node {when} (pid {fault.ArmedProcessId}, exit {process.ExitCode}, {ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value):0.00} s after the {(fault.Live == true ? "flip" : "restart")}): {Shorten(line)}");
         }
         else
         {

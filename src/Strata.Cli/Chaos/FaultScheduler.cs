@@ -112,6 +112,9 @@ internal sealed record FaultEvent
     /// <summary>For a bit flip: the bit flipped, <c>FILE@OFFSET bit B</c> (the file relative to the node's data directory).</summary>
     public string? Flip { get; init; }
 
+    /// <summary>For a bit flip: true when the bit was flipped under the running node (a sorted table it serves from), false when the node was down.</summary>
+    public bool? Live { get; init; }
+
     /// <summary>
     /// For a bit flip: true when the node refused to open or stopped naming the corruption; false when it served
     /// through the window (no read it made touched the bytes, or it refused them with DATA_LOSS); null when it exited
@@ -516,7 +519,9 @@ internal sealed partial class FaultScheduler : IOperationGate
             else if (fault.Kind == FaultKind.BitFlip)
             {
                 started = await FlipAsync(fault, started).ConfigureAwait(false);
-                length = $"{started.Flip ?? "no checksummed file to flip"}; restarted at once as pid {started.ArmedProcessId}; repaired and restarted, if it still runs, once it has answered for";
+                length = started.Live == true
+                    ? $"{started.Flip} flipped under the running node; repaired and restarted, if it still runs, after"
+                    : $"{started.Flip ?? "no checksummed file to flip"}; restarted at once as pid {started.ArmedProcessId}; repaired and restarted, if it still runs, once it has answered for";
             }
             else
             {

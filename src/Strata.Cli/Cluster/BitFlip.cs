@@ -14,14 +14,15 @@ internal sealed record BitFlip(string File, long Offset, int Bit)
 {
     /// <summary>
     /// Draws a file of <paramref name="dataDirectory"/> (in ordinal order of path), a byte of it and a bit, in that
-    /// order, from <paramref name="random"/>; null when the directory holds no such file.
+    /// order, from <paramref name="random"/>; null when the directory holds no such file. With
+    /// <paramref name="tablesOnly"/> only sorted tables are drawn from (what a running node reads again).
     /// </summary>
-    public static BitFlip? Choose(string dataDirectory, Random random)
+    public static BitFlip? Choose(string dataDirectory, Random random, bool tablesOnly = false)
     {
         ArgumentNullException.ThrowIfNull(random);
         var root = new DirectoryInfo(dataDirectory);
         FileInfo[] candidates = [.. root.EnumerateFiles("*", SearchOption.AllDirectories)
-            .Where(f => f.Length > 0 && IsChecksummed(f.Name))
+            .Where(f => f.Length > 0 && (tablesOnly ? f.Name.EndsWith(".sst", StringComparison.Ordinal) : IsChecksummed(f.Name)))
             .OrderBy(f => f.FullName, StringComparer.Ordinal)];
         if (candidates.Length == 0)
         {

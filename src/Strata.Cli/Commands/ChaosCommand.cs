@@ -38,9 +38,10 @@ internal static class ChaosCommand
                 "crash-point (SIGKILL, restart at once with STRATA_CRASH_POINT set to a seeded point - log-before-fsync, log-after-fsync, " +
                 "apply-before or apply-after - and hit 20-100: the node dies there while serving, or is killed if it has not within 6-10 s of answering again; " +
                 "then restarted without it), fsync-fail (SIGKILL, restart at once with a seeded fsync of a data file, 20-150, failing with EIO and " +
-                "its pages counted clean: the node must stop with exit 4; its power is then cut and it is restarted), flip (SIGKILL, one seeded " +
-                "bit of a WAL, SST or MANIFEST file flipped, restart: the node must refuse to open or stop naming the corruption, or serve without " +
-                "reading it; after 6-10 s it is repaired - the bit flipped back where that restores its files exactly - and restarted), or none",
+                "its pages counted clean: the node must stop with exit 4; its power is then cut and it is restarted), flip (one seeded bit flipped: " +
+                "half the time of an SST under the running node, otherwise of a WAL, SST or MANIFEST file with the node killed and restarted: the node " +
+                "must refuse to open or stop naming the corruption, or serve without reading it; after 6-10 s it is repaired - the bit flipped back " +
+                "where that restores its files exactly - and restarted), or none",
             DefaultValueFactory = _ => "kill,pause",
         };
         var faultCount = new Option<int?>("--fault-count") { Description = "Faults over the run (default: one per 400 operations)", HelpName = "N" };
