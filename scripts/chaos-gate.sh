@@ -5,6 +5,7 @@
 #
 #   scripts/chaos-gate.sh                          # 50 histories x 10,000 operations per mix (hours)
 #   OUT=gate-release scripts/chaos-gate.sh         # the same, resumable: run it again to go on where it stopped
+#   RECORD=docs/chaos-gate-runs.tsv scripts/chaos-gate.sh   # resume from, and add to, the gate record kept in the repo
 #   HISTORIES=2 OPS=3000 scripts/chaos-gate.sh     # a short pass
 #   MIXES="kill-pause skew-netns" scripts/chaos-gate.sh
 #
@@ -22,13 +23,14 @@ OPS="${OPS:-10000}"
 FIRST_SEED="${FIRST_SEED:-1}"
 MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace crash-point fsync-fail flip}"
 OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
-mkdir -p "$OUT"
+RECORD="${RECORD:-$OUT/gate.tsv}"
+mkdir -p "$OUT" "$(dirname "$RECORD")"
 
 dotnet build src/Strata.Cli --configuration Release --verbosity quiet -nologo >/dev/null || { echo "build failed"; exit 2; }
 # The commit every run of this sitting was built from (with "+" when the tree had changes): a gate spread over sittings
 # says which code each run tested.
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit+"; fi
+if [[ -n "$(git status --porcelain --untracked-files=no -- . ":(exclude)$RECORD" 2>/dev/null)" ]]; then commit="$commit+"; fi
 strata=(dotnet "artifacts/bin/Strata.Cli/release/strata.dll")
 if [[ -n "${STRATA_ARTIFACTS:-}" ]]; then strata=(dotnet "$STRATA_ARTIFACTS/bin/Strata.Cli/release/strata.dll"); fi
 
@@ -48,16 +50,16 @@ faults_of() {
 }
 
 # Seed by seed, every mix for one seed before the next seed: a gate stopped early has covered the mixes evenly. An
-# existing $OUT/gate.tsv is resumed: a (mix, seed) already recorded is not run again, and the summary counts every
-# recorded run, so one long gate can be spread over several sittings with the same OUT.
-if [[ ! -s "$OUT/gate.tsv" ]]; then
-  printf 'mix\tseed\texit\tverdict\tseconds\treport\tcommit\n' > "$OUT/gate.tsv"
+# existing record ($RECORD, default $OUT/gate.tsv) is resumed: a (mix, seed) already recorded is not run again, and the
+# summary counts every recorded run, so one long gate can be spread over several sittings.
+if [[ ! -s "$RECORD" ]]; then
+  printf 'mix\tseed\texit\tverdict\tseconds\treport\tcommit\n' > "$RECORD"
 fi
 for mix in $MIXES; do faults_of "$mix" > /dev/null || exit 2; done
 for ((i = 0; i < HISTORIES; i++)); do
   seed=$((FIRST_SEED + i))
   for mix in $MIXES; do
-    if awk -F'\t' -v m="$mix" -v s="$seed" '$1 == m && $2 == s { found = 1 } END { exit !found }' "$OUT/gate.tsv"; then
+    if awk -F'\t' -v m="$mix" -v s="$seed" '$1 == m && $2 == s { found = 1 } END { exit !found }' "$RECORD"; then
       continue
     fi
     args="$(faults_of "$mix")"
@@ -68,12 +70,12 @@ for ((i = 0; i < HISTORIES; i++)); do
     code=$?
     report="$(grep -Eo 'report: .*' "$log" | tail -1 | cut -c9-)"
     verdict="$(grep -Eo '"verdict": *"[^"]*"' "$report/result.json" 2>/dev/null | head -1 | sed -E 's/.*: *"(.*)"/\1/')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" "$commit" | tee -a "$OUT/gate.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" "$commit" | tee -a "$RECORD"
   done
 done
 
-runs=$(( $(wc -l < "$OUT/gate.tsv") - 1 ))
-bad=$(awk -F'\t' 'NR > 1 && $3 != 0' "$OUT/gate.tsv" | wc -l)
-echo "chaos gate: $runs runs of $OPS operations recorded in $OUT/gate.tsv, $bad not clean"
-awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++ } END { for (m in runs) printf "  %-16s %3d runs, %3d clean\n", m, runs[m], clean[m] }' "$OUT/gate.tsv" | sort
+runs=$(( $(wc -l < "$RECORD") - 1 ))
+bad=$(awk -F'\t' 'NR > 1 && $3 != 0' "$RECORD" | wc -l)
+echo "chaos gate: $runs runs of $OPS operations recorded in $RECORD, $bad not clean"
+awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++ } END { for (m in runs) printf "  %-16s %3d runs, %3d clean\n", m, runs[m], clean[m] }' "$RECORD" | sort
 [[ $bad -eq 0 ]]
