@@ -79,6 +79,59 @@ public sealed partial class MembershipCommandTests : IDisposable
         Assert.Contains("5 B", stat.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The operator's answer to a replica that will not open (docs/OPERATIONS.md, "Durability"): a node whose manifest
+    /// is damaged refuses to start naming the corruption; it is decommissioned while it is down, a new node joins, and
+    /// every shard is back to three replicas on healthy nodes with every object served.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_will_not_open_is_decommissioned_while_down_and_replaced_by_a_new_node_without_loss()
+    {
+        (string first, _) = await StartAsync("a");
+        Assert.Equal(0, (await Cli.RunAsync("bucket", "create", "media", "--address", first)).ExitCode);
+        (string second, _) = await StartAsync("b", "--join", first.Replace("http://", "", StringComparison.Ordinal));
+        (_, string thirdBanner) = await StartAsync("c", "--join", first.Replace("http://", "", StringComparison.Ordinal));
+        await WaitForShardsAsync(second, s => s.All(shard => Replicas(shard).Length == 3 && IsSettled(shard)));
+        for (int i = 0; i < 20; i++)
+        {
+            CliResult put = await Cli.RunAsync("put", "media", $"clip-{i}.ts", "--size", $"{i + 1}", "--address", first);
+            Assert.True(put.ExitCode == 0, put.ToString());
+        }
+
+        // Node 3 stops; a bit of its manifest rots. It refuses to start, naming the damage, and serves nothing.
+        await StopAsync(2);
+        string data = Path.Combine(_root.FullName, "c");
+        string manifest = Path.GetFileName(Directory.GetFiles(data, "MANIFEST-*").Single());
+        Assert.True(new Strata.Cli.Cluster.BitFlip(manifest, 20, 0).Apply(data));
+        string apiPort = AddressLine().Match(thirdBanner).Groups[1].Value.Split(':')[^1];
+        string raftPort = RaftLine().Match(thirdBanner).Groups[1].Value;
+        CliResult refused = await Cli.RunAsync("start", "--data", data, "--port", apiPort, "--raft-port", raftPort);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("is corrupt", refused.Error, StringComparison.Ordinal);
+
+        // The replacement: decommission node 3 while it is down, and a new node joins.
+        (string fourth, string fourthBanner) = await StartAsync("d", "--join", second.Replace("http://", "", StringComparison.Ordinal));
+        Assert.Equal("4", NodeLine().Match(fourthBanner).Groups[1].Value);
+        CliResult drained = await Cli.RunAsync("node", "decommission", "3", "--address", second, "--timeout", "120");
+        Assert.True(drained.ExitCode == 0, drained.ToString());
+        Assert.Contains("node 3 is decommissioned", drained.Out, StringComparison.Ordinal);
+
+        JsonElement shards = await WaitForShardsAsync(fourth, s => s.All(shard => Replicas(shard).Length == 3 && IsSettled(shard)));
+        Assert.All(shards.EnumerateArray(), shard => Assert.Equal([1UL, 2UL, 4UL], Replicas(shard).Order()));
+        CliResult listed = await Cli.RunAsync("ls", "media", "--address", fourth);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Contains($"clip-{i}.ts", listed.Out, StringComparison.Ordinal);
+        }
+
+        // The new node holds a full replica: with node 1 gone as well, nodes 2 and 4 still serve every object.
+        await StopAsync(0);
+        CliResult stat = await Cli.RunAsync("stat", "media", "clip-19.ts", "--address", fourth);
+        Assert.True(stat.ExitCode == 0, stat.ToString());
+        Assert.Contains("20 B", stat.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Bad_membership_requests_are_refused_with_clear_messages()
     {
