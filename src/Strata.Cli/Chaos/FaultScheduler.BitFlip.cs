@@ -15,8 +15,8 @@ namespace Strata.Cli.Chaos;
 /// <remarks>
 /// The repair at the window's end stands in for an operator restoring the node's files from a good copy (a corrupt
 /// replica is not rebuilt from its peers): the node is killed and the bit flipped back where that restores exactly
-/// what it had — a sorted table (never rewritten in place) that still exists, or any file of a node that never opened
-/// past the flip. A log or manifest the node opened past is left as it is: the node has written since, and flipping the
+/// what it had — a sorted table (never rewritten in place) that still exists, or any file of a node whose store RocksDB
+/// refused to open. A log or manifest of a store that opened is left as it is: the node may have written since, and flipping the
 /// bit back could resurrect a record it dropped. The timeline says which.
 /// </remarks>
 internal sealed partial class FaultScheduler
@@ -93,9 +93,13 @@ internal sealed partial class FaultScheduler
         }
         else if (await LogLineSinceStartAsync(fault.Node, "corrupt").ConfigureAwait(false) is { } line && node.Process is { ExitCode: not 0 } process)
         {
-            opened = fault.ServingNanos is not null || process.ExitCode == ExitCodes.NodeFailed;
+            // Only RocksDB refusing the open itself leaves every file as it was before the start; a node that opened
+            // its store and then found the damage (reading its state at start, or serving) may have written since.
+            bool serving = fault.ServingNanos is not null || process.ExitCode == ExitCodes.NodeFailed;
+            bool refusedOpen = !serving && line.Contains("RocksDB at", StringComparison.Ordinal) && line.Contains("is corrupt", StringComparison.Ordinal);
+            opened = !refusedOpen;
             detected = true;
-            string when = opened ? "stopped while serving" : "refused to open";
+            string when = serving ? "stopped while serving" : refusedOpen ? "refused to open" : "refused to start (its store opened)";
             note = string.Create(CultureInfo.InvariantCulture,
                 $"{flipped}; found: the node {when} (pid {fault.ArmedProcessId}, exit {process.ExitCode}, {ChaosClock.Seconds((fault.DiedNanos ?? _clock.Now) - fault.ArmedNanos!.Value):0.00} s after the {(fault.Live == true ? "flip" : "restart")}): {Shorten(line)}");
         }
@@ -117,7 +121,7 @@ internal sealed partial class FaultScheduler
         {
             note += flip.FileKind == "SST" || !opened
                 ? flip.Apply(node.DataDirectory) ? "; flipped back" : "; its file is gone (compacted away)"
-                : $"; not flipped back (the node opened past its {flip.FileKind} and wrote since)";
+                : $"; not flipped back (the node's store opened past its {flip.FileKind} and may have written since)";
         }
 
         note += "; restarted";
