@@ -71,8 +71,8 @@ internal enum FaultKind
     /// (SIGKILL, flip, restart at once). RocksDB's checksums must catch it: the node
     /// refuses to open, or stops (exit 4) or answers DATA_LOSS when a read touches the flipped bytes — never a wrong
     /// answer, which the checker would see. After the fault's window the node is killed, the bit flipped back where
-    /// that restores what the node had (a sorted table is never rewritten; a log or manifest only if the node never
-    /// opened past it), and the node restarted: the repair an operator makes from a good copy, since a corrupt replica
+    /// that restores what the node had (a sorted table is never rewritten; a log or manifest only if RocksDB refused to
+    /// open the store), and the node restarted: the repair an operator makes from a good copy, since a corrupt replica
     /// is not yet rebuilt from its peers.
     /// </summary>
     BitFlip,
