@@ -501,6 +501,25 @@ public sealed class ChaosReportTests : IDisposable
         Assert.Equal("fsync-fail", ChaosOptions.Name(FaultKind.SyncFailure));
     }
 
+    [Fact]
+    public void Bit_flips_are_seeded_watched_restarts_with_a_window_that_need_no_power_loss_library()
+    {
+        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.BitFlip, FaultKind.Pause] };
+
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(plan, FaultPlan.Create(options));
+        PlannedFault[] flips = [.. plan.Where(f => f.Kind == FaultKind.BitFlip)];
+        Assert.Equal(6, flips.Length);
+        Assert.True(flips.Select(f => f.Salt).Distinct().Count() == flips.Length, "two flips drew the same salt");
+        Assert.All(flips, f => Assert.InRange(f.Duration, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(10)));
+        Assert.True(ChaosOptions.IsWatchedRestart(FaultKind.BitFlip));
+        Assert.False(ChaosOptions.IsArmedDeath(FaultKind.BitFlip));
+        Assert.False(options.NeedsPowerLoss);
+        Assert.Equal([FaultKind.BitFlip], ChaosOptions.ParseFaults("flip"));
+        Assert.Equal("flip", ChaosOptions.Name(FaultKind.BitFlip));
+    }
+
     private static ChaosRun Run(params ChaosOperation[] history) => new()
     {
         Command = "strata chaos --seed 42 (synthetic)",
