@@ -111,7 +111,9 @@ internal sealed partial class FaultScheduler
                 _killed.Remove(fault.Node);
             }
 
-            string exited = $"{flipped}; the process (pid {fault.ArmedProcessId}) exited without naming corruption: see the crash entry";
+            // A table is flipped back all the same (always exact), so the restart does not meet the same damage.
+            string back = flip is { FileKind: "SST" } && flip.Apply(node.DataDirectory) ? "; flipped back" : "";
+            string exited = $"{flipped}; the process (pid {fault.ArmedProcessId}) exited without naming corruption: see the crash entry{back}";
             Update(index, e => e with { Note = exited, HealNanos = _clock.Now });
             _log.Line($"[red bold]{Markup.Escape(prefix)}[/]: " + Markup.Escape(exited));
             return;
