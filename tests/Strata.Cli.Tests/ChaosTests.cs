@@ -128,10 +128,8 @@ public sealed class ChaosTests : IDisposable
             // The point armed is the one the seed chose for this fault, on the node the timeline names.
             ArmedCrashPoint armed = ArmedCrashPoint.Of(run.SaltOf(fault));
             Assert.Equal(armed.Value, fault.GetProperty("crashPoint").GetString());
-            AssertRestartedAsNewProcess(fault);
             Assert.True(fault.GetProperty("healNanos").GetInt64() > fault.GetProperty("armedNanos").GetInt64(), fault.ToString());
-            Assert.StartsWith($"crash point {armed.Value} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
-            Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
+            AssertArmedEntry(fault, $"crash point {armed.Value} ");
         }
 
         // Not vacuous: at least one node really died at its armed point, and its log says so.
@@ -142,10 +140,7 @@ public sealed class ChaosTests : IDisposable
             Assert.Contains($"crash point {point.Split(':')[0]} reached (hit {point.Split(':')[1]})", run.LogOf(fault), StringComparison.Ordinal);
         }
 
-        Assert.Equal(2, run.Outcome.GetProperty("crashPoints").GetProperty("armed").GetInt32());
-        Assert.Equal(fired.Length, run.Outcome.GetProperty("crashPoints").GetProperty("fired").GetInt32());
-        Assert.Contains($"{fired.Length} of 2 fired", run.Summary, StringComparison.Ordinal);
-        Assert.Empty(NodeProcessesUnder(_out));
+        AssertTally(run, "crashPoints", fired.Length, $"{fired.Length} of 2 fired");
     }
 
     [Fact]
@@ -159,9 +154,7 @@ public sealed class ChaosTests : IDisposable
             // The sync armed is the one the seed chose for this fault.
             ArmedSyncFailure armed = ArmedSyncFailure.Of(run.SaltOf(fault));
             Assert.Equal(armed.Sync, fault.GetProperty("failedSync").GetInt32());
-            AssertRestartedAsNewProcess(fault);
-            Assert.StartsWith($"a failed fsync {armed.Sync} ", fault.GetProperty("note").GetString(), StringComparison.Ordinal);
-            Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
+            AssertArmedEntry(fault, $"a failed fsync {armed.Sync} ");
         }
 
         // Not vacuous: at least one node stopped at its failed fsync, said why, and had its power cut before the restart.
@@ -175,10 +168,7 @@ public sealed class ChaosTests : IDisposable
             Assert.Contains("--- power loss: ", log, StringComparison.Ordinal);
         }
 
-        Assert.Equal(2, run.Outcome.GetProperty("failedSyncs").GetProperty("armed").GetInt32());
-        Assert.Equal(fired.Length, run.Outcome.GetProperty("failedSyncs").GetProperty("fired").GetInt32());
-        Assert.Contains($"Failed fsyncs ({fired.Length} of 2 stopped the node", run.Summary, StringComparison.Ordinal);
-        Assert.Empty(NodeProcessesUnder(_out));
+        AssertTally(run, "failedSyncs", fired.Length, $"Failed fsyncs ({fired.Length} of 2 stopped the node");
     }
 
     [Fact]
@@ -215,6 +205,23 @@ public sealed class ChaosTests : IDisposable
 
     private static void AssertRestartedAsNewProcess(JsonElement fault) =>
         Assert.NotEqual(fault.GetProperty("processId").GetInt32(), fault.GetProperty("armedProcessId").GetInt32());
+
+    /// <summary>An armed death's entry: a new process, a note naming what was armed, a death time exactly when it fired.</summary>
+    private static void AssertArmedEntry(JsonElement fault, string notePrefix)
+    {
+        AssertRestartedAsNewProcess(fault);
+        Assert.StartsWith(notePrefix, fault.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Equal(fault.GetProperty("fired").GetBoolean(), fault.TryGetProperty("diedNanos", out _));
+    }
+
+    /// <summary>Two armed, <paramref name="fired"/> fired in <c>result.json</c>'s <paramref name="tally"/>, the summary says so, no node left running.</summary>
+    private void AssertTally(ChaosRunFiles run, string tally, int fired, string summary)
+    {
+        Assert.Equal(2, run.Outcome.GetProperty(tally).GetProperty("armed").GetInt32());
+        Assert.Equal(fired, run.Outcome.GetProperty(tally).GetProperty("fired").GetInt32());
+        Assert.Contains(summary, run.Summary, StringComparison.Ordinal);
+        Assert.Empty(NodeProcessesUnder(_out));
+    }
 
     /// <summary>The entries that fired; fails with <paramref name="none"/> and the timeline when there is none.</summary>
     private static JsonElement[] Fired(JsonElement[] timeline, string none)
