@@ -49,9 +49,9 @@ internal sealed partial class FaultScheduler
     };
 
     /// <summary>
-    /// The nodes a fault not aimed at the leader picks its seeded target from: for a crash point, the running
-    /// replicas of the bucket's shard when known (a node without one would see none of the workload's writes), and
-    /// the same for a failed fsync; otherwise every active node.
+    /// The nodes a fault not aimed at the leader picks its seeded target from: for a watched restart (a crash point, a
+    /// failed fsync, a flipped bit), the running replicas of the bucket's shard when known (a node without one would see
+    /// none of the workload's writes); otherwise every active node.
     /// </summary>
     private IReadOnlyList<ulong> SeededCandidates(PlannedFault fault, IReadOnlyList<ulong>? replicas)
     {
@@ -99,11 +99,12 @@ internal sealed partial class FaultScheduler
         fault.CrashPoint is { } point ? $"crash point {point}" : string.Create(CultureInfo.InvariantCulture, $"a failed fsync {fault.FailedSync}");
 
     /// <summary>
-    /// Waits until the armed node of timeline entry <paramref name="index"/> is gone, or <paramref name="window"/> has
-    /// passed since it answered again (its restart done; the restart itself may take up to <see cref="ArmedStartBound"/>), and
-    /// records when it answered and when it went. Writes <see cref="LoadKey"/> all the while.
+    /// Waits until the watched node of timeline entry <paramref name="index"/> (armed to die, or over a flipped bit) is
+    /// gone, or <paramref name="window"/> has passed since it answered again (its restart done; the restart itself may
+    /// take up to <see cref="ArmedStartBound"/>), and records when it answered and when it went. Writes
+    /// <see cref="LoadKey"/> all the while.
     /// </summary>
-    private async Task WaitForArmedDeathAsync(int index, TimeSpan window, CancellationToken cancellationToken)
+    private async Task WaitForWatchedRestartAsync(int index, TimeSpan window, CancellationToken cancellationToken)
     {
         FaultEvent fault = Timeline[index];
         LocalNode node = _cluster.Node(fault.Node);

@@ -270,7 +270,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                 try
                 {
                     await (ChaosOptions.IsWatchedRestart(fault.Kind)
-                        ? WaitForArmedDeathAsync(index, fault.Duration, cancellationToken)
+                        ? WaitForWatchedRestartAsync(index, fault.Duration, cancellationToken)
                         : Task.Delay(fault.Duration, cancellationToken)).ConfigureAwait(false);
                 }
                 finally
