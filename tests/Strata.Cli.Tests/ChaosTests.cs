@@ -72,6 +72,18 @@ public sealed class ChaosTests : IDisposable
         Assert.Equal(300 + 12, history.Length);
         Assert.Equal(Enumerable.Range(0, 312), history.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("index").GetInt32()));
 
+        // Mixed reads (the default): some went straight to the client's home node, the others through the shard-aware
+        // route; writes and cas never went straight to a node, and the report counts the home reads.
+        JsonElement[] workload = [.. history.Select(line => JsonDocument.Parse(line).RootElement.Clone()).Where(op => !op.GetProperty("final").GetBoolean())];
+        JsonElement[] home = [.. workload.Where(op => op.TryGetProperty("node", out JsonElement node) && node.ValueKind == JsonValueKind.Number)];
+        Assert.All(home, op => Assert.Equal("read", op.GetProperty("kind").GetString()));
+        Assert.InRange(home.Length, 1, counts[1].GetProperty("total").GetInt32() - 1);
+        Assert.Equal(home.Length, root.GetProperty("homeReads").GetProperty("total").GetInt32());
+        Assert.Equal(home.Select(op => op.GetProperty("node").GetInt32()).Distinct().Order(),
+            root.GetProperty("homeNodes").EnumerateArray().Select(n => n.GetInt32()));
+        Assert.Equal("mixed", root.GetProperty("options").GetProperty("reads").GetString());
+        Assert.Contains($"reads: {home.Length:N0} of ", result.Out, StringComparison.Ordinal);
+
         using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
         JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
         Assert.Equal(["kill", "pause"], timeline.Select(f => f.GetProperty("kind").GetString()).Order());
@@ -264,6 +276,7 @@ public sealed class ChaosTests : IDisposable
     [InlineData("--faults", "crashpoint", "crash-point, fsync-fail, flip, or none")]
     [InlineData("--faults", "partition", "needs --network netns")]
     [InlineData("--network", "docker", "is not loopback or netns")]
+    [InlineData("--reads", "followers", "is not leader, home or mixed")]
     [InlineData("--nodes", "2", "majority")]
     [InlineData("--ops", "0", "--ops")]
     [InlineData("--fault-count", "500", "must be below --ops")]

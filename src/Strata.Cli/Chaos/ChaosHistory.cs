@@ -88,7 +88,7 @@ internal sealed record ChaosOperation
     /// <summary>For a call the client gave up on: the redirects it followed (a node naming another that serves the shard).</summary>
     public int? Redirects { get; init; }
 
-    /// <summary>Final reads: the node the read was sent to.</summary>
+    /// <summary>A read sent straight to one node (a final read, or a home read: <see cref="ReadRouter"/>): that node; null for a call through the shard-aware route.</summary>
     public ulong? Node { get; init; }
 
     /// <summary>True for the reads of every key through every replica of the bucket's shard after the cluster was healed.</summary>

@@ -98,6 +98,23 @@ internal enum ChaosWorkload
     Namespace,
 }
 
+/// <summary>Where the workloads send their reads (<c>--reads</c>); writes and compare-and-sets always go through the shard-aware route.</summary>
+internal enum ChaosReads
+{
+    /// <summary>Every read through the client's shard-aware route: to the shard's leader, served from its lease or by ReadIndex.</summary>
+    Leader,
+
+    /// <summary>
+    /// Every read to the client's home node (a replica of the bucket's shard, client c on the (c mod n)-th), connected
+    /// to directly: a follower read by ReadIndex, or a read at a node that was just restarted, continued or cut off,
+    /// as a gateway pinned to one node would make (Jepsen's clients are bound to a node the same way).
+    /// </summary>
+    Home,
+
+    /// <summary>Each read one or the other, by a seeded coin per client: both read paths in one history (the default).</summary>
+    Mixed,
+}
+
 /// <summary>What one <c>strata chaos</c> run does. Immutable; <see cref="Validate"/> before use.</summary>
 internal sealed record ChaosOptions
 {
@@ -142,6 +159,9 @@ internal sealed record ChaosOptions
 
     /// <summary>How the nodes are networked; partition faults need <see cref="ChaosNetwork.Namespaces"/>.</summary>
     public ChaosNetwork Network { get; init; } = ChaosNetwork.Loopback;
+
+    /// <summary>Where reads go: through the shard-aware route, to each client's home node, or either by a seeded coin (the default).</summary>
+    public ChaosReads Reads { get; init; } = ChaosReads.Mixed;
 
     /// <summary>The partition kinds, in the order <c>partition</c> expands to.</summary>
     public static IReadOnlyList<FaultKind> Partitions { get; } = [FaultKind.Isolate, FaultKind.Split, FaultKind.Bridge, FaultKind.Asymmetric];
@@ -227,6 +247,23 @@ internal sealed record ChaosOptions
 
     /// <summary>The name of <paramref name="workload"/> on the command line and in reports.</summary>
     public static string Name(ChaosWorkload workload) => workload == ChaosWorkload.Namespace ? "namespace" : "register";
+
+    /// <summary>Parses <c>leader</c>, <c>home</c> or <c>mixed</c>.</summary>
+    public static ChaosReads ParseReads(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "leader" => ChaosReads.Leader,
+        "home" => ChaosReads.Home,
+        "mixed" => ChaosReads.Mixed,
+        _ => throw new ArgumentException($"--reads '{text}' is not leader, home or mixed"),
+    };
+
+    /// <summary>The name of <paramref name="reads"/> on the command line and in reports.</summary>
+    public static string Name(ChaosReads reads) => reads switch
+    {
+        ChaosReads.Leader => "leader",
+        ChaosReads.Home => "home",
+        _ => "mixed",
+    };
 
     /// <summary>Parses <c>loopback</c> or <c>netns</c>.</summary>
     public static ChaosNetwork ParseNetwork(string text) => text?.Trim().ToLowerInvariant() switch

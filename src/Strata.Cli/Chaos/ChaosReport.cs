@@ -90,6 +90,8 @@ internal static class ChaosReport
             Problems = problems,
             Counts = counts,
             FinalReads = OutcomeCounts.Of("final read", finals),
+            HomeReads = OutcomeCounts.Of("read at home", workload.Where(o => o.Node is not null)),
+            HomeNodes = [.. workload.Where(o => o.Node is not null).Select(o => o.Node!.Value).Distinct().Order()],
             ErrorsByKind = workload.Where(o => o.Error is not null)
                 .GroupBy(o => o.Error!.Split(':', 2)[0])
                 .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
@@ -142,6 +144,8 @@ internal static class ChaosReport
             verdict.Problems,
             verdict.Counts,
             verdict.FinalReads,
+            verdict.HomeReads,
+            verdict.HomeNodes,
             verdict.ErrorsByKind,
             verdict.CheckedOperations,
             checkSeconds = Math.Round(verdict.CheckSeconds, 3),
@@ -206,6 +210,7 @@ internal static class ChaosReport
             Line(md, $"- Workload: {o.Operations:N0} register operations (50% read, 30% write, 20% cas) by {o.Clients} clients over {o.Keys} keys, {pace}; attempt deadline {o.AttemptTimeout.TotalSeconds:0.###} s, call budget {o.CallTimeout.TotalSeconds:0.###} s");
         }
 
+        Line(md, $"- Reads: {ChaosOptions.Name(o.Reads)}: {HomeReadsLine(verdict)}");
         Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
         Line(md, $"- Checker: {verdict.CheckedOperations:N0} operations checked in {verdict.CheckSeconds:0.###} s (budget {o.CheckBudget.TotalSeconds:0} s), one partition per key");
         md.AppendLine(ChaosPlot.SummaryLine(verdict.Folder));
@@ -394,6 +399,18 @@ internal static class ChaosReport
 
         """;
 
+    /// <summary>How many of the workload's reads went straight to a home node, and which nodes; one line for the console and the summary.</summary>
+    public static string HomeReadsLine(ChaosVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        OutcomeCounts home = verdict.HomeReads;
+        int reads = verdict.Counts.FirstOrDefault(c => c.Kind == OutcomeCounts.Name(CasRegisterOp.Read))?.Total ?? 0;
+        return home.Total == 0
+            ? "every read through the shard-aware route"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{home.Total:N0} of {reads:N0} sent straight to the client's home node (nodes {string.Join(", ", verdict.HomeNodes)}; {home.Ok:N0} ok, {home.Indeterminate:N0} indeterminate), the others through the shard-aware route");
+    }
+
     private static object Describe(ChaosOptions o) => new
     {
         o.Nodes,
@@ -402,6 +419,7 @@ internal static class ChaosReport
         o.Keys,
         faults = o.Faults.Select(ChaosOptions.Name).ToArray(),
         network = ChaosOptions.Name(o.Network),
+        reads = ChaosOptions.Name(o.Reads),
         faultCount = o.PlannedFaults,
         o.Rate,
         attemptTimeoutSeconds = o.AttemptTimeout.TotalSeconds,

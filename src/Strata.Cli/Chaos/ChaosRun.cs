@@ -134,6 +134,12 @@ internal sealed record ChaosVerdict
 
     public required OutcomeCounts FinalReads { get; init; }
 
+    /// <summary>The workload's reads sent straight to a client's home node (<see cref="ReadRouter"/>; also counted under read).</summary>
+    public OutcomeCounts HomeReads { get; init; } = new("read at home", 0, 0, 0);
+
+    /// <summary>The nodes those reads went to, by id.</summary>
+    public IReadOnlyList<ulong> HomeNodes { get; init; } = [];
+
     /// <summary>Workload operations that were not answered with success, by the status that ended them (e.g. <c>DeadlineExceeded</c>).</summary>
     public required IReadOnlyDictionary<string, int> ErrorsByKind { get; init; }
 

@@ -173,19 +173,21 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
 
             ClusterObservation ready = await cluster.WaitUntilReadyAsync(ReadyTimeout, cancellationToken).ConfigureAwait(false);
             ShardInfo shard = ready.ShardOf(Bucket);
+            scheduler.Saw(ready);
             log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"cluster ready; bucket '{Bucket}' is in shard {shard.ShardId} (replicas on nodes {string.Join(", ", shard.Replicas)}, leader node {ready.Leader(shard.ShardId)?.Node})")));
             log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"{options.Operations:N0} operations by {options.Clients} clients over {options.Keys} keys; {plan.Count} faults planned ({Plan(plan)}); seed {options.Seed}")));
 
             StrataClient[] clients = [.. Enumerable.Range(0, options.Clients).Select(c => StrataClient.ConnectCluster(seeds, WorkerOptions(c)))];
+            using var reads = new ReadRouter(options.Reads, options.Seed, clients, () => Homes(cluster, scheduler), (c, uri) => StrataClient.Connect(uri, WorkerOptions(c)));
             try
             {
                 IOperationGate gate = plan.Count > 0 ? scheduler : OpenGate.Instance;
                 Func<CancellationToken, Task> workload;
                 if (options.Workload == ChaosWorkload.Namespace)
                 {
-                    var namespaceWorkload = new NamespaceWorkload(options, Bucket, clients, history, clock, gate, progress.Report);
+                    var namespaceWorkload = new NamespaceWorkload(options, Bucket, clients, reads, history, clock, gate, progress.Report);
                     using (StrataClient setup = StrataClient.ConnectCluster(seeds, Patient))
                     {
                         await namespaceWorkload.SetUpAsync(setup, cancellationToken).ConfigureAwait(false);
@@ -196,7 +198,7 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
                 }
                 else
                 {
-                    workload = new RegisterWorkload(options, Bucket, clients, history, clock, gate, progress.Report).RunAsync;
+                    workload = new RegisterWorkload(options, Bucket, clients, reads, history, clock, gate, progress.Report).RunAsync;
                 }
 
                 await RunTogetherAsync(workload, scheduler, cancellationToken).ConfigureAwait(false);
@@ -331,6 +333,13 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             }
         }
     }
+
+    /// <summary>The nodes home reads may go to: the bucket shard's replicas as last seen serving, those still members (not retired), by id.</summary>
+    private static IReadOnlyList<(ulong Id, Uri Uri)> Homes(LocalCluster cluster, FaultScheduler scheduler) =>
+        [.. scheduler.BucketReplicas
+            .Select(id => cluster.ActiveNodes.FirstOrDefault(n => n.Id == id))
+            .OfType<LocalNode>()
+            .Select(n => (n.Id, n.Uri))];
 
     private StrataClientOptions WorkerOptions(int client) => new()
     {

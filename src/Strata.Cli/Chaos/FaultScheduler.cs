@@ -194,6 +194,7 @@ internal sealed partial class FaultScheduler : IOperationGate
     private readonly Dictionary<ulong, int> _paused = [];
     private readonly HashSet<ulong> _skewed = [];
     private static readonly TimeSpan SkewBeforeIsolation = TimeSpan.FromSeconds(1);
+    private IReadOnlyList<ulong> _bucketReplicas = [];
 
     /// <summary>A scheduler of <paramref name="plan"/> against <paramref name="cluster"/>; nothing happens before <see cref="RunAsync"/>.</summary>
     /// <param name="cluster">The cluster whose nodes are hit (started by the caller).</param>
@@ -230,6 +231,21 @@ internal sealed partial class FaultScheduler : IOperationGate
             {
                 return [.. _timeline];
             }
+        }
+    }
+
+    /// <summary>
+    /// The nodes hosting a replica of the bucket's shard when the cluster was last seen serving (at the start, and after
+    /// each fault's recovery): joins and decommissions move them. Read by the clients' home reads from any thread.
+    /// </summary>
+    public IReadOnlyList<ulong> BucketReplicas => Volatile.Read(ref _bucketReplicas);
+
+    /// <summary>Records the bucket shard's replicas in <paramref name="serving"/> (an observation of the cluster serving).</summary>
+    public void Saw(ClusterObservation serving)
+    {
+        if (TryShardOf(serving) is { } shard)
+        {
+            Volatile.Write(ref _bucketReplicas, [.. shard.Replicas.Order()]);
         }
     }
 
@@ -670,7 +686,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             RestartCrashed();
             try
             {
-                return await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken, why =>
+                ClusterObservation serving = await _cluster.WaitUntilReadyAsync(RecoveryTimeout, cancellationToken, why =>
                 {
                     string at = ChaosClock.Seconds(_clock.Now - began).ToString("0.0", CultureInfo.InvariantCulture);
                     lock (_gate)
@@ -678,6 +694,8 @@ internal sealed partial class FaultScheduler : IOperationGate
                         waits.Add($"{why} (+{at} s)");
                     }
                 }).ConfigureAwait(false);
+                Saw(serving);
+                return serving;
             }
             catch (CommandFailedException) when (restarts < MaxRestartsPerRecovery && Crashed().Count > 0)
             {

@@ -34,7 +34,8 @@ namespace Strata.Cli.Chaos;
 /// <item><b>metadata registers</b> (<see cref="ChaosOptions.Keys"/> objects <c>meta/m000</c>...; the value is the
 /// user metadata <c>v</c>): read (Stat), write (PutObject) and cas (PatchObject with if-generation-match and
 /// if-metageneration-match on what the client last saw, so the pair names one value): compare-and-set registers
-/// checked for linearizability by <see cref="HistoryCheck"/>.</item>
+/// checked for linearizability by <see cref="HistoryCheck"/>. Their reads go where <see cref="ReadRouter"/> sends them
+/// (<see cref="ChaosOptions.Reads"/>); everything else goes through the client's shard-aware route.</item>
 /// </list>
 /// <para><b>Outcomes</b> as in <see cref="RegisterWorkload"/>: a timeout or lost connection is indeterminate,
 /// never a failure; definite refusals are failed with the reason (<see cref="NamespaceRefusal"/>).</para>
@@ -42,7 +43,8 @@ namespace Strata.Cli.Chaos;
 /// concurrently), then <see cref="ReadFinalStateAsync"/> and <see cref="ToRun"/>.</para>
 /// </remarks>
 internal sealed partial class NamespaceWorkload(
-    ChaosOptions options, string bucket, IReadOnlyList<StrataClient> clients, ChaosHistory registers, ChaosClock clock, IOperationGate gate, Action<int>? started = null)
+    ChaosOptions options, string bucket, IReadOnlyList<StrataClient> clients, ReadRouter reads, ChaosHistory registers, ChaosClock clock, IOperationGate gate,
+    Action<int>? started = null)
 {
     /// <summary>The fixed directory holding the moving ones.</summary>
     public const string RootName = "tree";
@@ -63,6 +65,7 @@ internal sealed partial class NamespaceWorkload(
     private readonly ChaosOptions _options = options;
     private readonly string _bucket = bucket;
     private readonly IReadOnlyList<StrataClient> _clients = clients;
+    private readonly ReadRouter _reads = reads;
     private readonly ChaosHistory _registers = registers;
     private readonly ChaosClock _clock = clock;
     private readonly IOperationGate _gate = gate;
@@ -446,12 +449,14 @@ internal sealed partial class NamespaceWorkload(
                 CallNanos = workload._clock.Now,
                 Outcome = ChaosOutcome.Indeterminate,
             };
+            ReadRoute route = kind == CasRegisterOp.Read ? workload._reads.Route(_number) : new ReadRoute(_client, null);
+            call = call with { Node = route.Node };
             ChaosOperation done;
             try
             {
                 Entry entry = kind switch
                 {
-                    CasRegisterOp.Read => await _client.StatAsync(workload._bucket, key, cancellationToken: cancellationToken).ConfigureAwait(false),
+                    CasRegisterOp.Read => await route.Client.StatAsync(workload._bucket, key, cancellationToken: cancellationToken).ConfigureAwait(false),
                     CasRegisterOp.Write => await _client.PutObjectAsync(workload._bucket, key, RegisterAttributes(call.Value!.Value), cancellationToken: cancellationToken).ConfigureAwait(false),
                     _ => await _client.PatchObjectAsync(new PatchObjectRequest
                     {

@@ -18,7 +18,8 @@ internal interface IOperationGate
 /// <see cref="StrataClient"/>, issue <see cref="ChaosOptions.Operations"/> operations in total over
 /// <see cref="ChaosOptions.Keys"/> registers (the <c>size</c> of objects <c>registers/r000</c>, ...): 50% reads
 /// (Stat), 30% writes (PutObject) and 20% compare-and-sets (PutObject with if-generation-match), each client one
-/// operation at a time, and record every call and answer in a <see cref="ChaosHistory"/>.
+/// operation at a time, and record every call and answer in a <see cref="ChaosHistory"/>. Writes and cas go through
+/// the client's shard-aware route; reads go where <see cref="ReadRouter"/> sends them (<see cref="ChaosOptions.Reads"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>Outcomes.</b> An answer is <see cref="ChaosOutcome.Ok"/>; a read answered NOT_FOUND is an Ok read of an
@@ -38,7 +39,8 @@ internal interface IOperationGate
 /// <para><b>Concurrency.</b> <see cref="RunAsync"/> runs every client concurrently and is called once.</para>
 /// </remarks>
 internal sealed class RegisterWorkload(
-    ChaosOptions options, string bucket, IReadOnlyList<StrataClient> clients, ChaosHistory history, ChaosClock clock, IOperationGate gate, Action<int>? started = null)
+    ChaosOptions options, string bucket, IReadOnlyList<StrataClient> clients, ReadRouter reads, ChaosHistory history, ChaosClock clock, IOperationGate gate,
+    Action<int>? started = null)
 {
     private const double ReadShare = 0.5;
     private const double WriteShare = 0.3;
@@ -89,8 +91,10 @@ internal sealed class RegisterWorkload(
             CasRegisterOp kind = roll < ReadShare ? CasRegisterOp.Read
                 : roll < ReadShare + WriteShare ? CasRegisterOp.Write
                 : known.ContainsKey(key) ? CasRegisterOp.Cas : CasRegisterOp.Read;
-            ChaosOperation done = await ExecuteAsync(clients[client], new ChaosOperation
+            ReadRoute route = kind == CasRegisterOp.Read ? reads.Route(client) : new ReadRoute(clients[client], null);
+            ChaosOperation done = await ExecuteAsync(route.Client, new ChaosOperation
             {
+                Node = route.Node,
                 Index = index,
                 Process = process,
                 Client = client,

@@ -76,10 +76,16 @@ internal static class ChaosCommand
                 "metadata updates, checked against the namespace invariants (--keys = metadata registers)",
             DefaultValueFactory = _ => ChaosOptions.Name(defaults.Workload),
         };
+        var reads = new Option<string>("--reads")
+        {
+            Description = "Where reads go: leader (through the shard-aware route, to the shard's leader), home (each client to its own node among the " +
+                "bucket's replicas: follower reads, and reads at nodes just restarted, continued or cut off) or mixed (each read one or the other, seeded)",
+            DefaultValueFactory = _ => ChaosOptions.Name(defaults.Reads),
+        };
         var output = new Option<string>("--out") { Description = "Directory in which the run's report folder is created", HelpName = "DIR", DefaultValueFactory = _ => defaults.OutDirectory };
         var command = new Command("chaos", "Kill (also at seeded crash points), pause and partition nodes of a local cluster, and change its membership, under a register or namespace workload, then check the history for linearizability (and the namespace invariants)")
         {
-            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, workload, output,
+            nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, workload, reads, output,
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
@@ -102,6 +108,7 @@ internal static class ChaosCommand
                     OutDirectory = parse.GetValue(output)!,
                     Network = ChaosOptions.ParseNetwork(parse.GetValue(network)!),
                     Workload = ChaosOptions.ParseWorkload(parse.GetValue(workload)!),
+                    Reads = ChaosOptions.ParseReads(parse.GetValue(reads)!),
                 };
                 options.Validate();
             }
@@ -139,6 +146,7 @@ internal static class ChaosCommand
         }
 
         env.Console.Write(table);
+        env.Console.MarkupLine(Markup.Escape("reads: " + ChaosReport.HomeReadsLine(verdict)));
         if (verdict.ErrorsByKind.Count > 0)
         {
             env.Console.MarkupLine(Markup.Escape("errors by kind: " + string.Join(", ", verdict.ErrorsByKind.Select(e => string.Create(c, $"{e.Key} {e.Value:N0}")))));
