@@ -8,6 +8,7 @@
 #   RECORD=docs/chaos-gate-runs.tsv scripts/chaos-gate.sh   # resume from, and add to, the gate record kept in the repo
 #   HISTORIES=2 OPS=3000 scripts/chaos-gate.sh     # a short pass
 #   MIXES="kill-pause skew-netns" scripts/chaos-gate.sh
+#   READS=leader scripts/chaos-gate.sh            # every read through the shard's leader (default mixed: half straight to home replicas)
 #   PARALLEL=2 RECORD=docs/chaos-gate-runs.tsv scripts/chaos-gate.sh   # two runs at a time
 #
 # Mixes: kill-pause, partition-netns, membership, power-loss, skew-netns, namespace, crash-point (crash-point,kill,pause:
@@ -15,13 +16,15 @@
 # restarted with a seeded fsync failing must stop, and loses its unsynced pages to a power cut before its restart), flip
 # (flip,kill,pause: a node restarted over a flipped bit of a WAL, SST or MANIFEST must find it or never read it).
 # The netns mixes need root, ip and iptables (scripts/install-prerequisites.sh). FIRST_SEED (default 1) numbers the
-# histories.
+# histories. READS is each run's --reads (leader, home or mixed; default mixed) and is recorded with it: a (mix, seed)
+# recorded with other reads is not run again.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 HISTORIES="${HISTORIES:-50}"
 OPS="${OPS:-10000}"
 FIRST_SEED="${FIRST_SEED:-1}"
+READS="${READS:-mixed}"
 MIXES="${MIXES:-kill-pause partition-netns membership power-loss skew-netns namespace crash-point fsync-fail flip}"
 OUT="${OUT:-chaos-gate-$(date -u +%Y%m%dT%H%M%SZ)}"
 RECORD="${RECORD:-$OUT/gate.tsv}"
@@ -55,7 +58,7 @@ faults_of() {
 # existing record ($RECORD, default $OUT/gate.tsv) is resumed: a (mix, seed) already recorded is not run again, and the
 # summary counts every recorded run, so one long gate can be spread over several sittings.
 if [[ ! -s "$RECORD" ]]; then
-  printf 'mix\tseed\texit\tverdict\tseconds\treport\tcommit\n' > "$RECORD"
+  printf 'mix\tseed\texit\tverdict\tseconds\treport\tcommit\treads\n' > "$RECORD"
 fi
 for mix in $MIXES; do faults_of "$mix" > /dev/null || exit 2; done
 
@@ -66,11 +69,11 @@ run_one() {
   started=$(date +%s)
   log="$OUT/$mix-seed$seed.log"
   # shellcheck disable=SC2086
-  "${strata[@]}" chaos $args --ops "$OPS" --fault-count $((OPS / 500)) --seed "$seed" --out "$OUT/$mix" > "$log" 2>&1
+  "${strata[@]}" chaos $args --reads "$READS" --ops "$OPS" --fault-count $((OPS / 500)) --seed "$seed" --out "$OUT/$mix" > "$log" 2>&1
   code=$?
   report="$(grep -Eo 'report: .*' "$log" | tail -1 | cut -c9-)"
   verdict="$(grep -Eo '"verdict": *"[^"]*"' "$report/result.json" 2>/dev/null | head -1 | sed -E 's/.*: *"(.*)"/\1/')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" "$commit" | tee -a "$RECORD"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mix" "$seed" "$code" "${verdict:-?}" $(( $(date +%s) - started )) "$report" "$commit" "$READS" | tee -a "$RECORD"
 }
 
 # PARALLEL runs at a time (default 1). Each run has its own ports, directories and network namespaces; a run is mostly
@@ -96,5 +99,8 @@ wait
 runs=$(( $(wc -l < "$RECORD") - 1 ))
 bad=$(awk -F'\t' 'NR > 1 && $3 != 0' "$RECORD" | wc -l)
 echo "chaos gate: $runs runs of $OPS operations recorded in $RECORD, $bad not clean"
-awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++ } END { for (m in runs) printf "  %-16s %3d runs, %3d clean\n", m, runs[m], clean[m] }' "$RECORD" | sort
+awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++; reads[$1 "\t" ($8 == "" ? "leader" : $8)]++ }
+  END { for (m in runs) { line = sprintf("  %-16s %3d runs, %3d clean; reads:", m, runs[m], clean[m]);
+          for (r in reads) { split(r, k, "\t"); if (k[1] == m) line = line sprintf(" %s %d", k[2], reads[r]) }
+          print line } }' "$RECORD" | sort
 [[ $bad -eq 0 ]]
