@@ -156,6 +156,14 @@ internal static class ChaosReport
             crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
                 ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.CrashPoint is not null && f.Fired == true) }
                 : null,
+            skews = run.Faults.Any(f => f.Kind == "skew")
+                ? new
+                {
+                    skewed = run.Faults.Count(f => f.Kind == "skew"),
+                    isolated = run.Faults.Count(f => f.Kind == "skew" && f.Sides is not null),
+                    stillLedWhenCut = run.Faults.Count(f => f.Kind == "skew" && f.Sides is not null && f.LeaderAtCut == f.Node),
+                }
+                : null,
             flips = run.Faults.Any(f => f.Kind == "flip")
                 ? new
                 {
@@ -319,6 +327,11 @@ internal static class ChaosReport
                 foreach (FaultEvent f in partitions)
                 {
                     string before = f.WasLeader ? $"node {f.Node} ({f.Term})" : f.Term is null ? "not seen" : $"another node ({f.Term})";
+                    if (f.Kind == "skew")
+                    {
+                        before += f.LeaderAtCut is { } cutLeader ? $"; at the cut node {cutLeader} ({f.TermAtCut})" : "; at the cut none seen";
+                    }
+
                     string atHeal = f.LeaderBeforeHeal is { } l ? $"node {l} ({f.TermBeforeHeal})" : "none seen";
                     string connected = f.ConnectedNanos is long c && f.HealNanos is long h ? ChaosClock.Seconds(c - h).ToString("0.00", CultureInfo.InvariantCulture) : "";
                     Line(md, $"| {f.Number} | {f.Kind} | {f.Sides!.Replace("|", "\\|", StringComparison.Ordinal)} | {f.Note} | {before} | {atHeal} | {connected} |");

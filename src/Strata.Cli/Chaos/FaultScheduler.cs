@@ -58,6 +58,15 @@ internal sealed record FaultEvent
     /// <summary>For a partition: the term of <see cref="LeaderBeforeHeal"/>.</summary>
     public ulong? TermBeforeHeal { get; init; }
 
+    /// <summary>
+    /// For a skew with isolation: the node that said it led the bucket's shard (highest term) just before the skewed
+    /// node was cut off — whether the skewed node still led then, which is the case its lease must survive.
+    /// </summary>
+    public ulong? LeaderAtCut { get; init; }
+
+    /// <summary>For a skew with isolation: the term of <see cref="LeaderAtCut"/>.</summary>
+    public ulong? TermAtCut { get; init; }
+
     /// <summary>When the signal was sent or the partition was cut (ns since the run began).</summary>
     public required long StartNanos { get; init; }
 
@@ -484,6 +493,7 @@ internal sealed partial class FaultScheduler : IOperationGate
                 // Where a skewed clock hurts: the node also loses its peers (a leader whose slow clock says its lease
                 // still holds while the others elect a successor). A second first, for the clocks to be compared.
                 await Task.Delay(SkewBeforeIsolation, cancellationToken).ConfigureAwait(false);
+                (_, ulong? leaderAtCut, ulong? termAtCut, _) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
                 NetworkCut cut = NetworkCut.Plan(FaultKind.Isolate, ActiveIds(), target, fault.Salt, replicas);
                 await _network.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
                 started = started with
@@ -491,8 +501,12 @@ internal sealed partial class FaultScheduler : IOperationGate
                     Sides = cut.SidesText,
                     Dropped = [.. cut.Dropped.Select(l => l.ToString())],
                     Note = $"{skew}; then {cut.Description}",
+                    LeaderAtCut = leaderAtCut,
+                    TermAtCut = termAtCut,
                 };
-                _log.Line(Markup.Escape($"fault {fault.Number}: node {target} (skewed) isolated too: {cut.Description} [{cut.SidesText}]"));
+                string led = leaderAtCut == target ? "it still led the bucket's shard"
+                    : leaderAtCut is ulong other ? $"node {other} led the bucket's shard by then" : "no leader of the bucket's shard was seen";
+                _log.Line(Markup.Escape($"fault {fault.Number}: node {target} (skewed) isolated too: {cut.Description} [{cut.SidesText}]; {led}"));
             }
 
             return Record(started);
