@@ -484,13 +484,7 @@ public sealed class ChaosReportTests : IDisposable
     [Fact]
     public void Crash_point_faults_arm_a_seeded_point_that_a_serving_node_reaches_and_leave_other_plans_as_they_were()
     {
-        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.CrashPoint, FaultKind.Kill] };
-
-        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
-
-        Assert.Equal(plan, FaultPlan.Create(options));
-        PlannedFault[] armed = [.. plan.Where(f => f.Kind == FaultKind.CrashPoint)];
-        Assert.Equal(6, armed.Length);
+        (_, PlannedFault[] armed) = HalfPlanOf(FaultKind.CrashPoint, FaultKind.Kill);
         ArmedCrashPoint[] points = [.. armed.Select(f => ArmedCrashPoint.Of(f.Salt))];
         Assert.Equal(points, armed.Select(f => ArmedCrashPoint.Of(f.Salt)));
         Assert.True(points.Select(p => p.Value).Distinct().Count() > 1, "every fault armed the same point");
@@ -513,13 +507,7 @@ public sealed class ChaosReportTests : IDisposable
     [Fact]
     public void Failed_fsync_faults_arm_a_seeded_sync_past_the_opening_and_the_run_starts_its_nodes_under_the_power_loss_library()
     {
-        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.SyncFailure, FaultKind.Kill] };
-
-        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
-
-        Assert.Equal(plan, FaultPlan.Create(options));
-        PlannedFault[] armed = [.. plan.Where(f => f.Kind == FaultKind.SyncFailure)];
-        Assert.Equal(6, armed.Length);
+        (ChaosOptions options, PlannedFault[] armed) = HalfPlanOf(FaultKind.SyncFailure, FaultKind.Kill);
         ArmedSyncFailure[] syncs = [.. armed.Select(f => ArmedSyncFailure.Of(f.Salt))];
         Assert.True(syncs.Distinct().Count() > 1, "every fault armed the same sync");
         Assert.All(syncs, s => Assert.InRange(s.Sync, ArmedSyncFailure.MinSync, ArmedSyncFailure.MaxSync));
@@ -534,13 +522,7 @@ public sealed class ChaosReportTests : IDisposable
     [Fact]
     public void Bit_flips_are_seeded_watched_restarts_with_a_window_that_need_no_power_loss_library()
     {
-        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [FaultKind.BitFlip, FaultKind.Pause] };
-
-        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
-
-        Assert.Equal(plan, FaultPlan.Create(options));
-        PlannedFault[] flips = [.. plan.Where(f => f.Kind == FaultKind.BitFlip)];
-        Assert.Equal(6, flips.Length);
+        (ChaosOptions options, PlannedFault[] flips) = HalfPlanOf(FaultKind.BitFlip, FaultKind.Pause);
         Assert.True(flips.Select(f => f.Salt).Distinct().Count() == flips.Length, "two flips drew the same salt");
         Assert.All(flips, f => Assert.InRange(f.Duration, TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(10)));
         Assert.True(ChaosOptions.IsWatchedRestart(FaultKind.BitFlip));
@@ -548,6 +530,22 @@ public sealed class ChaosReportTests : IDisposable
         Assert.False(options.NeedsPowerLoss);
         Assert.Equal([FaultKind.BitFlip], ChaosOptions.ParseFaults("flip"));
         Assert.Equal("flip", ChaosOptions.Name(FaultKind.BitFlip));
+    }
+
+    /// <summary>
+    /// The seeded plan of 12 faults of <paramref name="kind"/> and <paramref name="other"/> over 5,000 operations, and its
+    /// faults of <paramref name="kind"/>: the plan is a function of the seed, half of it of that kind.
+    /// </summary>
+    private static (ChaosOptions Options, PlannedFault[] OfKind) HalfPlanOf(FaultKind kind, FaultKind other)
+    {
+        var options = new ChaosOptions { Operations = 5000, FaultCount = 12, Seed = 11, Faults = [kind, other] };
+
+        IReadOnlyList<PlannedFault> plan = FaultPlan.Create(options);
+
+        Assert.Equal(plan, FaultPlan.Create(options));
+        PlannedFault[] ofKind = [.. plan.Where(f => f.Kind == kind)];
+        Assert.Equal(6, ofKind.Length);
+        return (options, ofKind);
     }
 
     private static ChaosRun Run(params ChaosOperation[] history) => new()

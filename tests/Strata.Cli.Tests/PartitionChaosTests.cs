@@ -28,17 +28,10 @@ public sealed class PartitionChaosTests : IDisposable
     [Fact]
     public async Task A_skewed_node_is_isolated_too_and_the_report_says_who_led_the_shard_when_it_was_cut_off()
     {
-        CliResult result = await Cli.RunAsync(
-            "chaos", "--network", "netns", "--nodes", "3", "--ops", "300", "--clients", "4", "--keys", "4", "--faults", "skew", "--fault-count", "2",
-            "--seed", "3", "--out", _out);
+        ChaosRunFiles run = await ChaosRunFiles.RunAsync(_out, "skew", faultCount: 2, seed: 3, operations: 300, extra: ["--network", "netns"]);
 
-        Assert.True(result.ExitCode == 0, result.ToString());
-        string folder = Assert.Single(Directory.GetDirectories(_out));
-        using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.FaultsFile)));
-        JsonElement[] timeline = [.. faults.RootElement.GetProperty("timeline").EnumerateArray()];
-        Assert.Equal(["skew", "skew"], timeline.Select(f => f.GetProperty("kind").GetString()));
         int stillLed = 0;
-        foreach (JsonElement fault in timeline)
+        foreach (JsonElement fault in run.Timeline)
         {
             string node = fault.GetProperty("node").GetUInt64().ToString(CultureInfo.InvariantCulture);
             Assert.Equal(node, fault.GetProperty("sides").GetString()!.Split(" | ")[0]);
@@ -47,15 +40,14 @@ public sealed class PartitionChaosTests : IDisposable
             Assert.InRange(leaderAtCut, 1UL, 3UL);
             Assert.True(fault.GetProperty("termAtCut").GetUInt64() >= fault.GetProperty("term").GetUInt64(), fault.ToString());
             stillLed += leaderAtCut.ToString(CultureInfo.InvariantCulture) == node ? 1 : 0;
-            Assert.Contains($"fault {fault.GetProperty("number").GetInt32()}: node {node} (skewed) isolated too", result.Out, StringComparison.Ordinal);
+            Assert.Contains($"fault {fault.GetProperty("number").GetInt32()}: node {node} (skewed) isolated too", run.Result.Out, StringComparison.Ordinal);
         }
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, ChaosReport.ResultFile)));
-        JsonElement skews = report.RootElement.GetProperty("skews");
+        JsonElement skews = run.Outcome.GetProperty("skews");
         Assert.Equal(2, skews.GetProperty("skewed").GetInt32());
         Assert.Equal(2, skews.GetProperty("isolated").GetInt32());
         Assert.Equal(stillLed, skews.GetProperty("stillLedWhenCut").GetInt32());
-        Assert.Contains("at the cut node ", File.ReadAllText(Path.Combine(folder, ChaosReport.SummaryFile)), StringComparison.Ordinal);
+        Assert.Contains("at the cut node ", run.Summary, StringComparison.Ordinal);
     }
 
     [Fact]
