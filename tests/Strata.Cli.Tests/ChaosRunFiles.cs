@@ -41,6 +41,10 @@ internal sealed record ChaosRunFiles(CliResult Result, string Folder, JsonElemen
     /// <summary>The log of the node timeline entry <paramref name="fault"/> hit.</summary>
     public string LogOf(JsonElement fault) => File.ReadAllText(Path.Combine(Folder, "cluster", $"node-{fault.GetProperty("node").GetUInt64()}.log"));
 
+    /// <summary>When each recorded operation was called (run clock, nanoseconds), in history order.</summary>
+    public long[] CallTimes => [.. File.ReadAllLines(Path.Combine(Folder, ChaosReport.HistoryFile))
+        .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("callNanos").GetInt64())];
+
     /// <summary>The run's <c>summary.md</c>.</summary>
     public string Summary => File.ReadAllText(Path.Combine(Folder, ChaosReport.SummaryFile));
 }

@@ -158,7 +158,8 @@ internal sealed record FaultEvent
 /// Executes a <see cref="FaultPlan"/> against a <see cref="LocalCluster"/> while the workload runs, one fault at a
 /// time: at most one node is ever killed or paused, or one partition is in place, so a majority of every shard's
 /// replicas stays up (and, under a partition, connected) and the run can make progress. Also the workload's
-/// <see cref="IOperationGate"/>: operations past a fault's starting point wait until that fault has begun, so every
+/// <see cref="IOperationGate"/>: operations past a fault's starting point wait until the scheduler takes that fault up
+/// (it may still be bringing the cluster back from the previous one), and go on while it is put in place, so every
 /// planned fault hits a cluster under load whatever the machine's speed.
 /// </summary>
 /// <remarks>
@@ -193,7 +194,7 @@ internal sealed partial class FaultScheduler : IOperationGate
     private readonly ChaosLog _log;
     private readonly Func<int> _started;
     private readonly TaskCompletionSource[] _reached;
-    private readonly TaskCompletionSource[] _begun;
+    private readonly TaskCompletionSource[] _taken;
     private readonly Lock _gate = new();
     private readonly List<FaultEvent> _timeline = [];
     private readonly HashSet<ulong> _killed = [];
@@ -228,7 +229,7 @@ internal sealed partial class FaultScheduler : IOperationGate
         _log = log;
         _started = started;
         _reached = [.. plan.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
-        _begun = [.. plan.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+        _taken = [.. plan.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
     }
 
     /// <summary>The faults so far, in the order they began.</summary>
@@ -262,10 +263,10 @@ internal sealed partial class FaultScheduler : IOperationGate
     {
         for (int k = 0; k < _plan.Count && _plan[k].AfterOperations <= index; k++)
         {
-            if (!_begun[k].Task.IsCompleted)
+            if (!_taken[k].Task.IsCompleted)
             {
                 _reached[k].TrySetResult();
-                await _begun[k].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _taken[k].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -282,16 +283,17 @@ internal sealed partial class FaultScheduler : IOperationGate
             foreach (PlannedFault fault in _plan)
             {
                 await _reached[fault.Number - 1].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                // The clients go on while the fault is put in place. Held even for the few milliseconds of observing
+                // the leader and signalling it, the leader would fall idle and quiesce, and a quiesced leader holds no
+                // lease: every fault would hit a leader without one, and no lease bug could show.
+                _taken[fault.Number - 1].TrySetResult();
                 if (ChaosOptions.IsMembership(fault.Kind))
                 {
-                    // The change is made under load: clients go on while the cluster carries it out.
-                    _begun[fault.Number - 1].TrySetResult();
                     await ChangeMembershipAsync(fault, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 int index = await InjectAsync(fault, cancellationToken).ConfigureAwait(false);
-                _begun[fault.Number - 1].TrySetResult();
                 try
                 {
                     await (ChaosOptions.IsWatchedRestart(fault.Kind)
@@ -351,9 +353,9 @@ internal sealed partial class FaultScheduler : IOperationGate
         }
         finally
         {
-            foreach (TaskCompletionSource begun in _begun)
+            foreach (TaskCompletionSource taken in _taken)
             {
-                begun.TrySetResult();
+                taken.TrySetResult();
             }
         }
     }

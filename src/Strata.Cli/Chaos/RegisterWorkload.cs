@@ -6,7 +6,7 @@ using Strata.Linearizability.Models;
 
 namespace Strata.Cli.Chaos;
 
-/// <summary>Where the workload waits before an operation: the fault scheduler holds it at a fault's starting point until the fault has begun.</summary>
+/// <summary>Where the workload waits before an operation: the fault scheduler holds it at a fault's starting point until it takes the fault up.</summary>
 internal interface IOperationGate
 {
     /// <summary>Completes when operation <paramref name="index"/> may be started.</summary>
