@@ -5,7 +5,7 @@ namespace Strata.Cli.Chaos;
 /// </summary>
 /// <param name="Number">1-based position in the plan.</param>
 /// <param name="Kind">What is done to the node.</param>
-/// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until it has begun.</param>
+/// <param name="AfterOperations">The fault starts once this many operations were started; operations past it wait until the scheduler takes it up.</param>
 /// <param name="AtLeader">Aim at the node that leads the shard of the run's bucket when the fault starts (else at <paramref name="NodeIndex"/>); ignored by a join (it adds a node) and a transfer (always the bucket's shard leader).</param>
 /// <param name="NodeIndex">The node (0-based index) hit when not aiming at the leader, or when no leader is seen.</param>
 /// <param name="Duration">How long the node stays killed (before its restart) or paused (before SIGCONT), or the partition lasts; for a crash point, the window in which the armed node must die there (else it is killed); zero for a membership change (it lasts until it is done).</param>

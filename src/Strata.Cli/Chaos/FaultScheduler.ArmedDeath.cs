@@ -20,7 +20,7 @@ namespace Strata.Cli.Chaos;
 /// <para>The fault is aimed at a replica of the bucket's shard (the leader, or a seeded replica), the shard the
 /// workload writes to. While it is armed the scheduler writes an object of its own (<see cref="LoadKey"/>, outside every
 /// key the workloads check, read or list) every <see cref="LoadInterval"/>: the clients stop at the next fault's
-/// starting point until that fault begins, and without writes an armed node would never reach its point or its sync.</para>
+/// starting point until the scheduler takes that fault up, and without writes an armed node would never reach its point or its sync.</para>
 /// <para>While armed the node counts as killed (<c>_killed</c>), so its death is never taken for a crash. Its death
 /// counts as the armed one only when it is what was armed: for a crash point, its log since the armed start ends with
 /// the point's dying line (<see cref="ArmedCrashPoint.DyingLine"/>); for a failed fsync, it exited with code 4 and its
