@@ -6,8 +6,11 @@ namespace Strata.Cluster;
 // another leader before the lease runs out: each voter refuses to vote for ElectionTicks of its own ticks after it last
 // heard the leader, and the lease lasts ElectionTicks - LeaseDriftMarginTicks of the leader's ticks. That holds while
 // the leader's clock runs no slower than theirs by more than the margin (2 of 10 ticks: 25%). The transport measures the
-// peers' clock rates (IPeerClocks); a leader whose clock runs slow against enough voters to elect its successor without
-// it gives up lease reads (every read goes through ReadIndex, which needs no clock) until the rates agree again.
+// peers' clock rates (IPeerClocks); a leader gives up lease reads (every read goes through ReadIndex, which needs no
+// clock) while the voters that could elect its successor without it are all ones whose clocks it saw running faster
+// than its own beyond the margin, or could not measure yet: a peer on a connection younger than the measuring span
+// has no rate, and "not measured" must not pass for "not faster" (a chaos run caught a leader at 0.47x real time
+// holding its lease when cut off, its rate against one voter measured, against the other not yet after a reconnect).
 public sealed partial class ClusterNode
 {
     // A 10x slow clock shows within half a second; a drift just past the margin shows over two seconds, where network
@@ -18,6 +21,8 @@ public sealed partial class ClusterNode
     private const double SteadyClockLimit = 1.1;
 
     private readonly HashSet<ulong> _fasterClocks = [];
+    private readonly HashSet<ulong> _unmeasuredClocks = [];
+    private readonly HashSet<ulong> _measuredClocks = [];
     private long _leaseClockRefusals;
     private long _nextClockComparisonAt;
 
@@ -36,7 +41,22 @@ public sealed partial class ClusterNode
         }
     }
 
-    /// <summary>Times a leader replica on this node gave up its lease because its clock ran slow against its voters'.</summary>
+    /// <summary>
+    /// Peers whose clock rate this node could not measure at its last step (no readings of theirs far enough apart: a new
+    /// connection, or none); a lease counts them as possibly faster. Empty when the transport does not measure clocks.
+    /// </summary>
+    public IReadOnlyCollection<ulong> PeersWithUnmeasuredClocks
+    {
+        get
+        {
+            lock (_fasterClocks)
+            {
+                return [.. _unmeasuredClocks];
+            }
+        }
+    }
+
+    /// <summary>Times a leader replica on this node gave up its lease because its clock ran slow against its voters', or could not be compared with theirs.</summary>
     public long LeaseClockRefusals => Interlocked.Read(ref _leaseClockRefusals);
 
     /// <summary>
@@ -55,9 +75,19 @@ public sealed partial class ClusterNode
         lock (_fasterClocks)
         {
             _fasterClocks.Clear();
+            _unmeasuredClocks.Clear();
+            _measuredClocks.Clear();
             foreach (ulong peer in _peerIds)
             {
-                if (clocks.RelativeRate(peer, QuickClockSpan) > QuickClockLimit || clocks.RelativeRate(peer, SteadyClockSpan) > SteadyClockLimit)
+                double? quick = clocks.RelativeRate(peer, QuickClockSpan);
+                if (quick is null)
+                {
+                    _unmeasuredClocks.Add(peer);
+                    continue;
+                }
+
+                _measuredClocks.Add(peer);
+                if (quick > QuickClockLimit || clocks.RelativeRate(peer, SteadyClockSpan) > SteadyClockLimit)
                 {
                     _fasterClocks.Add(peer);
                 }
@@ -67,17 +97,18 @@ public sealed partial class ClusterNode
 
     /// <summary>
     /// Whether this node's clock can hold <paramref name="replica"/>'s lease: not when the voters whose clocks run faster
-    /// than ours (in either configuration of a joint change) could elect a new leader without this node.
+    /// than ours, or whose rates are not measured yet (in either configuration of a joint change), could elect a new
+    /// leader without this node.
     /// </summary>
     private bool ClockFitForLease(Replica replica)
     {
+        if (_transport is not IPeerClocks)
+        {
+            return true; // nothing to compare with: the lease rests on the drift margin alone
+        }
+
         lock (_fasterClocks)
         {
-            if (_fasterClocks.Count == 0)
-            {
-                return true;
-            }
-
             if (CouldElectWithoutUs(replica.ConfState.Voters) || CouldElectWithoutUs(replica.ConfState.VotersOutgoing))
             {
                 Interlocked.Increment(ref _leaseClockRefusals);
@@ -89,5 +120,5 @@ public sealed partial class ClusterNode
     }
 
     private bool CouldElectWithoutUs(IReadOnlyCollection<ulong> voters) =>
-        voters.Count > 0 && voters.Count(v => v != NodeId && _fasterClocks.Contains(v)) >= (voters.Count / 2) + 1;
+        voters.Count > 0 && voters.Count(v => v != NodeId && (_fasterClocks.Contains(v) || !_measuredClocks.Contains(v))) >= (voters.Count / 2) + 1;
 }

@@ -96,6 +96,21 @@ public sealed class ChaosTests : IDisposable
             Assert.InRange(fault.GetProperty("operationsBefore").GetInt32(), 1, 299);
         }
 
+        // The faults that hit the shard's leader say whether it held its lease then, and the report counts them. The
+        // plan's first fault (seed 7) kills the leader a hundred operations in: the clients run on while a fault is put in
+        // place, so that leader is awake and holds its lease (a leader just elected after a recovery may not have one yet).
+        JsonElement[] leaderHits = [.. timeline.Where(f => f.GetProperty("wasLeader").GetBoolean())];
+        Assert.All(timeline.Except(leaderHits), f => Assert.False(f.TryGetProperty("leaderHeldLease", out _), f.ToString()));
+        JsonElement first = timeline.Single(f => f.GetProperty("number").GetInt32() == 1);
+        Assert.True(first.GetProperty("aimedAtLeader").GetBoolean() && first.GetProperty("wasLeader").GetBoolean(), first.ToString());
+        Assert.True(first.GetProperty("leaderHeldLease").GetBoolean(), first.ToString());
+        Assert.False(first.GetProperty("leaderQuiesced").GetBoolean(), first.ToString());
+        int withLease = leaderHits.Count(f => f.GetProperty("leaderHeldLease").GetBoolean());
+        JsonElement hits = root.GetProperty("leaderHits");
+        Assert.Equal(leaderHits.Length, hits.GetProperty("hit").GetInt32());
+        Assert.Equal(withLease, hits.GetProperty("withLease").GetInt32());
+        Assert.Contains($"leaders hit: {leaderHits.Length} fault(s) hit the bucket shard's leader: {withLease} while it held its lease", result.Out, StringComparison.Ordinal);
+
         // Never two nodes down at once: each fault began after the previous one was healed and the cluster served.
         Assert.True(timeline[0].GetProperty("readyNanos").GetInt64() <= timeline[1].GetProperty("startNanos").GetInt64());
         Assert.Empty(NodeProcessesUnder(_out));

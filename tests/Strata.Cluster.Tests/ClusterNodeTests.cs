@@ -128,6 +128,56 @@ public sealed class ClusterNodeTests
     }
 
     [Fact]
+    public async Task AVoterWhoseClockIsNotMeasuredYetCountsAsPossiblyFasterForTheLease()
+    {
+        await using var cluster = new TestCluster(nodes: 3, shards: 1);
+        await cluster.WaitReadyAsync();
+        ulong shard = cluster.ShardOf("unmeasured");
+        ulong leader = await cluster.LeaderAsync(shard);
+        ulong[] others = [.. cluster.Nodes.Keys.Where(id => id != leader).Order()];
+        ClusterNode node = cluster[leader];
+        await node.ProposeAsync(shard, TestCluster.CreateBucket("unmeasured"));
+        await node.ProposeAsync(shard, TestCluster.Put("unmeasured", "k", 7));
+        await AssertLeaseReadsAsync(node, shard, "unmeasured", "k", 7);
+
+        // One voter not measured (a new connection), the other measured at our rate: the measured one still honours the
+        // lease and no successor can be elected without it, so the lease stays.
+        cluster.Network.SetClockUnmeasured(leader, others[0]);
+        Assert.True(await TestCluster.WaitUntilAsync(() => node.PeersWithUnmeasuredClocks.Count == 1, TimeSpan.FromSeconds(10)));
+        await AssertLeaseReadsAsync(node, shard, "unmeasured", "k", 7);
+        Assert.Equal(0, node.LeaseClockRefusals);
+
+        // The other voter runs faster: the two could elect a successor while this leader counts its lease, and "not
+        // measured" is no evidence of "not faster". Every read goes through ReadIndex.
+        cluster.Network.SetClockRate(leader, others[1], 2.0);
+        await ReadUntilAsync(node, shard, "unmeasured", "k", 7, () => node.LeaseClockRefusals > 0);
+        long leaseReads = node.LeaseReads;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(7UL, (await TestCluster.StatAsync(node, shard, "unmeasured", "k")).Attributes.Size);
+        }
+
+        Assert.Equal(leaseReads, node.LeaseReads);
+
+        // Neither measured (both connections new): refused too.
+        cluster.Network.SetClockUnmeasured(leader, others[1]);
+        Assert.True(await TestCluster.WaitUntilAsync(() => node.PeersWithUnmeasuredClocks.Count == 2, TimeSpan.FromSeconds(10)));
+        long refusals = node.LeaseClockRefusals;
+        await ReadUntilAsync(node, shard, "unmeasured", "k", 7, () => node.LeaseClockRefusals > refusals);
+        leaseReads = node.LeaseReads;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(7UL, (await TestCluster.StatAsync(node, shard, "unmeasured", "k")).Attributes.Size);
+        }
+
+        Assert.Equal(leaseReads, node.LeaseReads);
+
+        // Both measured at our rate again: the lease comes back.
+        cluster.Network.ClearClockRates();
+        await AssertLeaseReadsAsync(node, shard, "unmeasured", "k", 7);
+    }
+
+    [Fact]
     public async Task RetriedMutationWithTheSameIdAppliesOnce()
     {
         await using var cluster = new TestCluster(nodes: 3, shards: 1);

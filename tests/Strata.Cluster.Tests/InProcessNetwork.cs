@@ -74,13 +74,16 @@ internal sealed class InProcessNetwork
     /// <summary>Makes <paramref name="observer"/>'s transport report <paramref name="peer"/>'s clock running <paramref name="rate"/> times as fast as its own.</summary>
     public void SetClockRate(ulong observer, ulong peer, double rate) => _clockRates[(observer, peer)] = rate;
 
+    /// <summary>Makes <paramref name="observer"/>'s transport have no measurement of <paramref name="peer"/>'s clock (as on a connection younger than the span asked about).</summary>
+    public void SetClockUnmeasured(ulong observer, ulong peer) => _clockRates[(observer, peer)] = double.NaN;
+
     /// <summary>Every clock at the same rate again.</summary>
     public void ClearClockRates() => _clockRates.Clear();
 
     private sealed class Endpoint(InProcessNetwork network, ulong node, Action arrived) : ITransport, IPeerClocks
     {
         public double? RelativeRate(ulong nodeId, TimeSpan span) =>
-            network._clockRates.TryGetValue((node, nodeId), out double rate) ? rate : 1.0;
+            network._clockRates.TryGetValue((node, nodeId), out double rate) ? (double.IsNaN(rate) ? null : rate) : 1.0;
 
         public ConcurrentQueue<byte[]> Inbox { get; } = new();
 

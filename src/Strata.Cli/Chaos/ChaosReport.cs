@@ -92,6 +92,7 @@ internal static class ChaosReport
             FinalReads = OutcomeCounts.Of("final read", finals),
             HomeReads = OutcomeCounts.Of("read at home", workload.Where(o => o.Node is not null)),
             HomeNodes = [.. workload.Where(o => o.Node is not null).Select(o => o.Node!.Value).Distinct().Order()],
+            LeaderHits = LeaderHits.Of(run.Faults),
             ErrorsByKind = workload.Where(o => o.Error is not null)
                 .GroupBy(o => o.Error!.Split(':', 2)[0])
                 .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
@@ -155,6 +156,9 @@ internal static class ChaosReport
             crashes = run.Faults.Count(f => f.Kind == "crash"),
             crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
                 ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.CrashPoint is not null && f.Fired == true) }
+                : null,
+            leaderHits = verdict.LeaderHits.Hit > 0
+                ? new { hit = verdict.LeaderHits.Hit, withLease = verdict.LeaderHits.WithLease, quiesced = verdict.LeaderHits.Quiesced }
                 : null,
             skews = run.Faults.Any(f => f.Kind == "skew")
                 ? new
@@ -220,6 +224,7 @@ internal static class ChaosReport
 
         Line(md, $"- Reads: {ChaosOptions.Name(o.Reads)}: {HomeReadsLine(verdict)}");
         Line(md, $"- Faults: {(o.Faults.Count == 0 ? "none" : string.Join(", ", o.Faults.Select(ChaosOptions.Name)))}; {run.Faults.Count(f => f.Kind != "crash")} injected of {run.Plan.Count} planned");
+        Line(md, $"- Leaders hit: {verdict.LeaderHits}");
         Line(md, $"- Checker: {verdict.CheckedOperations:N0} operations checked in {verdict.CheckSeconds:0.###} s (budget {o.CheckBudget.TotalSeconds:0} s), one partition per key");
         md.AppendLine(ChaosPlot.SummaryLine(verdict.Folder));
         md.AppendLine();

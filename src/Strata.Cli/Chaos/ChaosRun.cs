@@ -140,6 +140,9 @@ internal sealed record ChaosVerdict
     /// <summary>The nodes those reads went to, by id.</summary>
     public IReadOnlyList<ulong> HomeNodes { get; init; } = [];
 
+    /// <summary>The faults that hit the bucket shard's leader, and whether it held its lease then.</summary>
+    public LeaderHits LeaderHits { get; init; }
+
     /// <summary>Workload operations that were not answered with success, by the status that ended them (e.g. <c>DeadlineExceeded</c>).</summary>
     public required IReadOnlyDictionary<string, int> ErrorsByKind { get; init; }
 
@@ -157,4 +160,24 @@ internal sealed record ChaosVerdict
 
     /// <summary><c>--workload namespace</c>: the namespace invariants' judgement; null for the register workload.</summary>
     public NamespaceVerdict? Namespace { get; init; }
+}
+
+/// <summary>
+/// The faults of a run that hit the leader of the bucket's shard (for a skew with isolation: a skewed node still leading
+/// at the cut), and how many found it holding its lease — the faults that can show a lease bug — or quiesced.
+/// </summary>
+internal readonly record struct LeaderHits(int Hit, int WithLease, int Quiesced)
+{
+    /// <summary>Counts the leader hits of <paramref name="faults"/> (<see cref="FaultEvent.LeaderHeldLease"/>).</summary>
+    public static LeaderHits Of(IEnumerable<FaultEvent> faults)
+    {
+        FaultEvent[] hits = [.. faults.Where(f => f.LeaderHeldLease is not null)];
+        return new LeaderHits(hits.Length, hits.Count(f => f.LeaderHeldLease == true), hits.Count(f => f.LeaderQuiesced == true));
+    }
+
+    /// <summary>One line for the console and the summary.</summary>
+    public override string ToString() => Hit == 0
+        ? "no fault hit the shard's leader"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{Hit} fault(s) hit the bucket shard's leader: {WithLease} while it held its lease, {Quiesced} quiesced, {Hit - WithLease - Quiesced} awake without a lease");
 }

@@ -269,9 +269,11 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             failed = e;
             await stop.CancelAsync().ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception e) when (stop.IsCancellationRequested && e is not CommandFailedException)
         {
-            // Interrupted, or stopped because the clients failed: their exception follows.
+            // Interrupted, or stopped because the clients failed: their exception follows. A call the scheduler had in
+            // flight may end as an RpcException (Cancelled) rather than an OperationCanceledException; it must not
+            // hide the clients' failure (a gate run once reported only "RpcException: Call canceled by the client").
         }
 
         try

@@ -61,7 +61,7 @@ internal sealed partial class FaultScheduler
         }
 
         LocalNode via = running[fault.NodeIndex % running.Length];
-        (ulong? shard, ulong? leader, ulong? term, _) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+        LeaderSighting seen = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
         LocalNode node = _cluster.AddJoiningNode(via.ApiAddress);
         _cluster.Start(node.Id);
         int index = Record(new FaultEvent
@@ -70,15 +70,15 @@ internal sealed partial class FaultScheduler
             Kind = ChaosOptions.Name(FaultKind.Join),
             Node = node.Id,
             ProcessId = node.ProcessId,
-            Shard = shard,
-            Term = term,
+            Shard = seen.Shard,
+            Term = seen.Term,
             OperationsBefore = _started(),
             StartNanos = _clock.Now,
             Note = $"joins through node {via.Id} ({via.ApiAddress}){(reason is null ? "" : "; " + reason)}",
         });
         _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: " + Markup.Escape(
             $"node {node.Id} (pid {node.ProcessId}, {node.ApiAddress}) joins through node {via.Id} after {Timeline[index].OperationsBefore:N0} operations" +
-            (reason is null ? "" : $" ({reason})") + $"; shard leader before: {Describe(leader, term)}"));
+            (reason is null ? "" : $" ({reason})") + $"; shard leader before: {Describe(seen.Leader, seen.Term)}"));
 
         string missing = "not listed in the map yet";
         await UntilAsync(index, $"node {node.Id} did not join and take its share of replicas", () => missing, async token =>
@@ -138,11 +138,11 @@ internal sealed partial class FaultScheduler
                 $"first, so that the decommission of fault {fault.Number} leaves at least {MembershipPlan.MinActiveNodes} active nodes"), cancellationToken).ConfigureAwait(false);
         }
 
-        (ulong? shard, ulong? leader, ulong? term, _) = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
-        ulong target = MembershipPlan.DecommissionTarget(fault, ActiveIds(), leader);
+        LeaderSighting seen = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
+        ulong target = MembershipPlan.DecommissionTarget(fault, ActiveIds(), seen.Leader);
         LocalNode node = _cluster.Node(target);
-        int index = Record(AimedEvent(fault, FaultKind.Decommission, target, node.ProcessId, leader, shard, term));
-        string role = RoleOf(target, leader, shard);
+        int index = Record(AimedEvent(fault, FaultKind.Decommission, target, node.ProcessId, seen));
+        string role = RoleOf(target, seen);
         _log.Line($"[red]fault {fault.Number}/{_plan.Count}[/]: " + Markup.Escape(
             $"decommission node {target} (pid {node.ProcessId}, {role}) after {Timeline[index].OperationsBefore:N0} operations"));
 
@@ -173,7 +173,7 @@ internal sealed partial class FaultScheduler
         FaultEvent done = Timeline[index];
         _log.Line(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"fault {fault.Number}: node {target} marked decommissioned after {Since(done, done.DecommissionedNanos)} s and stopped; serving again after " +
-            $"{Since(done, done.ReadyNanos)} s; shard leader {Describe(leader, term)} before, {Describe(done.LeaderAfter, done.TermAfter)} after")));
+            $"{Since(done, done.ReadyNanos)} s; shard leader {Describe(seen.Leader, seen.Term)} before, {Describe(done.LeaderAfter, done.TermAfter)} after")));
     }
 
     /// <summary>

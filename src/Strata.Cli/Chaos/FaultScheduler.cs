@@ -67,6 +67,16 @@ internal sealed record FaultEvent
     /// <summary>For a skew with isolation: the term of <see cref="LeaderAtCut"/>.</summary>
     public ulong? TermAtCut { get; init; }
 
+    /// <summary>
+    /// For a fault that hit the leader of the bucket's shard (for a skew with isolation: a skewed node that still led
+    /// at the cut): whether that replica held its lease, as the node reported just before. A lease must survive being
+    /// paused, killed or cut off with a slow clock; a leader hit without one cannot show a lease bug.
+    /// </summary>
+    public bool? LeaderHeldLease { get; init; }
+
+    /// <summary>With <see cref="LeaderHeldLease"/>: whether the leader's replica was quiesced (idle, not ticking: no lease).</summary>
+    public bool? LeaderQuiesced { get; init; }
+
     /// <summary>When the signal was sent or the partition was cut (ns since the run began).</summary>
     public required long StartNanos { get; init; }
 
@@ -423,23 +433,30 @@ internal sealed partial class FaultScheduler : IOperationGate
     }
 
     /// <summary>The timeline entry of a fault aimed at <paramref name="target"/>, as it starts.</summary>
-    private FaultEvent AimedEvent(PlannedFault fault, FaultKind kind, ulong target, int? pid, ulong? leader, ulong? shard, ulong? term) => new()
+    private FaultEvent AimedEvent(PlannedFault fault, FaultKind kind, ulong target, int? pid, LeaderSighting seen) => new()
     {
         Number = fault.Number,
         Kind = ChaosOptions.Name(kind),
         Node = target,
         ProcessId = pid,
         AimedAtLeader = fault.AtLeader,
-        WasLeader = leader == target,
-        Shard = shard,
-        Term = term,
+        WasLeader = seen.Leader == target,
+        Shard = seen.Shard,
+        Term = seen.Term,
+        LeaderHeldLease = seen.Leader == target ? seen.LeaderHeldLease : null,
+        LeaderQuiesced = seen.Leader == target ? seen.LeaderQuiesced : null,
         OperationsBefore = _started(),
         StartNanos = _clock.Now,
     };
 
     /// <summary>The target's part in the bucket's shard, in words (for the console line).</summary>
-    private static string RoleOf(ulong target, ulong? leader, ulong? shard) =>
-        leader == target ? $"leader of shard {shard}" : shard is null ? "shard leader unknown" : $"follower of shard {shard}";
+    private static string RoleOf(ulong target, LeaderSighting seen) =>
+        seen.Leader == target ? $"leader of shard {seen.Shard}, {LeaseOf(seen)}"
+        : seen.Shard is null ? "shard leader unknown" : $"follower of shard {seen.Shard}";
+
+    /// <summary>The seen leader's lease, in words.</summary>
+    private static string LeaseOf(LeaderSighting seen) =>
+        seen.LeaderHeldLease == true ? "holding its lease" : seen.LeaderQuiesced == true ? "quiesced, no lease" : "no lease";
 
     /// <summary>Records <paramref name="kind"/> as skipped for <paramref name="reason"/>; returns its timeline index.</summary>
     private int RecordSkipped(PlannedFault fault, FaultKind kind, string reason) => Record(new FaultEvent
@@ -457,12 +474,13 @@ internal sealed partial class FaultScheduler : IOperationGate
     /// <summary>Hits the node the fault aims at; returns the index of its timeline entry.</summary>
     private async Task<int> InjectAsync(PlannedFault fault, CancellationToken cancellationToken)
     {
-        (ulong? shard, ulong? leader, ulong? term, IReadOnlyList<ulong>? replicas) = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
-        ulong target = fault.AtLeader && leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, SeededCandidates(fault, replicas));
+        LeaderSighting seen = await ObserveLeaderForAsync(fault, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ulong>? replicas = seen.Replicas;
+        ulong target = fault.AtLeader && seen.Leader is ulong l && _cluster.Node(l).IsRunning ? l : MembershipPlan.SeededNode(fault, SeededCandidates(fault, replicas));
         LocalNode node = _cluster.Node(target);
         int pid = node.ProcessId ?? throw new CommandFailedException($"node {target} has no process to {ChaosOptions.Name(fault.Kind)}");
-        FaultEvent started = AimedEvent(fault, fault.Kind, target, pid, leader, shard, term);
-        string role = RoleOf(target, leader, shard);
+        FaultEvent started = AimedEvent(fault, fault.Kind, target, pid, seen);
+        string role = RoleOf(target, seen);
         if (ChaosOptions.IsPartition(fault.Kind))
         {
             NetworkCut cut = NetworkCut.Plan(fault.Kind, ActiveIds(), target, fault.Salt, replicas);
@@ -495,7 +513,8 @@ internal sealed partial class FaultScheduler : IOperationGate
                 // Where a skewed clock hurts: the node also loses its peers (a leader whose slow clock says its lease
                 // still holds while the others elect a successor). A second first, for the clocks to be compared.
                 await Task.Delay(SkewBeforeIsolation, cancellationToken).ConfigureAwait(false);
-                (_, ulong? leaderAtCut, ulong? termAtCut, _) = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+                LeaderSighting atCut = await ObserveLeaderAsync(cancellationToken).ConfigureAwait(false);
+                ulong? leaderAtCut = atCut.Leader;
                 NetworkCut cut = NetworkCut.Plan(FaultKind.Isolate, ActiveIds(), target, fault.Salt, replicas);
                 await _network.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
                 started = started with
@@ -504,9 +523,11 @@ internal sealed partial class FaultScheduler : IOperationGate
                     Dropped = [.. cut.Dropped.Select(l => l.ToString())],
                     Note = $"{skew}; then {cut.Description}",
                     LeaderAtCut = leaderAtCut,
-                    TermAtCut = termAtCut,
+                    TermAtCut = atCut.Term,
+                    LeaderHeldLease = leaderAtCut == target ? atCut.LeaderHeldLease : null,
+                    LeaderQuiesced = leaderAtCut == target ? atCut.LeaderQuiesced : null,
                 };
-                string led = leaderAtCut == target ? "it still led the bucket's shard"
+                string led = leaderAtCut == target ? $"it still led the bucket's shard ({LeaseOf(atCut)})"
                     : leaderAtCut is ulong other ? $"node {other} led the bucket's shard by then" : "no leader of the bucket's shard was seen";
                 _log.Line(Markup.Escape($"fault {fault.Number}: node {target} (skewed) isolated too: {cut.Description} [{cut.SidesText}]; {led}"));
             }
@@ -599,11 +620,11 @@ internal sealed partial class FaultScheduler : IOperationGate
         if (fault.Sides is not null)
         {
             // Who leads under the partition: the evidence that it took effect (an isolated leader is replaced).
-            (_, ulong? leader, ulong? term, _) = cancellationToken.IsCancellationRequested
+            LeaderSighting underCut = cancellationToken.IsCancellationRequested
                 ? default
                 : await ObserveLeaderAsync(CancellationToken.None).ConfigureAwait(false);
             await _network!.HealAsync(CancellationToken.None).ConfigureAwait(false);
-            Update(index, e => e with { HealNanos = _clock.Now, LeaderBeforeHeal = leader, TermBeforeHeal = term });
+            Update(index, e => e with { HealNanos = _clock.Now, LeaderBeforeHeal = underCut.Leader, TermBeforeHeal = underCut.Term });
             return;
         }
 
@@ -645,13 +666,12 @@ internal sealed partial class FaultScheduler : IOperationGate
         Update(index, e => e with { HealNanos = _clock.Now });
     }
 
-    /// <summary>The bucket's shard, the node that says it leads it with the highest term, that term, and the shard's replicas; nulls when not seen.</summary>
     /// <summary>
     /// The observation a fault aims with: for a fault aimed at the leader, retried (up to 10 s) while no leader is
     /// known — right after a join or a leadership transfer there may briefly be none, and aiming at a seeded node
     /// instead would quietly change the fault.
     /// </summary>
-    private async Task<(ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas)> ObserveLeaderForAsync(
+    private async Task<LeaderSighting> ObserveLeaderForAsync(
         PlannedFault fault, CancellationToken cancellationToken)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
@@ -667,7 +687,8 @@ internal sealed partial class FaultScheduler : IOperationGate
         }
     }
 
-    private async Task<(ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas)> ObserveLeaderAsync(CancellationToken cancellationToken)
+    /// <summary>What the nodes say about the bucket's shard now (<see cref="LeaderSighting"/>); nulls when not seen.</summary>
+    private async Task<LeaderSighting> ObserveLeaderAsync(CancellationToken cancellationToken)
     {
         if (await _cluster.TryObserveAsync(cancellationToken).ConfigureAwait(false) is { } seen)
         {
@@ -675,7 +696,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             {
                 ShardInfo info = seen.ShardOf(_bucket);
                 var leader = seen.Leader(info.ShardId);
-                return (info.ShardId, leader?.Node, leader?.Replica.Term, [.. info.Replicas]);
+                return new LeaderSighting(info.ShardId, leader?.Node, leader?.Replica.Term, [.. info.Replicas], leader?.Replica.HoldsLease, leader?.Replica.Quiesced);
             }
             catch (CommandFailedException)
             {
@@ -683,7 +704,7 @@ internal sealed partial class FaultScheduler : IOperationGate
             }
         }
 
-        return (null, null, null, null);
+        return default;
     }
 
     /// <summary>Restarts nodes that exited by themselves (recording each as a crash) and waits until the cluster serves.</summary>
@@ -819,3 +840,11 @@ internal sealed partial class FaultScheduler : IOperationGate
         }
     }
 }
+
+/// <summary>
+/// What the nodes said about the run's bucket's shard at one moment: the shard, the node that says it leads it with the
+/// highest term, that term, the shard's replicas, and whether that leader's replica held its lease and was quiesced (as
+/// it reported itself). Every member is null when the cluster was not seen.
+/// </summary>
+internal readonly record struct LeaderSighting(
+    ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas, bool? LeaderHeldLease, bool? LeaderQuiesced);

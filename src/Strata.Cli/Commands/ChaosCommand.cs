@@ -147,6 +147,10 @@ internal static class ChaosCommand
 
         env.Console.Write(table);
         env.Console.MarkupLine(Markup.Escape("reads: " + ChaosReport.HomeReadsLine(verdict)));
+        if (verdict.LeaderHits.Hit > 0)
+        {
+            env.Console.MarkupLine(Markup.Escape("leaders hit: " + verdict.LeaderHits));
+        }
         if (verdict.ErrorsByKind.Count > 0)
         {
             env.Console.MarkupLine(Markup.Escape("errors by kind: " + string.Join(", ", verdict.ErrorsByKind.Select(e => string.Create(c, $"{e.Key} {e.Value:N0}")))));
