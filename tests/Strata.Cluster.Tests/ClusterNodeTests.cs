@@ -87,18 +87,48 @@ public sealed class ClusterNodeTests
         Assert.Equal(0, followerLeaseReads);
     }
 
+    /// <summary>A 3-node cluster of one shard holding <paramref name="bucket"/>/k = <paramref name="size"/>, its leader serving lease reads.</summary>
+    private static async Task<(TestCluster Cluster, ulong Shard, ClusterNode Leader, ulong[] Others)> LeaseReadingClusterAsync(string bucket, ulong size)
+    {
+        var cluster = new TestCluster(nodes: 3, shards: 1);
+        try
+        {
+            await cluster.WaitReadyAsync();
+            ulong shard = cluster.ShardOf(bucket);
+            ulong leader = await cluster.LeaderAsync(shard);
+            ClusterNode node = cluster[leader];
+            await node.ProposeAsync(shard, TestCluster.CreateBucket(bucket));
+            await node.ProposeAsync(shard, TestCluster.Put(bucket, "k", size));
+            await AssertLeaseReadsAsync(node, shard, bucket, "k", size);
+            return (cluster, shard, node, [.. cluster.Nodes.Keys.Where(id => id != leader).Order()]);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Twenty reads at <paramref name="leader"/>, every one answered and none from its lease.</summary>
+    private static async Task AssertNoLeaseReadsAsync(ClusterNode leader, ulong shard, string bucket, ulong size)
+    {
+        long leaseReads = leader.LeaseReads;
+        long readIndexReads = leader.ReadIndexReads;
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(size, (await TestCluster.StatAsync(leader, shard, bucket, "k")).Attributes.Size);
+        }
+
+        Assert.Equal(leaseReads, leader.LeaseReads);
+        Assert.True(leader.ReadIndexReads >= readIndexReads + 20);
+    }
+
     [Fact]
     public async Task ALeaderWhoseClockRunsSlowAgainstAQuorumOfItsVotersGivesUpLeaseReads()
     {
-        await using var cluster = new TestCluster(nodes: 3, shards: 1);
-        await cluster.WaitReadyAsync();
-        ulong shard = cluster.ShardOf("skew");
-        ulong leader = await cluster.LeaderAsync(shard);
-        ulong[] others = [.. cluster.Nodes.Keys.Where(id => id != leader).Order()];
-        ClusterNode node = cluster[leader];
-        await node.ProposeAsync(shard, TestCluster.CreateBucket("skew"));
-        await node.ProposeAsync(shard, TestCluster.Put("skew", "k", 5));
-        await AssertLeaseReadsAsync(node, shard, "skew", "k", 5);
+        (TestCluster cluster, ulong shard, ClusterNode node, ulong[] others) = await LeaseReadingClusterAsync("skew", 5);
+        await using TestCluster owned = cluster;
+        ulong leader = node.NodeId;
 
         // One voter with a faster clock cannot elect a successor alone (the other still honours the lease): lease kept.
         cluster.Network.SetClockRate(leader, others[0], 2.0);
@@ -112,15 +142,7 @@ public sealed class ClusterNodeTests
         await ReadUntilAsync(node, shard, "skew", "k", 5, () => node.LeaseClockRefusals > 0);
 
         Assert.True(node.LeaseClockRefusals > 0, "a leader whose clock runs slow against both other voters kept its lease");
-        long leaseReads = node.LeaseReads;
-        long readIndexReads = node.ReadIndexReads;
-        for (int i = 0; i < 20; i++)
-        {
-            Assert.Equal(5UL, (await TestCluster.StatAsync(node, shard, "skew", "k")).Attributes.Size);
-        }
-
-        Assert.Equal(leaseReads, node.LeaseReads);
-        Assert.True(node.ReadIndexReads >= readIndexReads + 20);
+        await AssertNoLeaseReadsAsync(node, shard, "skew", 5);
 
         // Clocks agree again: the lease comes back.
         cluster.Network.ClearClockRates();
@@ -130,15 +152,9 @@ public sealed class ClusterNodeTests
     [Fact]
     public async Task AVoterWhoseClockIsNotMeasuredYetCountsAsPossiblyFasterForTheLease()
     {
-        await using var cluster = new TestCluster(nodes: 3, shards: 1);
-        await cluster.WaitReadyAsync();
-        ulong shard = cluster.ShardOf("unmeasured");
-        ulong leader = await cluster.LeaderAsync(shard);
-        ulong[] others = [.. cluster.Nodes.Keys.Where(id => id != leader).Order()];
-        ClusterNode node = cluster[leader];
-        await node.ProposeAsync(shard, TestCluster.CreateBucket("unmeasured"));
-        await node.ProposeAsync(shard, TestCluster.Put("unmeasured", "k", 7));
-        await AssertLeaseReadsAsync(node, shard, "unmeasured", "k", 7);
+        (TestCluster cluster, ulong shard, ClusterNode node, ulong[] others) = await LeaseReadingClusterAsync("unmeasured", 7);
+        await using TestCluster owned = cluster;
+        ulong leader = node.NodeId;
 
         // One voter not measured (a new connection), the other measured at our rate: the measured one still honours the
         // lease and no successor can be elected without it, so the lease stays.
@@ -151,26 +167,14 @@ public sealed class ClusterNodeTests
         // measured" is no evidence of "not faster". Every read goes through ReadIndex.
         cluster.Network.SetClockRate(leader, others[1], 2.0);
         await ReadUntilAsync(node, shard, "unmeasured", "k", 7, () => node.LeaseClockRefusals > 0);
-        long leaseReads = node.LeaseReads;
-        for (int i = 0; i < 20; i++)
-        {
-            Assert.Equal(7UL, (await TestCluster.StatAsync(node, shard, "unmeasured", "k")).Attributes.Size);
-        }
-
-        Assert.Equal(leaseReads, node.LeaseReads);
+        await AssertNoLeaseReadsAsync(node, shard, "unmeasured", 7);
 
         // Neither measured (both connections new): refused too.
         cluster.Network.SetClockUnmeasured(leader, others[1]);
         Assert.True(await TestCluster.WaitUntilAsync(() => node.PeersWithUnmeasuredClocks.Count == 2, TimeSpan.FromSeconds(10)));
         long refusals = node.LeaseClockRefusals;
         await ReadUntilAsync(node, shard, "unmeasured", "k", 7, () => node.LeaseClockRefusals > refusals);
-        leaseReads = node.LeaseReads;
-        for (int i = 0; i < 20; i++)
-        {
-            Assert.Equal(7UL, (await TestCluster.StatAsync(node, shard, "unmeasured", "k")).Attributes.Size);
-        }
-
-        Assert.Equal(leaseReads, node.LeaseReads);
+        await AssertNoLeaseReadsAsync(node, shard, "unmeasured", 7);
 
         // Both measured at our rate again: the lease comes back.
         cluster.Network.ClearClockRates();
