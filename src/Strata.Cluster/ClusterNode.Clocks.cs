@@ -21,7 +21,6 @@ public sealed partial class ClusterNode
     private const double SteadyClockLimit = 1.1;
 
     private readonly HashSet<ulong> _fasterClocks = [];
-    private readonly HashSet<ulong> _unmeasuredClocks = [];
     private readonly HashSet<ulong> _measuredClocks = [];
     private long _leaseClockRefusals;
     private long _nextClockComparisonAt;
@@ -51,7 +50,7 @@ public sealed partial class ClusterNode
         {
             lock (_fasterClocks)
             {
-                return [.. _unmeasuredClocks];
+                return _transport is IPeerClocks ? [.. _peerIds.Where(peer => !_measuredClocks.Contains(peer))] : [];
             }
         }
     }
@@ -75,15 +74,13 @@ public sealed partial class ClusterNode
         lock (_fasterClocks)
         {
             _fasterClocks.Clear();
-            _unmeasuredClocks.Clear();
             _measuredClocks.Clear();
             foreach (ulong peer in _peerIds)
             {
                 double? quick = clocks.RelativeRate(peer, QuickClockSpan);
                 if (quick is null)
                 {
-                    _unmeasuredClocks.Add(peer);
-                    continue;
+                    continue; // not measured yet: the lease counts it as possibly faster
                 }
 
                 _measuredClocks.Add(peer);
@@ -119,6 +116,19 @@ public sealed partial class ClusterNode
         }
     }
 
-    private bool CouldElectWithoutUs(IReadOnlyCollection<ulong> voters) =>
-        voters.Count > 0 && voters.Count(v => v != NodeId && (_fasterClocks.Contains(v) || !_measuredClocks.Contains(v))) >= (voters.Count / 2) + 1;
+    // Runs for every awake leader replica at every step: a plain loop, no allocation.
+    private bool CouldElectWithoutUs(IReadOnlyList<ulong> voters)
+    {
+        int possiblyFaster = 0;
+        for (int i = 0; i < voters.Count; i++)
+        {
+            ulong voter = voters[i];
+            if (voter != NodeId && (_fasterClocks.Contains(voter) || !_measuredClocks.Contains(voter)))
+            {
+                possiblyFaster++;
+            }
+        }
+
+        return voters.Count > 0 && possiblyFaster >= (voters.Count / 2) + 1;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Strata.Cli.Chaos;
 using Strata.Cli.Cluster;
 
@@ -15,8 +16,8 @@ namespace Strata.Cli.Tests;
 [Collection(ProcessCollection.Name)]
 public sealed partial class PartitionChaosTests : IDisposable
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"clock at ([0-9.]+)×")]
-    private static partial System.Text.RegularExpressions.Regex ClockRate();
+    [GeneratedRegex(@"clock at ([0-9.]+)×")]
+    private static partial Regex ClockRate();
 
     private readonly string _out = Path.Combine(Path.GetTempPath(), "strata-partition-cli-" + Guid.NewGuid().ToString("N"));
 

@@ -157,9 +157,7 @@ internal static class ChaosReport
             crashPoints = run.Faults.Any(f => f.CrashPoint is not null)
                 ? new { armed = run.Faults.Count(f => f.CrashPoint is not null), fired = run.Faults.Count(f => f.CrashPoint is not null && f.Fired == true) }
                 : null,
-            leaderHits = verdict.LeaderHits.Hit > 0
-                ? new { hit = verdict.LeaderHits.Hit, withLease = verdict.LeaderHits.WithLease, quiesced = verdict.LeaderHits.Quiesced }
-                : null,
+            leaderHits = verdict.LeaderHits.Hit > 0 ? verdict.LeaderHits : (LeaderHits?)null,
             skews = run.Faults.Any(f => f.Kind == "skew")
                 ? new
                 {

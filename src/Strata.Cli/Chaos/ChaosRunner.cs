@@ -269,11 +269,16 @@ internal sealed class ChaosRunner(CliEnvironment env, ChaosOptions options, stri
             failed = e;
             await stop.CancelAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (stop.IsCancellationRequested && e is not CommandFailedException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // Interrupted, or stopped because the clients failed: their exception follows. A call the scheduler had in
-            // flight may end as an RpcException (Cancelled) rather than an OperationCanceledException; it must not
-            // hide the clients' failure (a gate run once reported only "RpcException: Call canceled by the client").
+            // Interrupted, or stopped because the clients failed: their exception follows.
+        }
+        catch (Exception) when (first == clients && clients.IsFaulted)
+        {
+            // Stopped because the clients failed: their exception follows. A call the scheduler had in flight may end
+            // as an RpcException (Cancelled) rather than an OperationCanceledException; it must not hide the clients'
+            // failure (a gate run once reported only "RpcException: Call canceled by the client"). A scheduler that
+            // failed first still throws.
         }
 
         try
