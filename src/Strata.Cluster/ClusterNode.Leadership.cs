@@ -5,7 +5,7 @@ namespace Strata.Cluster;
 
 // Leadership balance: failovers and joins leave leadership where it landed (a node that restarts leads nothing, a
 // grown single node leads everything). Each node looks at the leaders it knows — one per shard it hosts — and hands
-// one of its shards to a caught-up voter that leads at least two fewer, so the imbalance shrinks by every transfer.
+// one of its shards on by the rule of LeadershipBalance, at most one transfer per two election timeouts.
 public sealed partial class ClusterNode
 {
     private long _nextLeaderBalanceAt;
@@ -33,11 +33,6 @@ public sealed partial class ClusterNode
             }
         }
 
-        if (!led.TryGetValue(NodeId, out int mine) || mine < 2)
-        {
-            return;
-        }
-
         foreach (Replica replica in _store.Replicas)
         {
             if (replica.GroupId == MetaShard.Id || replica.Role != StateRole.Leader || replica.HasPendingConfChange
@@ -46,10 +41,7 @@ public sealed partial class ClusterNode
                 continue;
             }
 
-            ulong target = replica.ConfState.Voters
-                .Where(v => v != NodeId && led.TryGetValue(v, out int theirs) && theirs + 2 <= mine
-                    && (replica.MatchOf(v) ?? 0) >= replica.Committed)
-                .OrderBy(v => led[v]).ThenBy(v => v).FirstOrDefault();
+            ulong target = LeadershipBalance.TransferTarget(NodeId, replica.ConfState.Voters, led, v => (replica.MatchOf(v) ?? 0) >= replica.Committed);
             if (target != 0)
             {
                 _store.TransferLeader(replica.GroupId, target);

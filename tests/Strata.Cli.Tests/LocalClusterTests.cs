@@ -77,6 +77,16 @@ public sealed class LocalClusterTests(LocalClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Settled_leadership_spreads_the_four_shards_two_one_one_over_the_three_nodes()
+    {
+        ClusterObservation settled = await Cluster.WaitUntilSettledAsync(LocalClusterFixture.Patience, CancellationToken.None);
+
+        Assert.Null(settled.PendingLeadershipTransfer());
+        int[] led = [.. Cluster.Nodes.Select(n => settled.Map.Shards.Count(s => settled.Leader(s.ShardId)?.Node == n.Id)).Order()];
+        Assert.Equal([1, 1, 2], led);
+    }
+
+    [Fact]
     public async Task Cluster_status_and_shards_describe_the_running_cluster()
     {
         await Cluster.WaitUntilReadyAsync(LocalClusterFixture.Patience, CancellationToken.None);

@@ -2,6 +2,9 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Strata.Api;
 using Strata.Api.V1;
+using LeadershipBalance = Strata.Cluster.LeadershipBalance;
+using NodeState = Strata.Cluster.Meta.NodeState;
+using NodeStateText = Strata.Cluster.NodeStateText;
 using ClusterApi = Strata.Api.V1.Cluster;
 
 namespace Strata.Cli.Cluster;
@@ -27,7 +30,8 @@ internal sealed class ClusterObservation
 {
     public const string LeaderRole = "Leader";
 
-    private ClusterObservation(ClusterMap map, IReadOnlyList<NodeObservation> nodes)
+    /// <summary>An observation of <paramref name="map"/> and what each node of it said (<see cref="ObserveAsync"/> builds them).</summary>
+    public ClusterObservation(ClusterMap map, IReadOnlyList<NodeObservation> nodes)
     {
         Map = map;
         Nodes = nodes;
@@ -128,6 +132,37 @@ internal sealed class ClusterObservation
         }
 
         return lag;
+    }
+
+    /// <summary>
+    /// A leadership transfer the balancer still has to make (<see cref="LeadershipBalance"/>), as a sentence naming
+    /// the shard, its leader and the voter it would go to; null when leadership is settled. Leaders are the replicas'
+    /// own reports; a shard with no leader reported is not counted.
+    /// </summary>
+    public string? PendingLeadershipTransfer()
+    {
+        var led = Map.Nodes.Where(n => n.State == NodeStateText.Describe(NodeState.Active)).ToDictionary(n => n.Id, _ => 0);
+        var leaders = Map.Shards.Select(s => (s.ShardId, Leader: Leader(s.ShardId)))
+            .Where(s => s.Leader is not null).Select(s => (s.ShardId, Leader: s.Leader!.Value)).ToList();
+        foreach ((_, (ulong node, _)) in leaders)
+        {
+            if (led.TryGetValue(node, out int count))
+            {
+                led[node] = count + 1;
+            }
+        }
+
+        foreach ((ulong shard, (ulong node, ReplicaInfo replica)) in leaders)
+        {
+            ulong target = LeadershipBalance.TransferTarget(node, replica.Voters, led,
+                voter => replica.FollowerMatch.TryGetValue(voter, out ulong match) && match >= replica.Committed);
+            if (target != 0)
+            {
+                return $"node {node} leads {led[node]} shards and would hand shard {shard} to node {target}, which leads {led[target]}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The node holding <paramref name="shardId"/>'s read lease; 0 when no answering node holds it.</summary>

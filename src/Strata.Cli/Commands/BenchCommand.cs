@@ -291,7 +291,16 @@ internal static class BenchCommand
             }
 
             cluster.StartAll();
+            // Measure the cluster as it runs, not its first seconds: a fresh cluster moves some of the leaders its
+            // elections chose (leadership balance), and a call that meets a move fails (the bench does not retry).
             await cluster.WaitUntilReadyAsync(ClusterReadyTimeout, cancellationToken).ConfigureAwait(false);
+            string? firstMove = null;
+            await cluster.WaitUntilSettledAsync(ClusterReadyTimeout, cancellationToken, reason => firstMove ??= reason).ConfigureAwait(false);
+            if (!quiet)
+            {
+                env.Out.WriteLine(firstMove is null ? "cluster ready, leadership settled" : $"cluster ready; waited for leadership to settle ({firstMove})");
+            }
+
             int replicas = Math.Min(request.Nodes, clusterOptions.ReplicationFactor);
             string description = string.Create(CultureInfo.InvariantCulture,
                 $"{request.Nodes} node processes started by the bench (strata start, RocksDB in {(request.Data is null ? "a temporary directory" : cluster.Directory)}), {clusterOptions.Shards} shards × {replicas} replicas, calls routed to each shard's leader");
