@@ -291,14 +291,15 @@ internal static class BenchCommand
             }
 
             cluster.StartAll();
-            // Measure the cluster as it runs, not its first seconds: a fresh cluster moves some of the leaders its
-            // elections chose (leadership balance), and a call that meets a move fails (the bench does not retry).
+            // Measure the cluster as it runs, not its first seconds: a fresh cluster hands over some of the leaderships
+            // its elections chose (leadership balance), and a call that meets a transfer fails (the bench does not
+            // retry). Ready first, so that what the second wait reports is a pending transfer, not a missing leader.
             await cluster.WaitUntilReadyAsync(ClusterReadyTimeout, cancellationToken).ConfigureAwait(false);
-            string? firstMove = null;
-            await cluster.WaitUntilSettledAsync(ClusterReadyTimeout, cancellationToken, reason => firstMove ??= reason).ConfigureAwait(false);
+            string? firstTransfer = null;
+            await cluster.WaitUntilSettledAsync(ClusterReadyTimeout, cancellationToken, reason => firstTransfer ??= reason).ConfigureAwait(false);
             if (!quiet)
             {
-                env.Out.WriteLine(firstMove is null ? "cluster ready, leadership settled" : $"cluster ready; waited for leadership to settle ({firstMove})");
+                env.Out.WriteLine(firstTransfer is null ? "cluster ready, leadership settled" : $"cluster ready; waited for leadership to settle ({firstTransfer})");
             }
 
             int replicas = Math.Min(request.Nodes, clusterOptions.ReplicationFactor);
