@@ -433,7 +433,7 @@ internal sealed partial class FaultScheduler : IOperationGate
     }
 
     /// <summary>The timeline entry of a fault aimed at <paramref name="target"/>, as it starts.</summary>
-    private FaultEvent AimedEvent(PlannedFault fault, FaultKind kind, ulong target, int? pid, LeaderSighting seen) => new()
+    private FaultEvent AimedEvent(PlannedFault fault, FaultKind kind, ulong target, int? pid, LeaderSighting seen) => seen.LeaseStateFor(target, new()
     {
         Number = fault.Number,
         Kind = ChaosOptions.Name(kind),
@@ -443,11 +443,9 @@ internal sealed partial class FaultScheduler : IOperationGate
         WasLeader = seen.Leader == target,
         Shard = seen.Shard,
         Term = seen.Term,
-        LeaderHeldLease = seen.Leader == target ? seen.LeaderHeldLease : null,
-        LeaderQuiesced = seen.Leader == target ? seen.LeaderQuiesced : null,
         OperationsBefore = _started(),
         StartNanos = _clock.Now,
-    };
+    });
 
     /// <summary>The target's part in the bucket's shard, in words (for the console line).</summary>
     private static string RoleOf(ulong target, LeaderSighting seen) =>
@@ -517,16 +515,14 @@ internal sealed partial class FaultScheduler : IOperationGate
                 ulong? leaderAtCut = atCut.Leader;
                 NetworkCut cut = NetworkCut.Plan(FaultKind.Isolate, ActiveIds(), target, fault.Salt, replicas);
                 await _network.CutAsync(cut.Dropped, cancellationToken).ConfigureAwait(false);
-                started = started with
+                started = atCut.LeaseStateFor(target, started with
                 {
                     Sides = cut.SidesText,
                     Dropped = [.. cut.Dropped.Select(l => l.ToString())],
                     Note = $"{skew}; then {cut.Description}",
                     LeaderAtCut = leaderAtCut,
                     TermAtCut = atCut.Term,
-                    LeaderHeldLease = leaderAtCut == target ? atCut.LeaderHeldLease : null,
-                    LeaderQuiesced = leaderAtCut == target ? atCut.LeaderQuiesced : null,
-                };
+                });
                 string led = leaderAtCut == target ? $"it still led the bucket's shard ({LeaseOf(atCut)})"
                     : leaderAtCut is ulong other ? $"node {other} led the bucket's shard by then" : "no leader of the bucket's shard was seen";
                 _log.Line(Markup.Escape($"fault {fault.Number}: node {target} (skewed) isolated too: {cut.Description} [{cut.SidesText}]; {led}"));
@@ -847,4 +843,13 @@ internal sealed partial class FaultScheduler : IOperationGate
 /// it reported itself). Every member is null when the cluster was not seen.
 /// </summary>
 internal readonly record struct LeaderSighting(
-    ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas, bool? LeaderHeldLease, bool? LeaderQuiesced);
+    ulong? Shard, ulong? Leader, ulong? Term, IReadOnlyList<ulong>? Replicas, bool? LeaderHeldLease, bool? LeaderQuiesced)
+{
+    /// <summary>
+    /// <paramref name="fault"/> with the leader's lease state when <paramref name="target"/> is the leader seen (a
+    /// fault that hit the leader), and with none otherwise.
+    /// </summary>
+    public FaultEvent LeaseStateFor(ulong target, FaultEvent fault) => Leader == target
+        ? fault with { LeaderHeldLease = LeaderHeldLease, LeaderQuiesced = LeaderQuiesced }
+        : fault with { LeaderHeldLease = null, LeaderQuiesced = null };
+}
