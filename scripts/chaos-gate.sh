@@ -35,7 +35,8 @@ dotnet build src/Strata.Cli --configuration Release --verbosity quiet -nologo >/
 # says which code each run tested.
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 record_in_repo="$(realpath -m --relative-to=. "$RECORD")"
-if git status --porcelain --untracked-files=no 2>/dev/null | grep -v -F -x " M $record_in_repo" | grep -q .; then commit="$commit+"; fi
+leases_in_repo="${record_in_repo%.tsv}-leases.tsv"   # strata chaos gate keeps the lease figures beside the record
+if git status --porcelain --untracked-files=no 2>/dev/null | grep -v -F -x -e " M $record_in_repo" -e " M $leases_in_repo" | grep -q .; then commit="$commit+"; fi
 strata=(dotnet "artifacts/bin/Strata.Cli/release/strata.dll")
 if [[ -n "${STRATA_ARTIFACTS:-}" ]]; then strata=(dotnet "$STRATA_ARTIFACTS/bin/Strata.Cli/release/strata.dll"); fi
 
@@ -96,11 +97,8 @@ for ((i = 0; i < HISTORIES; i++)); do
 done
 wait
 
-runs=$(( $(wc -l < "$RECORD") - 1 ))
+# The figures per mix, and the lease figures of every run whose report is on this machine, kept beside the record
+# (strata chaos gate: the same summary for a record spread over sittings and machines).
+"${strata[@]}" chaos gate --record "$RECORD" || exit 2
 bad=$(awk -F'\t' 'NR > 1 && $3 != 0' "$RECORD" | wc -l)
-echo "chaos gate: $runs runs of $OPS operations recorded in $RECORD, $bad not clean"
-awk -F'\t' 'NR > 1 { runs[$1]++; if ($3 == 0) clean[$1]++; reads[$1 "\t" ($8 == "" ? "leader" : $8)]++ }
-  END { for (m in runs) { line = sprintf("  %-16s %3d runs, %3d clean; reads:", m, runs[m], clean[m]);
-          for (r in reads) { split(r, k, "\t"); if (k[1] == m) line = line sprintf(" %s %d", k[2], reads[r]) }
-          print line } }' "$RECORD" | sort
 [[ $bad -eq 0 ]]

@@ -86,6 +86,7 @@ internal static class ChaosCommand
         var command = new Command("chaos", "Kill (also at seeded crash points), pause and partition nodes of a local cluster, and change its membership, under a register or namespace workload, then check the history for linearizability (and the namespace invariants)")
         {
             nodes, ops, clients, keys, faults, faultCount, seed, rate, attempt, call, budget, network, workload, reads, output,
+            ChaosGateCommand.Create(env),
         };
         command.SetGuardedAction(env, async (parse, cancellationToken) =>
         {
