@@ -50,19 +50,30 @@ public sealed class ChaosGateTests : IDisposable
             Line("kill-pause", 2, 0, "/gone/kill-pause/chaos-20261127T062000Z-seed2", seconds: 140),
             Line("kill-pause", 3, 0, "/gone/kill-pause/chaos-20261127T062300Z-seed3", seconds: 111),
             Line("kill-pause", 41, 0, "/gone/kill-pause/chaos-20261127T070000Z-seed41", seconds: 122),
-            Line("flip", 2, 1, "/gone/flip/chaos-20261127T071000Z-seed2", seconds: 181, verdict: "not linearizable"));
+            Line("flip", 2, 1, "/gone/flip/chaos-20261127T071000Z-seed2", seconds: 181, verdict: "not linearizable"),
+            Line("namespace", 1, 0, "/gone/namespace/chaos-20261127T071100Z-seed1", seconds: 99));
 
         CliResult result = await Cli.RunAsync("chaos", "gate", "--record", record, "--leases", Path.Combine(_dir, "leases.tsv"));
 
         Assert.True(result.ExitCode == 0, result.ToString());
         result.AssertSectionsInOrder(
-            "Built from 523b79d (6); reads: mixed 6; from 2026-11-27 06:16 to 2026-11-27 07:13 UTC.",
+            "Built from 523b79d (7); reads: mixed 7; from 2026-11-27 06:16 to 2026-11-27 07:13 UTC.",
             "| kill-pause | 4 | 4 of 4 | 1–3, 41 | 103–140 s |",
             "| flip | 2 | 1 of 2 | 1–2 | 150–181 s |",
-            "**6 histories, 5 clean, 1 not clean.**",
+            "| namespace | 1 | 1 of 1 | 1 | 99 s |",
+            "**7 histories, 6 clean, 1 not clean.**",
             "- not clean: flip seed 2: exit 1, not linearizable (/gone/flip/chaos-20261127T071000Z-seed2)",
             "No lease figures: no run's report was read.");
         Assert.False(File.Exists(Path.Combine(_dir, "leases.tsv")), "nothing to keep: no file written");
+    }
+
+    [Fact]
+    public async Task A_record_of_one_run_says_history_and_its_one_wall_time()
+    {
+        CliResult result = await Cli.RunAsync("chaos", "gate", "--record", RecordOf(Line("kill-pause", 3, 0, "/gone/kill-pause/chaos-20261127T061615Z-seed3", seconds: 80)));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        result.AssertSectionsInOrder("| kill-pause | 1 | 1 of 1 | 3 | 80 s |", "**1 history, 1 clean, 0 not clean.**");
     }
 
     [Fact]

@@ -236,11 +236,13 @@ internal static class GateSummary
         md.Append(".\n\n| mix | runs | clean | seeds | wall time each |\n| --- | ---: | --- | --- | --- |\n");
         foreach (IGrouping<string, GateRun> mix in runs.GroupBy(r => r.Mix))
         {
-            md.Append(c, $"| {mix.Key} | {mix.Count()} | {mix.Count(r => r.Clean)} of {mix.Count()} | {Ranges(mix.Select(r => r.Seed))} | {mix.Min(r => r.Seconds)}–{mix.Max(r => r.Seconds)} s |\n");
+            int fastest = mix.Min(r => r.Seconds), slowest = mix.Max(r => r.Seconds);
+            string wall = fastest == slowest ? $"{fastest} s" : $"{fastest}–{slowest} s";
+            md.Append(c, $"| {mix.Key} | {mix.Count()} | {mix.Count(r => r.Clean)} of {mix.Count()} | {Ranges(mix.Select(r => r.Seed))} | {wall} |\n");
         }
 
         int clean = runs.Count(r => r.Clean);
-        md.Append(c, $"\n**{runs.Count} histories, {clean} clean, {runs.Count - clean} not clean.**");
+        md.Append(c, $"\n**{runs.Count} {(runs.Count == 1 ? "history" : "histories")}, {clean} clean, {runs.Count - clean} not clean.**");
         foreach (GateRun bad in runs.Where(r => !r.Clean))
         {
             md.Append(c, $"\n- not clean: {bad.Mix} seed {bad.Seed}: exit {bad.Exit}, {bad.Verdict} ({bad.Report})");
