@@ -35,6 +35,13 @@ public sealed class Progress
     /// <summary>Index of the snapshot being sent (Snapshot state).</summary>
     public ulong PendingSnapshot { get; internal set; }
 
+    /// <summary>
+    /// The commit index the replica last reported in an append or heartbeat response: what it knows is committed. A
+    /// replica holding every entry may not know yet that the last ones are committed (the message telling it can be
+    /// lost); the leader must keep heartbeating until it does (<see cref="RaftNode.MembersKnowCommit"/>).
+    /// </summary>
+    public ulong KnownCommit { get; internal set; }
+
     /// <summary>Heard from since the last check-quorum round.</summary>
     public bool RecentActive { get; internal set; }
 

@@ -258,9 +258,12 @@ public sealed partial class RaftNode
             Reject = true,
             RejectHint = hintIndex,
             LogTerm = hintTerm,
+            Commit = _log.Committed,
         });
     }
 
+    // Every response carries the responder's commit index, so the leader knows when every member has learned what is
+    // committed (Progress.KnownCommit) and does not quiesce before (MembersKnowCommit).
     private void Respond(ulong to, ulong index) => _messages.Add(new Message
     {
         GroupId = _config.GroupId,
@@ -269,6 +272,7 @@ public sealed partial class RaftNode
         To = to,
         Term = Term,
         Index = index,
+        Commit = _log.Committed,
     });
 
     private void HandleHeartbeat(Message m)
@@ -283,6 +287,7 @@ public sealed partial class RaftNode
             Term = Term,
             Context = m.Context,
             LeaseTick = m.LeaseTick,
+            Commit = _log.Committed,
         });
     }
 
@@ -357,6 +362,7 @@ public sealed partial class RaftNode
         }
 
         pr.RecentActive = true;
+        pr.KnownCommit = m.Commit;
         if (m.Reject)
         {
             var probeFrom = m.RejectHint;
@@ -427,6 +433,7 @@ public sealed partial class RaftNode
 
         pr.RecentActive = true;
         pr.ProbeSent = false;
+        pr.KnownCommit = m.Commit; // the latest report, even if lower: a restarted replica may know less than it said
         if (m.LeaseTick > pr.LeaseTickAcked)
         {
             pr.LeaseTickAcked = m.LeaseTick;

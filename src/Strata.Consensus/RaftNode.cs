@@ -248,6 +248,33 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
+    /// On a leader: whether every other member has reported knowing the commit index (<see cref="Progress.KnownCommit"/>),
+    /// apart from those <paramref name="unreachable"/> says cannot be reached now. A member can hold every entry and
+    /// still not know the last ones are committed — the message telling it was lost — and a quiesced leader sends
+    /// nothing more: a follower would campaign to find out, a learner never would, and would never apply them. So a host
+    /// quiesces a leader only when this holds too; a member left out here learns the commit when its node is heard
+    /// again and the host wakes the group. True on a replica that is not the leader.
+    /// </summary>
+    public bool MembersKnowCommit(Func<ulong, bool> unreachable)
+    {
+        ArgumentNullException.ThrowIfNull(unreachable);
+        if (Role != StateRole.Leader)
+        {
+            return true;
+        }
+
+        foreach (var (id, pr) in _tracker.Progress)
+        {
+            if (id != Id && pr.KnownCommit < _log.Committed && !unreachable(id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Marks the node quiesced when <see cref="IsIdle"/>: the host stops calling <see cref="Tick"/> until the next
     /// <see cref="Step"/>, <see cref="Propose"/>, <see cref="ReadIndex"/> or <see cref="Tick"/>, each of which wakes it.
     /// A quiesced leader gives up its lease (time is not counted while not ticking). The host must wake followers if

@@ -4,7 +4,7 @@ namespace Strata.Replication;
 /// An in-process network of <see cref="ITransport"/> endpoints for tests, simulations and benchmarks: frames are queued
 /// per destination and delivered in order when the destination's store next receives. Nodes can be taken down (frames
 /// to and from them are dropped and their queue is lost, as in a crash) and links cut; the next frame on a link can be
-/// corrupted to exercise checksums. Counts frames per link.
+/// corrupted to exercise checksums, and chosen frames lost. Counts frames per link.
 /// </summary>
 /// <remarks>Not thread-safe: drive every store from one thread (tests step them in turn). Deterministic.</remarks>
 public sealed class InMemoryNetwork
@@ -70,11 +70,22 @@ public sealed class InMemoryNetwork
     /// <summary>Flips one bit in the next frame sent from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public void CorruptNextFrame(ulong from, ulong to) => _corruptNext.Add((from, to));
 
+    /// <summary>
+    /// Optional: called with (from, to, frame) for every frame that would be delivered; true loses it on the way, as a
+    /// connection that broke after the sender handed it over would (the sender is told it was sent).
+    /// </summary>
+    public Func<ulong, ulong, ReadOnlyMemory<byte>, bool>? Lose { get; set; }
+
     private bool Send(ulong from, ulong to, byte[] frame)
     {
         if (_down.Contains(to) || _down.Contains(from) || _cut.Contains((from, to)) || !_inboxes.TryGetValue(to, out var inbox))
         {
             return false;
+        }
+
+        if (Lose?.Invoke(from, to, frame) == true)
+        {
+            return true;
         }
 
         if (_corruptNext.Remove((from, to)))

@@ -6,7 +6,8 @@ namespace Strata.Replication;
 //
 // A group quiesces when the core says it is idle (nothing to persist, send or apply; on a leader every follower has
 // every entry), it has been awake for MinAwakeTicks (so its leader heartbeated long enough for every follower to learn
-// the leader and the commit index), and, on a follower, the leader's node is not suspected. A leader may quiesce with a
+// the leader), on a leader every member not on a suspected node has said it knows the commit index, and, on a follower,
+// the leader's node is not suspected. A leader may quiesce with a
 // member on a suspected node (it has every entry, or the leader would not be idle): otherwise one dead node would keep
 // every group it shares awake. Any proposal or message wakes a group — except the echoes a quiesced leader's
 // last round leaves in flight (heartbeat responses and append acknowledgments that tell it nothing new), which are
@@ -40,9 +41,11 @@ public sealed partial class Store
             return false;
         }
 
-        // A follower needs its leader's node alive (else it must be able to time out). A leader needs nothing more than
-        // idleness: a member on a suspected node wakes the group again when that node is heard from.
-        return raft.Role == StateRole.Leader || !IsSuspected(raft.Leader);
+        // A follower needs its leader's node alive (else it must be able to time out). A leader needs every member on a
+        // node not suspected to know the commit index (a member holding every entry may not, if the message saying they
+        // were committed was lost: a learner would then never apply them); a member on a suspected node learns it when
+        // the group wakes because that node is heard from again.
+        return raft.Role == StateRole.Leader ? raft.MembersKnowCommit(IsSuspected) : !IsSuspected(raft.Leader);
     }
 
     /// <summary>An echo of a quiesced leader's last round: safe to drop (Raft tolerates loss), and it must not wake it.</summary>
@@ -54,7 +57,9 @@ public sealed partial class Store
             return false;
         }
 
-        return m.Type switch
+        // A response saying its sender knows less than the commit index (e.g. restarted and lost it) is news: the group
+        // wakes and its heartbeats tell it again.
+        return m.Commit >= raft.Committed && m.Type switch
         {
             MessageType.HeartbeatResponse => m.Context.IsEmpty,
             MessageType.AppendResponse => !m.Reject && raft.ProgressOf(m.From) is { } pr && m.Index <= pr.Match,

@@ -175,6 +175,40 @@ public sealed class StoreTests
         c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "everything quiesces again");
     }
 
+    /// <summary>
+    /// Regression (release gate, membership seed 44 at 523b79d): the frames telling a member that the entry it holds is
+    /// committed are lost until after the leader could have quiesced. The leader must keep heartbeating until the
+    /// member says it knows; before the fix it quiesced, and a learner in that place never applied the entry.
+    /// </summary>
+    [Fact]
+    public void A_leader_keeps_heartbeating_until_a_member_holding_every_entry_knows_they_are_committed()
+    {
+        using var c = new StoreCluster(nodes: 3, groups: 1);
+        c.RunUntil(c.AllGroupsHaveLeaders, 400, "the group elects a leader");
+        var g = c.GroupIds[0];
+        var leader = c.LeaderOf(g)!.Value;
+        var member = c.NodeIds.First(n => n != leader);
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 100, "the group quiesces");
+        var term = c[leader].Find(g)!.Term;
+        var index = c[leader].Find(g)!.Committed + 1;
+        c.Network.Lose = (from, to, frame) => from == leader && to == member && !NodeMessageBatchCodec.TryReadBeat(frame.Span, out _, out _)
+            && NodeMessageBatchCodec.Decode(frame).Messages.Any(m => m.GroupId == g && m.Commit >= index);
+
+        Assert.Equal(ProposalOutcome.Appended, c[leader].Propose(g, Command("told late")));
+        c.Run(2 * c[leader].Options.MinAwakeTicks);
+
+        Assert.True(c[leader].Find(g)!.Committed >= index);
+        Assert.True(c[leader].Find(g)!.MatchOf(member) >= index, "the member holds the entry");
+        Assert.True(c[member].Find(g)!.Committed < index, "the member was not told it is committed");
+        Assert.False(c[leader].Find(g)!.IsQuiesced, "the leader quiesced before the member knew the commit index");
+        Assert.False(c[leader].IsSuspected(member));
+
+        c.Network.Lose = null;
+        c.RunUntil(() => c.Machines[member].Commands(g).Contains("told late"), 5, "the member learns the commit from the next heartbeat");
+        c.RunUntil(() => c.NodeIds.All(n => c[n].AwakeCount == 0), 50, "then the group quiesces");
+        Assert.Equal(term, c[leader].Find(g)!.Term); // no election was needed to find out
+    }
+
     [Fact]
     public void Quiesced_followers_elect_a_new_leader_when_the_leaders_node_fails()
     {
