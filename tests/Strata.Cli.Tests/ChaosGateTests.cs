@@ -20,8 +20,8 @@ public sealed class ChaosGateTests : IDisposable
         return path;
     }
 
-    private static string Line(string mix, int seed, int exit, string report, int seconds = 120, string verdict = "linearizable") =>
-        $"{mix}\t{seed}\t{exit}\t{verdict}\t{seconds}\t{report}\t523b79d\tmixed";
+    private static string Line(string mix, int seed, int exit, string report, int seconds = 120, string verdict = "linearizable", string commit = "523b79d") =>
+        $"{mix}\t{seed}\t{exit}\t{verdict}\t{seconds}\t{report}\t{commit}\tmixed";
 
     /// <summary>A report folder holding just a <c>faults.json</c> of <paramref name="timeline"/> over a plan of one skew per entry with <paramref name="salts"/>.</summary>
     private string ReportWith(string name, int[] salts, params FaultEvent[] timeline)
@@ -65,6 +65,17 @@ public sealed class ChaosGateTests : IDisposable
             "- not clean: flip seed 2: exit 1, not linearizable (/gone/flip/chaos-20261127T071000Z-seed2)",
             "No lease figures: no run's report was read.");
         Assert.False(File.Exists(Path.Combine(_dir, "leases.tsv")), "nothing to keep: no file written");
+    }
+
+    [Fact]
+    public async Task A_superseded_record_holds_a_mix_and_seed_once_per_commit()
+    {
+        string record = RecordOf(Line("flip", 3, 0, "/gone/flip/chaos-20261127T061615Z-seed3"), Line("flip", 3, 0, "/gone/flip/chaos-20261127T111500Z-seed3", commit: "bd09e6e"));
+
+        CliResult result = await Cli.RunAsync("chaos", "gate", "--record", record);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        result.AssertSectionsInOrder("Built from 523b79d (1), bd09e6e (1)", "| flip | 2 | 2 of 2 | 3 |");
     }
 
     [Fact]
@@ -140,7 +151,7 @@ public sealed class ChaosGateTests : IDisposable
         string twice = RecordOf(Line("flip", 3, 0, "/r1"), Line("flip", 3, 0, "/r2"));
         CliResult duplicate = await Cli.RunAsync("chaos", "gate", "--record", twice, "--leases", Path.Combine(_dir, "l.tsv"));
         Assert.Equal(2, duplicate.ExitCode);
-        Assert.Contains("runs.tsv:3: flip seed 3 is recorded twice", duplicate.Error, StringComparison.Ordinal);
+        Assert.Contains("runs.tsv:3: flip seed 3 at 523b79d is recorded twice", duplicate.Error, StringComparison.Ordinal);
 
         string headless = Path.Combine(_dir, "headless.tsv");
         File.WriteAllLines(headless, [Line("flip", 3, 0, "/r1")]);

@@ -49,6 +49,32 @@ public sealed class ClusterObservationTests
         Assert.Equal(2UL, observation.Leader(3)!.Value.Node);
     }
 
+    [Fact]
+    public void A_move_not_done_says_what_every_node_has_of_the_meta_shard_and_the_moving_shard()
+    {
+        ClusterObservation observation = Observe(leaders: [1, 2, 1, 3]);
+        observation.Map.Shards[1].Move = new ShardMove { FromNode = 2, ToNode = 3, Reason = "rebalancing" };
+        foreach (NodeObservation node in observation.Nodes)
+        {
+            // Node 3 holds the meta entry that started the move but was never told it is committed.
+            ulong commit = node.Node.Id == 3 ? 80UL : 81UL;
+            node.Status!.Replicas.Add(new ReplicaInfo { ShardId = 0, Role = node.Node.Id == 1 ? ClusterObservation.LeaderRole : "Follower", Term = 4, Committed = commit, Applied = commit });
+        }
+
+        NodeStatus third = observation.Nodes[2].Status!;
+        third.Replicas.Remove(third.Replicas.Single(r => r.ShardId == 2));
+
+        string why = Strata.Cli.Chaos.FaultScheduler.Unsettled(observation)!;
+
+        Assert.StartsWith("shard 2 is moving a replica from node 2 to node 3 (rebalancing); ", why, StringComparison.Ordinal);
+        Assert.Contains("node 1: meta Leader c81/a81, shard 2 Follower c100/a0", why, StringComparison.Ordinal);
+        Assert.Contains("node 3: meta Follower c80/a80, shard 2 none", why, StringComparison.Ordinal);
+        Assert.EndsWith("leader node 2 has node 3 at index 100 of 100", why);
+
+        observation.Map.Shards[1].Move.ToNode = 4; // a node the leader does not replicate to
+        Assert.EndsWith("leader node 2 does not replicate to node 4", Strata.Cli.Chaos.FaultScheduler.Unsettled(observation));
+    }
+
     /// <summary>
     /// Three nodes, four shards (ids 1–4) with a replica on every node, each led by <paramref name="leaders"/>[shard − 1]
     /// in term 4; every follower caught up except those in <paramref name="lagging"/>; <paramref name="draining"/> decommissioning.

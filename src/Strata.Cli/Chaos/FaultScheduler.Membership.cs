@@ -366,13 +366,17 @@ internal sealed partial class FaultScheduler
         }
     }
 
-    /// <summary>Why the map is not settled: a move in progress, or active nodes whose replica counts differ by two or more; null when settled.</summary>
-    private static string? Unsettled(ClusterObservation seen)
+    /// <summary>
+    /// Why the map is not settled: a move in progress (with <see cref="MoveProgress"/>), or active nodes whose replica
+    /// counts differ by two or more; null when settled.
+    /// </summary>
+    internal static string? Unsettled(ClusterObservation seen)
     {
         if (seen.Map.Shards.FirstOrDefault(s => s.Move is not null) is { } moving)
         {
             return string.Create(CultureInfo.InvariantCulture,
-                $"shard {moving.ShardId} is moving a replica from node {moving.Move.FromNode} to node {moving.Move.ToNode} ({moving.Move.Reason})");
+                $"shard {moving.ShardId} is moving a replica from node {moving.Move.FromNode} to node {moving.Move.ToNode} ({moving.Move.Reason}); ")
+                + MoveProgress(seen, moving.ShardId, moving.Move.ToNode);
         }
 
         var counts = seen.Map.Nodes.Where(n => n.State == "active")
@@ -385,6 +389,32 @@ internal sealed partial class FaultScheduler
 
         return null;
     }
+
+    /// <summary>
+    /// What every answering node's replicas of the meta shard and of the moving shard say (role, commit and applied
+    /// index, or none), and how far the shard's leader has the move's target: tells a target still catching up from one
+    /// that never heard of the move (a stuck move once was a meta learner that held the entry starting it but was never
+    /// told it was committed).
+    /// </summary>
+    internal static string MoveProgress(ClusterObservation seen, ulong shardId, ulong to)
+    {
+        static string Indexes(ReplicaInfo? r) => r is null ? "none" : string.Create(CultureInfo.InvariantCulture, $"{r.Role} c{r.Committed}/a{r.Applied}");
+        var parts = seen.Nodes.Where(n => n.Answers)
+            .Select(n => string.Create(CultureInfo.InvariantCulture,
+                $"node {n.Node.Id}: meta {Indexes(seen.Replica(n.Node.Id, MetaShardId))}, shard {shardId} {Indexes(seen.Replica(n.Node.Id, shardId))}"))
+            .ToList();
+        if (seen.Leader(shardId) is { } leader)
+        {
+            parts.Add(leader.Replica.FollowerMatch.TryGetValue(to, out ulong match)
+                ? string.Create(CultureInfo.InvariantCulture, $"leader node {leader.Node} has node {to} at index {match} of {leader.Replica.Committed}")
+                : string.Create(CultureInfo.InvariantCulture, $"leader node {leader.Node} does not replicate to node {to}"));
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>The meta shard's id in node status reports.</summary>
+    private const ulong MetaShardId = 0;
 
     private ShardInfo? TryShardOf(ClusterObservation seen)
     {

@@ -38,8 +38,8 @@ internal sealed record GateRun(string Mix, int Seed, int Exit, string Verdict, i
 
 /// <summary>
 /// A release gate's record (<c>docs/chaos-gate-runs.tsv</c>): every run of every sitting, the header line first. A
-/// (mix, seed) appears once; the gate script skips what is recorded, so a record merged from two gate processes on
-/// disjoint seeds keeps that rule.
+/// (mix, seed) is run once per commit (the gate script skips what is recorded); a record of superseded runs holds the
+/// same (mix, seed) at several commits.
 /// </summary>
 internal static class GateRecord
 {
@@ -55,7 +55,7 @@ internal static class GateRecord
         }
 
         var runs = new List<GateRun>();
-        var seen = new HashSet<(string, int)>();
+        var seen = new HashSet<(string, int, string)>();
         for (int i = 1; i < lines.Length; i++)
         {
             if (lines[i].Length == 0)
@@ -71,9 +71,9 @@ internal static class GateRecord
             }
 
             var run = new GateRun(f[0], Number(f[1], "seed", where), Number(f[2], "exit", where), f[3], Number(f[4], "seconds", where), f[5], f[6], f[7]);
-            if (!seen.Add((run.Mix, run.Seed)))
+            if (!seen.Add((run.Mix, run.Seed, run.Commit)))
             {
-                throw new FormatException($"{where}: {run.Mix} seed {run.Seed} is recorded twice");
+                throw new FormatException($"{where}: {run.Mix} seed {run.Seed} at {run.Commit} is recorded twice");
             }
 
             runs.Add(run);
