@@ -48,28 +48,10 @@ internal static class GateRecord
     /// <summary>Reads <paramref name="path"/>; a malformed line is an <see cref="FormatException"/> naming the file and line.</summary>
     public static IReadOnlyList<GateRun> Read(string path)
     {
-        string[] lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || lines[0] != Header)
-        {
-            throw new FormatException($"{path}: the first line must be the header '{Header.Replace('\t', ' ')}' (tab-separated)");
-        }
-
         var runs = new List<GateRun>();
         var seen = new HashSet<(string, int, string)>();
-        for (int i = 1; i < lines.Length; i++)
+        foreach ((string[] f, string where) in Rows(path, Header))
         {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
-            string[] f = lines[i].Split('\t');
-            string where = $"{path}:{i + 1}";
-            if (f.Length != 8)
-            {
-                throw new FormatException($"{where}: {f.Length} columns, expected 8 ({Header.Replace('\t', ' ')})");
-            }
-
             var run = new GateRun(f[0], Number(f[1], "seed", where), Number(f[2], "exit", where), f[3], Number(f[4], "seconds", where), f[5], f[6], f[7]);
             if (!seen.Add((run.Mix, run.Seed, run.Commit)))
             {
@@ -80,6 +62,35 @@ internal static class GateRecord
         }
 
         return runs;
+    }
+
+    /// <summary>
+    /// The rows of a tab-separated file whose first line must be <paramref name="header"/>, each with its place
+    /// (<c>file:line</c>) for error messages; blank lines are skipped; a missing header or a row with another number of
+    /// columns is a <see cref="FormatException"/> naming the file and line.
+    /// </summary>
+    internal static IEnumerable<(string[] Fields, string Where)> Rows(string path, string header)
+    {
+        string[] lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0] != header)
+        {
+            throw new FormatException($"{path}: the first line must be the header '{header.Replace('\t', ' ')}' (tab-separated)");
+        }
+
+        int columns = header.Split('\t').Length;
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            string[] fields = lines[i].Split('\t');
+            string where = $"{path}:{i + 1}";
+            yield return fields.Length == columns
+                ? (fields, where)
+                : throw new FormatException($"{where}: {fields.Length} columns, expected {columns} ({header.Replace('\t', ' ')})");
+        }
     }
 
     private static int Number(string text, string column, string where) =>
@@ -140,27 +151,9 @@ internal sealed record GateLeases(string Mix, int Seed, string Commit, LeaderHit
             return [];
         }
 
-        string[] lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || lines[0] != Header)
-        {
-            throw new FormatException($"{path}: the first line must be the header '{Header.Replace('\t', ' ')}' (tab-separated)");
-        }
-
         var figures = new List<GateLeases>();
-        for (int i = 1; i < lines.Length; i++)
+        foreach ((string[] f, string where) in GateRecord.Rows(path, Header))
         {
-            if (lines[i].Length == 0)
-            {
-                continue;
-            }
-
-            string[] f = lines[i].Split('\t');
-            string where = $"{path}:{i + 1}";
-            if (f.Length != 12)
-            {
-                throw new FormatException($"{where}: {f.Length} columns, expected 12 ({Header.Replace('\t', ' ')})");
-            }
-
             int[] n = [.. new[] { 1, 3, 4, 5, 6, 7, 8, 9 }.Select(c => int.TryParse(f[c], NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0
                 ? v
                 : throw new FormatException($"{where}: column {c + 1} '{f[c]}' is not a whole number"))];
