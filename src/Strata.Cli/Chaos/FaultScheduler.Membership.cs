@@ -401,7 +401,7 @@ internal sealed partial class FaultScheduler
         static string Indexes(ReplicaInfo? r) => r is null ? "none" : string.Create(CultureInfo.InvariantCulture, $"{r.Role} c{r.Committed}/a{r.Applied}");
         var parts = seen.Nodes.Where(n => n.Answers)
             .Select(n => string.Create(CultureInfo.InvariantCulture,
-                $"node {n.Node.Id}: meta {Indexes(seen.Replica(n.Node.Id, MetaShardId))}, shard {shardId} {Indexes(seen.Replica(n.Node.Id, shardId))}"))
+                $"node {n.Node.Id}: meta {Indexes(seen.Replica(n.Node.Id, ClusterObservation.MetaShardId))}, shard {shardId} {Indexes(seen.Replica(n.Node.Id, shardId))}"))
             .ToList();
         if (seen.Leader(shardId) is { } leader)
         {
@@ -412,9 +412,6 @@ internal sealed partial class FaultScheduler
 
         return string.Join("; ", parts);
     }
-
-    /// <summary>The meta shard's id in node status reports.</summary>
-    private const ulong MetaShardId = 0;
 
     private ShardInfo? TryShardOf(ClusterObservation seen)
     {

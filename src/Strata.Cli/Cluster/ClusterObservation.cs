@@ -30,6 +30,9 @@ internal sealed class ClusterObservation
 {
     public const string LeaderRole = "Leader";
 
+    /// <summary>The meta shard's id in node status reports (<c>ReplicaInfo.shard_id</c>); it is not in the map's shards.</summary>
+    public const ulong MetaShardId = 0;
+
     /// <summary>An observation of <paramref name="map"/> and what each node of it said (<see cref="ObserveAsync"/> builds them).</summary>
     public ClusterObservation(ClusterMap map, IReadOnlyList<NodeObservation> nodes)
     {

@@ -108,7 +108,7 @@ internal sealed partial class LocalCluster
             }
         }
 
-        foreach (ulong shard in observation.Map.Shards.Select(s => s.ShardId).Append(0UL).Distinct())
+        foreach (ulong shard in observation.Map.Shards.Select(s => s.ShardId).Append(ClusterObservation.MetaShardId).Distinct())
         {
             if (observation.Leader(shard) is not { } leader)
             {

@@ -215,7 +215,7 @@ internal static class ClusterCommands
 
     /// <summary>The meta shard, then the shards of the map.</summary>
     private static IEnumerable<ulong> ShardIds(ClusterObservation observation) =>
-        observation.Map.Shards.Select(s => s.ShardId).Prepend(0UL).Distinct();
+        observation.Map.Shards.Select(s => s.ShardId).Prepend(ClusterObservation.MetaShardId).Distinct();
 
     /// <summary>The map's replicas of a shard; for the meta shard (not in the map), the voters its replicas report.</summary>
     private static List<ulong> Replicas(ClusterObservation observation, ulong shard) =>
