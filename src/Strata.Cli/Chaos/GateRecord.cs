@@ -117,9 +117,10 @@ internal sealed record GateLeases(string Mix, int Seed, string Commit, LeaderHit
 {
     public const string Header = "mix\tseed\tcommit\tleader_hits\twith_lease\tquiesced\tslowed_cut\tslowed_held\tsped_cut\tsped_held\tslowed_rates\tsped_rates";
 
-    /// <summary>The figures of the run whose report folder is <paramref name="report"/> (its <c>faults.json</c>).</summary>
-    public static GateLeases Of(GateRun run, string report)
+    /// <summary>The figures of <paramref name="run"/>, from the <c>faults.json</c> in its report folder.</summary>
+    public static GateLeases Of(GateRun run)
     {
+        string report = run.Report;
         using JsonDocument faults = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, ChaosReport.FaultsFile)));
         PlannedFault[] plan = faults.RootElement.GetProperty("plan").Deserialize<PlannedFault[]>(ChaosReport.Json)
             ?? throw new FormatException($"{report}: faults.json has no plan");
@@ -215,15 +216,14 @@ internal static class GateSummary
             return "No runs recorded.\n";
         }
 
-        DateTime?[] starts = [.. runs.Select(r => r.StartedUtc)];
-        DateTime[] known = [.. starts.Where(s => s is not null).Select(s => s!.Value)];
+        (DateTime Start, DateTime End)[] dated = [.. runs.Where(r => r.StartedUtc is not null)
+            .Select(r => (r.StartedUtc!.Value, r.StartedUtc!.Value.AddSeconds(r.Seconds)))];
         string commits = string.Join(", ", runs.GroupBy(r => r.Commit).Select(g => $"{g.Key} ({g.Count()})"));
         string reads = string.Join(", ", runs.GroupBy(r => r.Reads).Select(g => $"{g.Key} {g.Count()}"));
         md.Append(c, $"Built from {commits}; reads: {reads}");
-        if (known.Length > 0)
+        if (dated.Length > 0)
         {
-            DateTime end = runs.Where(r => r.StartedUtc is not null).Max(r => r.StartedUtc!.Value.AddSeconds(r.Seconds));
-            md.Append(c, $"; from {known.Min():yyyy-MM-dd HH:mm} to {end:yyyy-MM-dd HH:mm} UTC");
+            md.Append(c, $"; from {dated.Min(d => d.Start):yyyy-MM-dd HH:mm} to {dated.Max(d => d.End):yyyy-MM-dd HH:mm} UTC");
         }
 
         md.Append(".\n\n| mix | runs | clean | seeds | wall time each |\n| --- | ---: | --- | --- | --- |\n");

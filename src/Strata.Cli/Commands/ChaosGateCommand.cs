@@ -47,7 +47,7 @@ internal static class ChaosGateCommand
             {
                 try
                 {
-                    added.Add(GateLeases.Of(run, run.Report));
+                    added.Add(GateLeases.Of(run));
                 }
                 catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or IOException)
                 {
