@@ -39,12 +39,13 @@ internal sealed class PeerLink
         _address = address;
         _options = options;
         _since = options.TimeProvider.GetUtcNow();
+        Clock = new PeerClock((long)(options.ClockReadingInterval.TotalSeconds * 1e9) * TcpTransportOptions.ClockReadingGap);
     }
 
     public ulong NodeId { get; }
 
     /// <summary>The peer's clock readings (from its keepalives) on the current connection.</summary>
-    public PeerClock Clock { get; } = new();
+    public PeerClock Clock { get; }
 
     /// <summary>Cancelled when the peer is removed or the transport disposed: ends the dial loop.</summary>
     public CancellationTokenSource Lifetime { get; } = new();

@@ -125,9 +125,13 @@ public sealed partial class TcpTransport : ITransport, IPeerDirectory, IPeerCloc
     /// <inheritdoc/>
     /// <remarks>From the clock readings in the peer's keepalives on the current connection (one every
     /// <see cref="TcpTransportOptions.ClockReadingInterval"/>), paired with <see cref="TcpTransportOptions.NodeClock"/>
-    /// when each arrived; delays on the way make short spans noisy.</remarks>
+    /// when each arrived; delays on the way make short spans noisy. Only an unbroken run of readings is measured: after
+    /// <see cref="TcpTransportOptions.ClockReadingGap"/> reading intervals without one (on either clock), or when the
+    /// newest is that old, the rate is unknown (null) until the span is covered again.</remarks>
     public double? RelativeRate(ulong nodeId, TimeSpan span) =>
-        _links.TryGetValue(nodeId, out var link) ? link.Clock.Rate((long)(span.TotalSeconds * 1e9)) : null;
+        _links.TryGetValue(nodeId, out var link)
+            ? link.Clock.Rate((long)(span.TotalSeconds * 1e9), PeerConnection.ClockNanos(Options.NodeClock))
+            : null;
 
     /// <summary>
     /// Adds a peer or changes its address (a node joining or moving). For a peer with a higher id this node dials

@@ -89,6 +89,12 @@ public sealed record TcpTransportOptions
     public TimeSpan ClockReadingInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
+    /// Clock readings further apart than this many <see cref="ClockReadingInterval"/>s, on either node's clock, break
+    /// the measurement: the peer's rate is measured afresh from the next reading (see <see cref="TcpTransport.RelativeRate"/>).
+    /// </summary>
+    public const int ClockReadingGap = 5;
+
+    /// <summary>
     /// The node's clock — the one its Raft ticks and leases count in — read into keepalives and when they arrive. Its
     /// timestamps must count in Stopwatch ticks. Default: the system's. (<see cref="TimeProvider"/> times the transport's
     /// own timers.)
