@@ -226,7 +226,7 @@ internal sealed partial class FaultScheduler
         string? refused = null;
         try
         {
-            using GrpcChannel channel = GrpcChannel.ForAddress(_cluster.Node(leader).Uri);
+            using GrpcChannel channel = ProbeChannel.For(_cluster.Node(leader).Uri);
             await new ClusterApi.ClusterClient(channel)
                 .TransferLeadershipAsync(new TransferLeadershipRequest { ShardId = info.ShardId, TargetNode = target.Value },
                     deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken)
@@ -341,7 +341,7 @@ internal sealed partial class FaultScheduler
             {
                 foreach (Uri address in _cluster.RunningAddresses(excluded))
                 {
-                    using GrpcChannel channel = GrpcChannel.ForAddress(address);
+                    using GrpcChannel channel = ProbeChannel.For(address);
                     try
                     {
                         await call(new ClusterApi.ClusterClient(channel), DateTime.UtcNow.Add(CallTimeout), deadline.Token).ConfigureAwait(false);

@@ -52,7 +52,7 @@ internal sealed class ClusterObservation
     public static async Task<ClusterObservation> ObserveAsync(Uri address, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ClusterMap map;
-        using (GrpcChannel channel = GrpcChannel.ForAddress(address))
+        using (GrpcChannel channel = ProbeChannel.For(address))
         {
             map = await new ClusterApi.ClusterClient(channel)
                 .GetClusterMapAsync(new GetClusterMapRequest(), deadline: DateTime.UtcNow.Add(timeout), cancellationToken: cancellationToken)
@@ -69,7 +69,7 @@ internal sealed class ClusterObservation
     /// <summary>The status of the node at <paramref name="address"/>; null when it does not answer in time.</summary>
     public static async Task<NodeStatus?> TryGetStatusAsync(Uri address, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using GrpcChannel channel = GrpcChannel.ForAddress(address);
+        using GrpcChannel channel = ProbeChannel.For(address);
         try
         {
             return await new ClusterApi.ClusterClient(channel)
@@ -174,7 +174,7 @@ internal sealed class ClusterObservation
 
     private static async Task<NodeObservation> AskStatusAsync(NodeInfo node, Uri address, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using GrpcChannel channel = GrpcChannel.ForAddress(address);
+        using GrpcChannel channel = ProbeChannel.For(address);
         try
         {
             NodeStatus status = await new ClusterApi.ClusterClient(channel)

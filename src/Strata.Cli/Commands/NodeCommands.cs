@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Spectre.Console;
 using Strata.Api.V1;
+using Strata.Cli.Cluster;
 using ClusterApi = Strata.Api.V1.Cluster;
 
 namespace Strata.Cli.Commands;
@@ -41,7 +42,7 @@ internal static class NodeCommands
             }
 
             Uri node = NodeCommand.ParseAddress(parse.GetValue(address)!);
-            using GrpcChannel channel = GrpcChannel.ForAddress(node);
+            using GrpcChannel channel = ProbeChannel.For(node);
             var client = new ClusterApi.ClusterClient(channel);
             NodeInfo draining = (await Call(node, () => client.DecommissionNodeAsync(new DecommissionNodeRequest { NodeId = id },
                 deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false)).Node;
