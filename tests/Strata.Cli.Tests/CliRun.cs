@@ -39,6 +39,25 @@ internal static class Cli
         return new CliResult(exit, stdout.Text, stderr.Text);
     }
 
+    /// <summary>
+    /// Runs a command again (every 200 ms) until <paramref name="done"/> holds for its result or
+    /// <paramref name="patience"/> passed; returns the last result, so the caller's assertions say what went wrong.
+    /// </summary>
+    public static async Task<CliResult> RunUntilAsync(Func<CliResult, bool> done, TimeSpan patience, params string[] args)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            CliResult result = await RunAsync(args);
+            if (done(result) || clock.Elapsed > patience)
+            {
+                return result;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>Runs a command that is still running when it returns (start, demo --keep-running).</summary>
     public static (Task<int> Exit, SignallingWriter Out, SignallingWriter Error) Start(CancellationToken cancellationToken, params string[] args)
     {

@@ -146,28 +146,16 @@ public sealed class LocalClusterTests(LocalClusterFixture fixture)
     /// is claimed by one leader: the status is each node's own view, asked one node after the other, so while
     /// leadership moves (an election on a slow machine) a deposed leader and its successor can both say they lead.
     /// </summary>
-    private static async Task<CliResult> StatusWithOneLeaderPerShardAsync(string address)
+    private static Task<CliResult> StatusWithOneLeaderPerShardAsync(string address) =>
+        Cli.RunUntilAsync(status => status.ExitCode != 0 || OneLeaderClaimPerShard(status.Out), LocalClusterFixture.Patience,
+            "cluster", "status", "--json", "--address", address);
+
+    private static bool OneLeaderClaimPerShard(string statusJson)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            CliResult status = await Cli.RunAsync("cluster", "status", "--json", "--address", address);
-            if (status.ExitCode != 0 || clock.Elapsed > LocalClusterFixture.Patience)
-            {
-                return status;
-            }
-
-            using JsonDocument document = JsonDocument.Parse(status.Out);
-            int shards = document.RootElement.GetProperty("shards").GetArrayLength();
-            int claims = document.RootElement.GetProperty("nodes").EnumerateArray()
-                .Sum(n => n.GetProperty("leads").ValueKind == JsonValueKind.Array ? n.GetProperty("leads").GetArrayLength() : 0);
-            if (claims == shards)
-            {
-                return status;
-            }
-
-            await Task.Delay(200);
-        }
+        using JsonDocument document = JsonDocument.Parse(statusJson);
+        int claims = document.RootElement.GetProperty("nodes").EnumerateArray()
+            .Sum(n => n.GetProperty("leads").ValueKind == JsonValueKind.Array ? n.GetProperty("leads").GetArrayLength() : 0);
+        return claims == document.RootElement.GetProperty("shards").GetArrayLength();
     }
 
     private static ObjectAttributes Attributes(string phase, int i) =>

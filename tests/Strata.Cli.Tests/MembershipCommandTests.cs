@@ -177,43 +177,20 @@ public sealed partial class MembershipCommandTests : IDisposable
     /// <see cref="Patience"/> lasts: the replicas may have to elect a leader first, and a follower's read index request
     /// that went to a stopped leader waits out the node's read timeout (5 s) before the command may try again.
     /// </summary>
-    private static async Task<CliResult> ServedAfterFailoverAsync(params string[] args)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            CliResult result = await Cli.RunAsync(args);
-            if (result.ExitCode != ExitCodes.Unreachable || clock.Elapsed > Patience)
-            {
-                return result;
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private static Task<CliResult> ServedAfterFailoverAsync(params string[] args) =>
+        Cli.RunUntilAsync(result => result.ExitCode != ExitCodes.Unreachable, Patience, args);
 
     private static async Task<JsonElement> WaitForShardsAsync(string address, Func<IEnumerable<JsonElement>, bool> done)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        static JsonElement Shards(CliResult result) => JsonDocument.Parse(result.Out).RootElement.GetProperty("shards");
+        CliResult result = await Cli.RunUntilAsync(r => r.ExitCode == 0 && done(Shards(r).EnumerateArray()), Patience,
+            "shards", "--json", "--address", address);
+        if (result.ExitCode != 0 || !done(Shards(result).EnumerateArray()))
         {
-            CliResult result = await Cli.RunAsync("shards", "--json", "--address", address);
-            if (result.ExitCode == 0)
-            {
-                JsonElement shards = JsonDocument.Parse(result.Out).RootElement.GetProperty("shards");
-                if (done(shards.EnumerateArray()))
-                {
-                    return shards;
-                }
-
-                if (clock.Elapsed > Patience)
-                {
-                    Assert.Fail($"the shards did not settle: {result.Out}");
-                }
-            }
-
-            await Task.Delay(200);
+            Assert.Fail($"the shards did not settle: {result}");
         }
+
+        return Shards(result);
     }
 
     private static ulong[] Replicas(JsonElement shard) => [.. shard.GetProperty("replicas").EnumerateArray().Select(r => r.GetUInt64())];
